@@ -1,0 +1,70 @@
+namespace Failmail;
+
+// The effective settings after defaults, --config and flags are merged. Immutable: every
+// service takes what it needs from here at start-up. Names mirror failmail's flags
+// (../shared/failmail-spec.md §1.1); the settings failmail lacked are marked "new".
+internal sealed record FailmailOptions
+{
+    public string BindAddr { get; init; } = "localhost:2525";
+    public int SocketFd { get; init; }
+    public string Credentials { get; init; } = "";
+    public string TlsCert { get; init; } = "";
+    public string TlsKey { get; init; } = "";
+    public bool Ssl { get; init; }
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public bool DebugReceiver { get; init; }
+    public string RewriteSrc { get; init; } = "";
+    public string RewriteDest { get; init; } = "";
+    public bool AllowUnencryptedAuth { get; init; }
+    public bool MemoryStore { get; init; }
+    public string MessageStore { get; init; } = "incoming";
+    public string From { get; init; } = DefaultFrom();
+    public string SubjectPrefix { get; init; } = "[failmail]";
+    public TimeSpan WaitPeriod { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan MaxWait { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(5);
+    public string BatchExpr { get; init; } = "{{.Header.Get \"X-Failmail-Split\"}}";
+    public string GroupExpr { get; init; } = "{{.Header.Get \"Subject\"}}";
+    public string Template { get; init; } = "";
+    public string RelayAddr { get; init; } = "localhost:25";
+    public string RelayUser { get; init; } = "";
+    public string RelayPassword { get; init; } = "";
+    public bool RelayAll { get; init; }
+    public string FailDir { get; init; } = "failed";
+    public string AllDir { get; init; } = "";
+
+    // failmail ran nothing unless told; we run both halves unless one is named.
+    public bool Receiver { get; init; }
+    public bool Sender { get; init; }
+    public bool RunReceiver => Receiver || !Sender;
+    public bool RunSender => Sender || !Receiver;
+
+    public string BindHttp { get; init; } = "localhost:8025";
+    public string Pidfile { get; init; } = "";
+
+    // New: SMTP limits, each with an RFC 5321 default.
+    // §4.5.3.1.7 lets a server set its own message size limit; 10 MiB is ample for alerts.
+    public long MaxMessageSize { get; init; } = 10 * 1024 * 1024;
+    // §4.5.3.1.4: a command line is at most 512 octets including CRLF.
+    public int MaxCommandLine { get; init; } = 512;
+    // §4.5.3.1.8: a server must accept at least 100 recipients.
+    public int MaxRecipients { get; init; } = 100;
+    public int MaxConnections { get; init; } = 200;
+    // §4.5.3.2.7: 5 minutes for a command; §4.5.3.2.6: 10 minutes for the end of DATA.
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan DataTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public static string DefaultFrom()
+    {
+        string host;
+        try
+        {
+            host = System.Net.Dns.GetHostName();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            host = "";
+        }
+        return "failmail@" + (string.IsNullOrEmpty(host) ? "localhost" : host);
+    }
+}

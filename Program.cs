@@ -1,0 +1,3 @@
+using Failmail;
+
+return await FailmailCommand.RunAsync(args).ConfigureAwait(false);
