@@ -54,6 +54,14 @@ internal sealed record FailmailOptions
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
     public TimeSpan DataTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    // New: the durable outgoing queue and its retry policy (transient relay failures).
+    public string QueueDir { get; init; } = "outgoing";
+    public TimeSpan RetryMin { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RetryMax { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan QueueLifetime { get; init; } = TimeSpan.FromDays(1);
+    // New: bounds each relay connect, greeting, command and DATA.
+    public TimeSpan RelayTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public static string DefaultFrom()
     {
         string host;
