@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using MimeKit;
+
+namespace Failmail.Tests.EndToEnd;
+
+// Postfix's smtp-sink on a free loopback port, dumping every transaction to a file. It is the
+// real upstream relay of the end-to-end tests. Dispose kills it by pid.
+internal sealed class SmtpSink : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SmtpSink(Process process, int port, string dumpDir)
+    {
+        _process = process;
+        Port = port;
+        DumpDir = dumpDir;
+    }
+
+    public int Port { get; }
+
+    public string DumpDir { get; }
+
+    public int Pid => _process.Id;
+
+    // extraArgs: for example ["-r", "RCPT"] for 4xx at RCPT, ["-f", "DATA"] for 5xx at DATA.
+    public static async Task<SmtpSink> StartAsync(string dumpDir, params string[] extraArgs)
+    {
+        Directory.CreateDirectory(dumpDir);
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreePort.Next();
+            var info = new ProcessStartInfo(TestPaths.SmtpSink)
+            {
+                UseShellExecute = false,
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            // -u: smtp-sink insists on a user when started as root; it keeps that user's rights.
+            info.ArgumentList.Add("-u");
+            info.ArgumentList.Add(Environment.UserName);
+            info.ArgumentList.Add("-d");
+            info.ArgumentList.Add(Path.Combine(dumpDir, "%Y%m%d%H%M%S."));
+            foreach (var arg in extraArgs)
+            {
+                info.ArgumentList.Add(arg);
+            }
+            info.ArgumentList.Add($"127.0.0.1:{port}");
+            info.ArgumentList.Add("256");
+            var process = Process.Start(info)!;
+            try
+            {
+                await FreePort.WaitForListenerAsync(port, () => !process.HasExited, TimeSpan.FromSeconds(10));
+                return new SmtpSink(process, port, dumpDir);
+            }
+            catch (InvalidOperationException) when (attempt < 5)
+            {
+                // The port was taken between FreePort.Next and the bind: try another.
+                process.Dispose();
+            }
+        }
+    }
+
+    // Every message received so far, oldest first.
+    public IReadOnlyList<SinkMessage> Messages()
+    {
+        return Directory.GetFiles(DumpDir)
+            .Select(path => (path, info: new FileInfo(path)))
+            .Where(f => f.info.Length > 0)
+            .OrderBy(f => f.info.LastWriteTimeUtc).ThenBy(f => f.path, StringComparer.Ordinal)
+            .Select(f => SinkMessage.Parse(File.ReadAllBytes(f.path)))
+            .ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+}
+
+// One dumped transaction: smtp-sink writes the envelope as X-Mail-Args/X-Rcpt-Args headers.
+internal sealed record SinkMessage(string MailFrom, IReadOnlyList<string> Recipients, MimeMessage Message)
+{
+    public static SinkMessage Parse(byte[] dump)
+    {
+        using var stream = new MemoryStream(dump);
+        var message = MimeMessage.Load(stream);
+        var from = message.Headers["X-Mail-Args"] ?? "";
+        var recipients = message.Headers.Where(h => h.Field == "X-Rcpt-Args").Select(h => Unbracket(h.Value)).ToList();
+        foreach (var name in new[] { "X-Client-Addr", "X-Client-Proto", "X-Helo-Args", "X-Mail-Args", "X-Rcpt-Args" })
+        {
+            message.Headers.RemoveAll(name);
+        }
+        return new SinkMessage(Unbracket(from.Split(' ')[0]), recipients, message);
+    }
+
+    private static string Unbracket(string value)
+    {
+        value = value.Trim();
+        var end = value.IndexOf('>', StringComparison.Ordinal);
+        return value.StartsWith('<') && end > 0 ? value[1..end] : value;
+    }
+}
