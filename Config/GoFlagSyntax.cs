@@ -1,0 +1,104 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Failmail.Config;
+
+// Rewrites a command line written for Go's flag package (../shared/failmail-spec.md §1.2)
+// into the one form System.CommandLine reads without surprises: `--name=value`.
+//   -name / --name           one or two hyphens are the same flag
+//   -name=v / -name v        for flags with a value; the next argument is the value even
+//                            when it starts with '-'
+//   -flag / -flag=false      for bools: bare means true; `-flag false` is not a value
+//   repeated flags           the last occurrence wins
+//   --                       ends the flags; the rest is passed on as it is
+// Parsing stops at the first argument that is not a flag: a subcommand name (its own
+// arguments are System.CommandLine's business) or a stray argument, which is then an error.
+// Doing this before System.CommandLine keeps one option per setting in --help instead of
+// an alias per spelling, and gives Go's "last wins" where System.CommandLine would refuse.
+internal static class GoFlagSyntax
+{
+    public static bool TryNormalize(IReadOnlyList<string> args, IReadOnlyDictionary<string, bool> flagIsBool,
+        IReadOnlySet<string> subcommands, [NotNullWhen(true)] out IReadOnlyList<string>? normalized,
+        [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(flagIsBool);
+        ArgumentNullException.ThrowIfNull(subcommands);
+        normalized = null;
+        var flags = new List<(string Name, string[] Tokens)>();
+        var rest = new List<string>();
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg == "--")
+            {
+                rest.AddRange(args.Skip(i));
+                break;
+            }
+            if (arg.Length < 2 || arg[0] != '-')
+            {
+                if (!subcommands.Contains(arg))
+                {
+                    error = $"unexpected argument \"{arg}\" (failmail takes only flags; see --help)";
+                    return false;
+                }
+                rest.AddRange(args.Skip(i));
+                break;
+            }
+
+            var body = arg.AsSpan(arg[1] == '-' ? 2 : 1);
+            if (body.IsEmpty || body[0] == '-' || body[0] == '=')
+            {
+                error = $"bad flag syntax: {arg}";
+                return false;
+            }
+            var equals = body.IndexOf('=');
+            var name = (equals < 0 ? body : body[..equals]).ToString();
+            string? value = equals < 0 ? null : body[(equals + 1)..].ToString();
+
+            if (name is "h" or "help" or "?")
+            {
+                flags.Add(("help", ["--help"]));
+                continue;
+            }
+            if (!flagIsBool.TryGetValue(name, out var isBool))
+            {
+                error = $"flag provided but not defined: {arg}";
+                return false;
+            }
+            if (isBool)
+            {
+                value ??= "true";
+            }
+            else if (value is null)
+            {
+                if (i + 1 >= args.Count)
+                {
+                    error = $"flag needs an argument: {arg}";
+                    return false;
+                }
+                value = args[++i];
+            }
+            // System.CommandLine drops the empty value of "--name=", but reads "--name" "".
+            flags.Add((name, value.Length == 0 ? ["--" + name, ""] : [$"--{name}={value}"]));
+        }
+
+        var last = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < flags.Count; i++)
+        {
+            last[flags[i].Name] = i;
+        }
+        var result = new List<string>();
+        for (var i = 0; i < flags.Count; i++)
+        {
+            if (last[flags[i].Name] == i)
+            {
+                result.AddRange(flags[i].Tokens);
+            }
+        }
+        result.AddRange(rest);
+        normalized = result;
+        error = null;
+        return true;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text.RegularExpressions;
+
+namespace Failmail.Config;
+
+// Start-up checks on the merged settings. Pure: no file or network access (the services
+// open their files and sockets and report their own errors). Each message is one line that
+// starts with the flag it is about; the CLI prefixes "failmail: " and exits 2.
+internal static class OptionsValidator
+{
+    // RFC 5321 §4.5.3.1.4: a server must accept command lines of 512 octets including CRLF.
+    private const int MinCommandLine = 512;
+
+    public static IReadOnlyList<string> Validate(FailmailOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+
+        // failmail split at the first ':' (the password may hold more); no ':' was fatal.
+        if (options.Credentials.Length > 0 && !options.Credentials.Contains(':', StringComparison.Ordinal))
+        {
+            errors.Add("--credentials: must be in username:password format");
+        }
+
+        if ((options.TlsCert.Length > 0) != (options.TlsKey.Length > 0))
+        {
+            errors.Add(options.TlsCert.Length > 0
+                ? "--tls-cert: needs --tls-key as well"
+                : "--tls-key: needs --tls-cert as well");
+        }
+        // failmail silently served plain text here; a client expecting TLS would send its
+        // credentials in the clear, so we refuse to start instead.
+        if (options.Ssl && (options.TlsCert.Length == 0 || options.TlsKey.Length == 0))
+        {
+            errors.Add("--ssl: needs --tls-cert and --tls-key");
+        }
+
+        if ((options.RewriteSrc.Length > 0) != (options.RewriteDest.Length > 0))
+        {
+            errors.Add(options.RewriteSrc.Length > 0
+                ? "--rewrite-src: needs --rewrite-dest as well (they must be given together)"
+                : "--rewrite-dest: needs --rewrite-src as well (they must be given together)");
+        }
+        if (options.RewriteSrc.Length > 0 && TryCompile(options.RewriteSrc) is { } regexError)
+        {
+            errors.Add($"--rewrite-src: invalid regular expression: {regexError}");
+        }
+
+        if (options.MessageStore.Length == 0 && !options.MemoryStore)
+        {
+            errors.Add("--message-store: must not be empty unless --memory-store is set");
+        }
+        // failmail turned an empty --fail-dir into "the current directory is a maildir".
+        RequireNonEmpty(errors, "fail-dir", options.FailDir);
+        RequireNonEmpty(errors, "queue-dir", options.QueueDir);
+
+        if (options.SocketFd < 0)
+        {
+            errors.Add($"--socket-fd: must not be negative (got {options.SocketFd})");
+        }
+
+        RequireAtLeast(errors, "max-message-size", options.MaxMessageSize, 1);
+        RequireAtLeast(errors, "max-command-line", options.MaxCommandLine, MinCommandLine);
+        RequireAtLeast(errors, "max-recipients", options.MaxRecipients, 1);
+        RequireAtLeast(errors, "max-connections", options.MaxConnections, 1);
+
+        RequireNonNegative(errors, "shutdown-timeout", options.ShutdownTimeout);
+        RequireNonNegative(errors, "wait-period", options.WaitPeriod);
+        RequireNonNegative(errors, "max-wait", options.MaxWait);
+        // failmail's poll <= 0 silently meant "flush only at shutdown"; we need a real tick.
+        RequirePositive(errors, "poll", options.Poll);
+        RequirePositive(errors, "command-timeout", options.CommandTimeout);
+        RequirePositive(errors, "data-timeout", options.DataTimeout);
+        RequirePositive(errors, "relay-timeout", options.RelayTimeout);
+        RequirePositive(errors, "retry-min", options.RetryMin);
+        RequirePositive(errors, "retry-max", options.RetryMax);
+        RequirePositive(errors, "queue-lifetime", options.QueueLifetime);
+        if (options.RetryMax < options.RetryMin && options.RetryMax > TimeSpan.Zero)
+        {
+            errors.Add($"--retry-max: must not be less than --retry-min ({GoDuration.Format(options.RetryMax)} < {GoDuration.Format(options.RetryMin)})");
+        }
+
+        return errors;
+    }
+
+    private static string? TryCompile(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static void RequireNonEmpty(List<string> errors, string name, string value)
+    {
+        if (value.Length == 0)
+        {
+            errors.Add($"--{name}: must not be empty");
+        }
+    }
+
+    private static void RequireAtLeast(List<string> errors, string name, long value, long minimum)
+    {
+        if (value < minimum)
+        {
+            errors.Add($"--{name}: must be at least {minimum} (got {value})");
+        }
+    }
+
+    private static void RequireNonNegative(List<string> errors, string name, TimeSpan value)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            errors.Add($"--{name}: must not be negative (got {GoDuration.Format(value)})");
+        }
+    }
+
+    private static void RequirePositive(List<string> errors, string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"--{name}: must be positive (got {GoDuration.Format(value)})");
+        }
+    }
+}

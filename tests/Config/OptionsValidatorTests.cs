@@ -1,0 +1,177 @@
+using Failmail.Config;
+
+namespace Failmail.Tests.Config;
+
+public class OptionsValidatorTests
+{
+    private static readonly FailmailOptions Defaults = new();
+
+    private static string SingleError(FailmailOptions options) => Assert.Single(OptionsValidator.Validate(options));
+
+    [Fact]
+    public void DefaultsAreValid()
+    {
+        Assert.Empty(OptionsValidator.Validate(Defaults));
+    }
+
+    [Fact]
+    public void AFullTlsAndAuthSetupIsValid()
+    {
+        var options = Defaults with
+        {
+            Credentials = "user:pa:ss",
+            TlsCert = "cert.pem",
+            TlsKey = "key.pem",
+            Ssl = true,
+            RewriteSrc = "^(.*)@old$",
+            RewriteDest = "$1@new",
+            MessageStore = "",
+            MemoryStore = true,
+            Poll = TimeSpan.FromMilliseconds(1),
+            WaitPeriod = TimeSpan.Zero,
+            MaxWait = TimeSpan.Zero,
+            ShutdownTimeout = TimeSpan.Zero,
+        };
+        Assert.Empty(OptionsValidator.Validate(options));
+    }
+
+    [Theory]
+    [InlineData(":")]
+    [InlineData("user:")]
+    [InlineData(":password")]
+    public void CredentialsWithAColonAreValid(string credentials)
+    {
+        Assert.Empty(OptionsValidator.Validate(Defaults with { Credentials = credentials }));
+    }
+
+    [Fact]
+    public void CredentialsWithoutAColonAreRejected()
+    {
+        Assert.Equal("--credentials: must be in username:password format", SingleError(Defaults with { Credentials = "user" }));
+    }
+
+    [Fact]
+    public void RewriteSrcWithoutDestIsRejected()
+    {
+        Assert.StartsWith("--rewrite-src: needs --rewrite-dest", SingleError(Defaults with { RewriteSrc = "x" }), StringComparison.Ordinal);
+        Assert.StartsWith("--rewrite-dest: needs --rewrite-src", SingleError(Defaults with { RewriteDest = "x" }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidRewriteRegexIsRejected()
+    {
+        var error = SingleError(Defaults with { RewriteSrc = "(unclosed", RewriteDest = "x" });
+        Assert.StartsWith("--rewrite-src: invalid regular expression: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public void HalfATlsPairIsRejected()
+    {
+        Assert.Equal("--tls-cert: needs --tls-key as well", SingleError(Defaults with { TlsCert = "c.pem" }));
+        Assert.Equal("--tls-key: needs --tls-cert as well", SingleError(Defaults with { TlsKey = "k.pem" }));
+    }
+
+    [Fact]
+    public void SslWithoutCertificateIsRefusedInsteadOfServingPlainText()
+    {
+        Assert.Equal("--ssl: needs --tls-cert and --tls-key", SingleError(Defaults with { Ssl = true }));
+    }
+
+    [Fact]
+    public void EmptyMessageStoreNeedsMemoryStore()
+    {
+        Assert.Equal("--message-store: must not be empty unless --memory-store is set", SingleError(Defaults with { MessageStore = "" }));
+    }
+
+    [Fact]
+    public void EmptyFailDirAndQueueDirAreRejected()
+    {
+        Assert.Equal("--fail-dir: must not be empty", SingleError(Defaults with { FailDir = "" }));
+        Assert.Equal("--queue-dir: must not be empty", SingleError(Defaults with { QueueDir = "" }));
+    }
+
+    [Fact]
+    public void NegativeSocketFdIsRejected()
+    {
+        Assert.Equal("--socket-fd: must not be negative (got -1)", SingleError(Defaults with { SocketFd = -1 }));
+    }
+
+    private static FailmailOptions WithDuration(string name, TimeSpan value) => name switch
+    {
+        "shutdown-timeout" => Defaults with { ShutdownTimeout = value },
+        "wait-period" => Defaults with { WaitPeriod = value },
+        "max-wait" => Defaults with { MaxWait = value },
+        "poll" => Defaults with { Poll = value },
+        "command-timeout" => Defaults with { CommandTimeout = value },
+        "data-timeout" => Defaults with { DataTimeout = value },
+        "relay-timeout" => Defaults with { RelayTimeout = value },
+        "retry-min" => Defaults with { RetryMin = value },
+        "retry-max" => Defaults with { RetryMax = value },
+        "queue-lifetime" => Defaults with { QueueLifetime = value },
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    [Theory]
+    [InlineData("shutdown-timeout")]
+    [InlineData("wait-period")]
+    [InlineData("max-wait")]
+    [InlineData("poll")]
+    [InlineData("command-timeout")]
+    [InlineData("data-timeout")]
+    [InlineData("relay-timeout")]
+    [InlineData("retry-min")]
+    [InlineData("retry-max")]
+    [InlineData("queue-lifetime")]
+    public void NegativeDurationsAreRejectedByName(string name)
+    {
+        var error = SingleError(WithDuration(name, TimeSpan.FromSeconds(-1)));
+        Assert.StartsWith($"--{name}: must ", error, StringComparison.Ordinal);
+        Assert.EndsWith("(got -1s)", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("shutdown-timeout")]
+    [InlineData("wait-period")]
+    [InlineData("max-wait")]
+    public void ZeroIsAllowedWhereItMeansAtOnce(string name)
+    {
+        Assert.Empty(OptionsValidator.Validate(WithDuration(name, TimeSpan.Zero)));
+    }
+
+    [Theory]
+    [InlineData("poll")]
+    [InlineData("command-timeout")]
+    [InlineData("data-timeout")]
+    [InlineData("relay-timeout")]
+    [InlineData("retry-min")]
+    [InlineData("queue-lifetime")]
+    public void ZeroIsRejectedWhereATimeMustPass(string name)
+    {
+        Assert.Equal($"--{name}: must be positive (got 0s)", SingleError(WithDuration(name, TimeSpan.Zero)));
+    }
+
+    [Fact]
+    public void RetryMaxBelowRetryMinIsRejected()
+    {
+        var error = SingleError(Defaults with { RetryMin = TimeSpan.FromMinutes(2), RetryMax = TimeSpan.FromMinutes(1) });
+        Assert.Equal("--retry-max: must not be less than --retry-min (1m0s < 2m0s)", error);
+    }
+
+    [Fact]
+    public void LimitsBelowTheirMinimumAreRejected()
+    {
+        Assert.Equal("--max-message-size: must be at least 1 (got 0)", SingleError(Defaults with { MaxMessageSize = 0 }));
+        Assert.Equal("--max-command-line: must be at least 512 (got 511)", SingleError(Defaults with { MaxCommandLine = 511 }));
+        Assert.Equal("--max-recipients: must be at least 1 (got -3)", SingleError(Defaults with { MaxRecipients = -3 }));
+        Assert.Equal("--max-connections: must be at least 1 (got 0)", SingleError(Defaults with { MaxConnections = 0 }));
+    }
+
+    [Fact]
+    public void EveryProblemIsReportedOnItsOwnLine()
+    {
+        var errors = OptionsValidator.Validate(Defaults with { Credentials = "x", Ssl = true, MaxWait = TimeSpan.FromSeconds(-1) });
+        Assert.Equal(3, errors.Count);
+        Assert.All(errors, e => Assert.DoesNotContain('\n', e));
+    }
+}
