@@ -52,7 +52,7 @@ internal sealed class SmtpConnection
         (_reader, _writer) = CreatePipes(transport);
     }
 
-    // Test hook: called with the byte count of every read, before it is parsed.
+    // Test hook: called with the byte count of every read once it has been handled.
     internal Action<long>? ReadObserved { get; init; }
 
     internal SmtpSession Session => _session;
@@ -122,9 +122,9 @@ internal sealed class SmtpConnection
             var consumed = buffer.Start;
             var examined = buffer.End;
             var next = Next.Continue;
+            var length = buffer.Length;
             try
             {
-                ReadObserved?.Invoke(buffer.Length);
                 if (_timedOut)
                 {
                     SmtpLog.Timeout(_context.Logger, _id, "command");
@@ -151,6 +151,7 @@ internal sealed class SmtpConnection
             {
                 _reader.AdvanceTo(consumed, examined);
             }
+            ReadObserved?.Invoke(length);
             await FlushAsync().ConfigureAwait(false);
             switch (next)
             {
@@ -313,9 +314,9 @@ internal sealed class SmtpConnection
             var buffer = result.Buffer;
             var done = false;
             var consumed = buffer.Start;
+            var length = buffer.Length;
             try
             {
-                ReadObserved?.Invoke(buffer.Length);
                 if (_timedOut)
                 {
                     SmtpLog.Timeout(_context.Logger, _id, "DATA");
@@ -328,8 +329,10 @@ internal sealed class SmtpConnection
             }
             finally
             {
-                _reader.AdvanceTo(consumed, buffer.End);
+                // Commands pipelined after the terminator are unread, not examined.
+                _reader.AdvanceTo(consumed, done ? consumed : buffer.End);
             }
+            ReadObserved?.Invoke(length);
             if (_timedOut)
             {
                 await FlushAsync().ConfigureAwait(false);
