@@ -169,7 +169,10 @@ internal sealed class SmtpListener : IAsyncDisposable
                 continue;
             }
             var id = Interlocked.Increment(ref _nextId);
-            _connections[id] = RunConnectionAsync(client, id);
+            // The task is registered before it runs, so its own removal cannot come first.
+            var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _connections[id] = RunConnectionAsync(client, id, registered.Task);
+            registered.SetResult();
         }
     }
 
@@ -193,10 +196,10 @@ internal sealed class SmtpListener : IAsyncDisposable
         }
     }
 
-    private async Task RunConnectionAsync(Socket client, long id)
+    private async Task RunConnectionAsync(Socket client, long id, Task registered)
     {
-        // Start the session off the accept loop's stack.
-        await Task.Yield();
+        // Also moves the session off the accept loop's stack (continuations run asynchronously).
+        await registered.ConfigureAwait(false);
         try
         {
             var remote = client.RemoteEndPoint as IPEndPoint;

@@ -214,4 +214,48 @@ public class SmtpRawSocketTests
     public void EmptyHostMeansAllInterfaces() =>
         Assert.True(SmtpListener.ParseBindAddr(":2525").Address.Equals(System.Net.IPAddress.IPv6Any)
             || SmtpListener.ParseBindAddr(":2525").Address.Equals(System.Net.IPAddress.Any));
+
+    [Fact]
+    public async Task AFailedTlsHandshakeClosesOnlyThatConnection()
+    {
+        using var cert = new TestCertificate();
+        await using var listener = Start(new FailmailOptions { TlsCert = cert.CertPath, TlsKey = cert.KeyPath }, new MemoryMessageStore(), new RecordingSink());
+        var port = listener.LocalEndPoint.Port;
+        await using var bystander = new RawClient();
+        await bystander.ConnectAsync(port);
+        Assert.StartsWith("220 ", await bystander.ReadLineAsync());
+
+        await using var broken = new RawClient();
+        await broken.ConnectAsync(port);
+        Assert.StartsWith("220 ", await broken.ReadLineAsync());
+        await broken.SendAsync("STARTTLS\r\n");
+        Assert.Equal("220 2.0.0 Ready to start TLS", await broken.ReadLineAsync());
+        await broken.SendAsync("this is not a TLS ClientHello\r\n");
+        Assert.Null(await broken.ReadLineAsync());
+
+        await bystander.SendAsync("NOOP\r\n");
+        Assert.Equal("250 2.0.0 OK", await bystander.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task ImplicitTlsRefusesAPlaintextClientAndServesTheNext()
+    {
+        using var cert = new TestCertificate();
+        await using var listener = Start(new FailmailOptions { TlsCert = cert.CertPath, TlsKey = cert.KeyPath, Ssl = true }, new MemoryMessageStore(), new RecordingSink());
+        await using var plaintext = new RawClient();
+        await plaintext.ConnectAsync(listener.LocalEndPoint.Port);
+        await plaintext.SendAsync("EHLO plain\r\n");
+        Assert.Null(await plaintext.ReadLineAsync());
+
+        using var client = new MailKit.Net.Smtp.SmtpClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await client.ConnectAsync("127.0.0.1", listener.LocalEndPoint.Port, MailKit.Security.SecureSocketOptions.SslOnConnect).WaitAsync(Wait);
+        Assert.True(client.IsSecure);
+        Assert.False(client.Capabilities.HasFlag(MailKit.Net.Smtp.SmtpCapabilities.StartTLS));
+        await client.DisconnectAsync(true).WaitAsync(Wait);
+    }
+
+    [Fact]
+    public void SslWithoutACertificateIsRefused() =>
+        Assert.Throws<ArgumentException>(() => new SmtpListener(
+            new FailmailOptions { Ssl = true }, new MemoryMessageStore(), new RecordingSink(), NullLoggerFactory.Instance, TimeProvider.System));
 }
