@@ -1,0 +1,381 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Unicode;
+
+namespace Failmail.Smtp;
+
+// Pure command-line parser: bytes in, SmtpCommand out. The grammar is RFC 5321 §4.1, made
+// lenient where failmail's was needlessly strict (digit-first labels, bare IPs, IPv6
+// literals, case-insensitive AUTH mechanisms, spaces after "FROM:" for Monit).
+internal static class SmtpCommandParser
+{
+    // The largest line parsed on the stack; §4.5.3.1.4 makes 512 the usual limit.
+    private const int StackLineLimit = 512;
+
+    // Finds the next CRLF-terminated line (without the CRLF). A bare LF does not end a
+    // command line: it stays inside the line, which then fails to parse.
+    public static bool TryReadLine(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> line) =>
+        reader.TryReadTo(out line, "\r\n"u8, advancePastDelimiter: true);
+
+    public static SmtpCommand Parse(in ReadOnlySequence<byte> line)
+    {
+        if (line.IsSingleSegment)
+        {
+            return Parse(line.FirstSpan);
+        }
+        if (line.Length <= StackLineLimit)
+        {
+            Span<byte> copy = stackalloc byte[StackLineLimit];
+            line.CopyTo(copy);
+            return Parse(copy[..(int)line.Length]);
+        }
+        var rented = ArrayPool<byte>.Shared.Rent((int)line.Length);
+        try
+        {
+            line.CopyTo(rented);
+            return Parse(rented.AsSpan(0, (int)line.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    public static SmtpCommand Parse(ReadOnlySpan<byte> line)
+    {
+        line = TrimEndSpaces(line);
+        var space = line.IndexOf((byte)' ');
+        var verb = space < 0 ? line : line[..space];
+        var rest = space < 0 ? [] : line[(space + 1)..].TrimStart((byte)' ');
+        var hasArgument = space >= 0 && !rest.IsEmpty;
+
+        if (Ascii.EqualsIgnoreCase(verb, "EHLO"u8) || Ascii.EqualsIgnoreCase(verb, "HELO"u8))
+        {
+            var v = verb[0] is (byte)'E' or (byte)'e' ? SmtpVerb.Ehlo : SmtpVerb.Helo;
+            return IsDomainOrLiteral(rest) && Utf8.IsValid(rest)
+                ? new SmtpCommand(v, Encoding.UTF8.GetString(rest))
+                : new SmtpCommand(v, Error: SmtpReply.SyntaxError(v == SmtpVerb.Ehlo ? "Syntax: EHLO domain" : "Syntax: HELO domain"));
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "MAIL"u8))
+        {
+            return ParseMail(rest);
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "RCPT"u8))
+        {
+            return ParseRcpt(rest);
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "DATA"u8))
+        {
+            return NoArguments(SmtpVerb.Data, hasArgument, "Syntax: DATA");
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "RSET"u8))
+        {
+            return NoArguments(SmtpVerb.Rset, hasArgument, "Syntax: RSET");
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "QUIT"u8))
+        {
+            return NoArguments(SmtpVerb.Quit, hasArgument, "Syntax: QUIT");
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "STARTTLS"u8))
+        {
+            return NoArguments(SmtpVerb.StartTls, hasArgument, "Syntax: STARTTLS");
+        }
+        // §4.1.1.9 and §4.1.1.8: NOOP and HELP take an optional string, which is ignored.
+        if (Ascii.EqualsIgnoreCase(verb, "NOOP"u8))
+        {
+            return new SmtpCommand(SmtpVerb.Noop);
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "HELP"u8))
+        {
+            return new SmtpCommand(SmtpVerb.Help);
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "VRFY"u8))
+        {
+            return hasArgument
+                ? new SmtpCommand(SmtpVerb.Vrfy)
+                : new SmtpCommand(SmtpVerb.Vrfy, Error: SmtpReply.SyntaxError("Syntax: VRFY string"));
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "AUTH"u8))
+        {
+            return ParseAuth(rest);
+        }
+        if (Ascii.EqualsIgnoreCase(verb, "EXPN"u8) || Ascii.EqualsIgnoreCase(verb, "TURN"u8)
+            || Ascii.EqualsIgnoreCase(verb, "ETRN"u8) || Ascii.EqualsIgnoreCase(verb, "ATRN"u8)
+            || Ascii.EqualsIgnoreCase(verb, "BDAT"u8) || Ascii.EqualsIgnoreCase(verb, "SEND"u8)
+            || Ascii.EqualsIgnoreCase(verb, "SOML"u8) || Ascii.EqualsIgnoreCase(verb, "SAML"u8))
+        {
+            return new SmtpCommand(SmtpVerb.NotImplemented);
+        }
+        return new SmtpCommand(SmtpVerb.Unknown);
+    }
+
+    private static SmtpCommand NoArguments(SmtpVerb verb, bool hasArgument, string usage) =>
+        hasArgument ? new SmtpCommand(verb, Error: SmtpReply.SyntaxError(usage)) : new SmtpCommand(verb);
+
+    private static SmtpCommand ParseMail(ReadOnlySpan<byte> rest)
+    {
+        var usage = new SmtpCommand(SmtpVerb.Mail, Error: SmtpReply.SyntaxError("Syntax: MAIL FROM:<address>"));
+        if (rest.Length < 5 || !Ascii.EqualsIgnoreCase(rest[..5], "FROM:"u8))
+        {
+            return usage;
+        }
+        // Spaces after the colon are not RFC 5321, but Monit sends them (failmail allowed it too).
+        var path = rest[5..].TrimStart((byte)' ');
+        if (!TryParsePath(path, allowNull: true, out var address, out var used))
+        {
+            return usage;
+        }
+        long size = -1;
+        var parameters = path[used..];
+        while (!parameters.IsEmpty)
+        {
+            if (parameters[0] != (byte)' ')
+            {
+                return usage;
+            }
+            parameters = parameters.TrimStart((byte)' ');
+            var end = parameters.IndexOf((byte)' ');
+            var parameter = end < 0 ? parameters : parameters[..end];
+            parameters = end < 0 ? [] : parameters[end..];
+            var eq = parameter.IndexOf((byte)'=');
+            var keyword = eq < 0 ? parameter : parameter[..eq];
+            var value = eq < 0 ? [] : parameter[(eq + 1)..];
+            if (Ascii.EqualsIgnoreCase(keyword, "SIZE"u8) && eq >= 0)
+            {
+                // RFC 1870: SIZE=<digits>. A value too large for a long is still "too large".
+                if (value.IsEmpty || value.Length > 20 || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+                {
+                    return new SmtpCommand(SmtpVerb.Mail, Error: SmtpReply.SyntaxError("Bad SIZE parameter"));
+                }
+                size = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : long.MaxValue;
+            }
+            else if (Ascii.EqualsIgnoreCase(keyword, "BODY"u8) && eq >= 0)
+            {
+                // RFC 6152 (8BITMIME): the message is stored as bytes either way.
+                if (!Ascii.EqualsIgnoreCase(value, "7BIT"u8) && !Ascii.EqualsIgnoreCase(value, "8BITMIME"u8))
+                {
+                    return new SmtpCommand(SmtpVerb.Mail, Error: SmtpReply.SyntaxError("Bad BODY parameter"));
+                }
+            }
+            else if (Ascii.EqualsIgnoreCase(parameter, "SMTPUTF8"u8))
+            {
+                // RFC 6531: addresses are kept as UTF-8 whether or not this is given.
+            }
+            else if (Ascii.EqualsIgnoreCase(keyword, "AUTH"u8) && eq >= 0)
+            {
+                // RFC 4954 §5: the submitter identity is accepted and not used.
+            }
+            else
+            {
+                return Unsupported(SmtpVerb.Mail);
+            }
+        }
+        return new SmtpCommand(SmtpVerb.Mail, address, Size: size);
+    }
+
+    private static SmtpCommand ParseRcpt(ReadOnlySpan<byte> rest)
+    {
+        var usage = new SmtpCommand(SmtpVerb.Rcpt, Error: SmtpReply.SyntaxError("Syntax: RCPT TO:<address>"));
+        if (rest.Length < 3 || !Ascii.EqualsIgnoreCase(rest[..3], "TO:"u8))
+        {
+            return usage;
+        }
+        var path = rest[3..].TrimStart((byte)' ');
+        if (!TryParsePath(path, allowNull: false, out var address, out var used))
+        {
+            return usage;
+        }
+        var parameters = path[used..];
+        if (parameters.IsEmpty)
+        {
+            return new SmtpCommand(SmtpVerb.Rcpt, address);
+        }
+        return parameters[0] == (byte)' ' ? Unsupported(SmtpVerb.Rcpt) : usage;
+    }
+
+    // §4.1.1.11: 555 when MAIL or RCPT parameters are not recognised.
+    private static SmtpCommand Unsupported(SmtpVerb verb) =>
+        new(verb, Error: new SmtpReply(555, "5.5.4 Unsupported parameter"));
+
+    private static SmtpCommand ParseAuth(ReadOnlySpan<byte> rest)
+    {
+        var space = rest.IndexOf((byte)' ');
+        var mechanism = space < 0 ? rest : rest[..space];
+        var initial = space < 0 ? [] : rest[(space + 1)..].Trim((byte)' ');
+        if (mechanism.IsEmpty || mechanism.ContainsAnyExcept(MechanismChars))
+        {
+            return new SmtpCommand(SmtpVerb.Auth, Error: SmtpReply.SyntaxError("Syntax: AUTH mechanism [initial-response]"));
+        }
+        var name = Encoding.ASCII.GetString(mechanism).ToUpperInvariant();
+        return new SmtpCommand(SmtpVerb.Auth, name, space < 0 ? null : Encoding.ASCII.GetString(initial));
+    }
+
+    private static readonly SearchValues<byte> MechanismChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
+
+    // RFC 5321 §4.1.2 atext, plus UTF-8 octets (RFC 6531) and '.', which is allowed anywhere
+    // in the local part: real mailers send "first..last@" and rejecting it helps nobody.
+    private static readonly SearchValues<byte> LocalChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~."u8);
+
+    private static readonly SearchValues<byte> LabelChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
+
+    // Parses "<...>" at the start of s: the null path "<>" (MAIL only), "<postmaster>"
+    // (§4.1.1.3), or "<[@route,...:]local@domain>" with the source route dropped (§4.1.2).
+    private static bool TryParsePath(ReadOnlySpan<byte> s, bool allowNull, out string address, out int used)
+    {
+        address = "";
+        used = 0;
+        if (s.IsEmpty || s[0] != (byte)'<')
+        {
+            return false;
+        }
+        var i = 1;
+        if (i < s.Length && s[i] == (byte)'>')
+        {
+            used = 2;
+            return allowNull;
+        }
+        if (i < s.Length && s[i] == (byte)'@')
+        {
+            var colon = s.IndexOf((byte)':');
+            if (colon < 0)
+            {
+                return false;
+            }
+            i = colon + 1;
+        }
+        var start = i;
+        if (i < s.Length && s[i] == (byte)'"')
+        {
+            i++;
+            while (i < s.Length && s[i] != (byte)'"')
+            {
+                if (s[i] == (byte)'\\')
+                {
+                    i++;
+                }
+                else if (s[i] < 32 || s[i] == 127)
+                {
+                    return false;
+                }
+                i++;
+            }
+            if (i >= s.Length)
+            {
+                return false;
+            }
+            i++;
+        }
+        else
+        {
+            while (i < s.Length && (LocalChars.Contains(s[i]) || s[i] >= 0x80))
+            {
+                i++;
+            }
+        }
+        if (i == start || i >= s.Length)
+        {
+            return false;
+        }
+        if (s[i] == (byte)'>')
+        {
+            // Only the special local part "postmaster" may come without a domain.
+            if (!Ascii.EqualsIgnoreCase(s[start..i], "postmaster"u8) || allowNull)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            if (s[i] != (byte)'@')
+            {
+                return false;
+            }
+            var close = s[i..].IndexOf((byte)'>');
+            if (close < 0 || !IsDomainOrLiteral(s[(i + 1)..(i + close)]))
+            {
+                return false;
+            }
+            i += close;
+        }
+        var mailbox = s[start..i];
+        if (!Utf8.IsValid(mailbox))
+        {
+            return false;
+        }
+        address = Encoding.UTF8.GetString(mailbox);
+        used = i + 1;
+        return true;
+    }
+
+    // A domain (labels of letters, digits, '-' and '_', any of them first, optional final
+    // dot, UTF-8 allowed for RFC 6531), a bare IP address, or an address literal
+    // "[a.b.c.d]" / "[IPv6:...]" (§4.1.3).
+    public static bool IsDomainOrLiteral(ReadOnlySpan<byte> s)
+    {
+        if (s.IsEmpty || s.Length > 255)
+        {
+            return false;
+        }
+        if (s[0] == (byte)'[')
+        {
+            if (s[^1] != (byte)']')
+            {
+                return false;
+            }
+            var inner = s[1..^1];
+            if (inner.Length > 5 && Ascii.EqualsIgnoreCase(inner[..5], "IPv6:"u8))
+            {
+                return IPAddress.TryParse(inner[5..], out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6;
+            }
+            return IsDottedQuad(inner);
+        }
+        if (s.Contains((byte)':'))
+        {
+            return IPAddress.TryParse(s, out var bare) && bare.AddressFamily == AddressFamily.InterNetworkV6;
+        }
+        if (s[^1] == (byte)'.')
+        {
+            s = s[..^1];
+        }
+        foreach (var range in s.Split((byte)'.'))
+        {
+            var label = s[range];
+            if (label.IsEmpty || label.Length > 63)
+            {
+                return false;
+            }
+            foreach (var b in label)
+            {
+                if (!LabelChars.Contains(b) && b < 0x80)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static bool IsDottedQuad(ReadOnlySpan<byte> s)
+    {
+        var parts = 0;
+        foreach (var range in s.Split((byte)'.'))
+        {
+            var part = s[range];
+            if (part.IsEmpty || part.Length > 3 || part.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+                || int.Parse(part, CultureInfo.InvariantCulture) > 255)
+            {
+                return false;
+            }
+            parts++;
+        }
+        return parts == 4;
+    }
+
+    private static ReadOnlySpan<byte> TrimEndSpaces(ReadOnlySpan<byte> s) => s.TrimEnd(" \t"u8);
+}

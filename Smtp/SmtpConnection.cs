@@ -1,0 +1,453 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Text;
+using Failmail.Maildir;
+
+namespace Failmail.Smtp;
+
+// One client: the pipe I/O loop around an SmtpSession. Reads, answers every complete
+// command line in the buffer, flushes once per read (RFC 2920), streams DATA through a
+// DataReader into a store draft, upgrades to TLS on STARTTLS. Deadlines run per phase
+// from the TimeProvider and are not extended by single bytes (slowloris, STYLE pitfall 5).
+internal sealed class SmtpConnection
+{
+    private enum Next
+    {
+        Continue,
+        ReadData,
+        StartTls,
+        AuthFailed,
+        Close,
+    }
+
+    private readonly SmtpConnectionContext _context;
+    private readonly long _id;
+    private readonly Stream _transport;
+    private readonly string _clientAddress;
+    private readonly SmtpSession _session;
+    private readonly SmtpLimits _limits;
+    private Stream _stream;
+    private PipeReader _reader;
+    private PipeWriter _writer;
+    private CancellationTokenSource? _deadline;
+    private volatile bool _timedOut;
+    private volatile bool _inData;
+    private bool _discarding;
+    private DataReader? _data;
+    private IMessageDraft? _draft;
+    private SmtpReply _pendingReply;
+
+    public SmtpConnection(SmtpConnectionContext context, long id, Stream transport, string clientAddress, bool encrypted)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(transport);
+        _context = context;
+        _id = id;
+        _transport = transport;
+        _stream = transport;
+        _clientAddress = clientAddress;
+        _limits = context.Settings.Limits;
+        _session = new SmtpSession(context.Settings, encrypted);
+        (_reader, _writer) = CreatePipes(transport);
+    }
+
+    // Test hook: called with the byte count of every read once it has been handled.
+    internal Action<long>? ReadObserved { get; init; }
+
+    internal SmtpSession Session => _session;
+
+    public async Task RunAsync()
+    {
+        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _context.TimeProvider);
+        _deadline = deadline;
+        using var onDeadline = deadline.Token.Register(() =>
+        {
+            _timedOut = true;
+            CancelRead();
+        });
+        using var onShutdown = _context.Shutdown.Register(() =>
+        {
+            // A session inside DATA may finish its message; the others stop at once (§3.8).
+            if (!_inData)
+            {
+                CancelRead();
+            }
+        });
+        try
+        {
+            // The deadline exists before the greeting is sent, so a test that has read the
+            // greeting can advance a fake clock past it.
+            deadline.CancelAfter(_limits.CommandTimeout);
+            Write(_session.Greeting());
+            await FlushAsync().ConfigureAwait(false);
+            await LoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            SmtpLog.ClientGone(_context.Logger, _id, "during " + (_inData ? "DATA" : "a command") + ": " + e.GetType().Name);
+        }
+        finally
+        {
+            if (_draft is not null)
+            {
+                await _draft.DisposeAsync().ConfigureAwait(false);
+            }
+            await _reader.CompleteAsync().ConfigureAwait(false);
+            await _writer.CompleteAsync().ConfigureAwait(false);
+            await _stream.DisposeAsync().ConfigureAwait(false);
+            SmtpLog.ConnectionClosed(_context.Logger, _id);
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        while (true)
+        {
+            if (_data is not null)
+            {
+                if (!await ReadDataAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+                continue;
+            }
+            if (_context.Shutdown.IsCancellationRequested)
+            {
+                await CloseWithAsync(SmtpReply.ShuttingDown).ConfigureAwait(false);
+                return;
+            }
+            var result = await _reader.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var consumed = buffer.Start;
+            var examined = buffer.End;
+            var next = Next.Continue;
+            var length = buffer.Length;
+            try
+            {
+                if (_timedOut)
+                {
+                    SmtpLog.Timeout(_context.Logger, _id, "command");
+                    Write(SmtpReply.Timeout);
+                    next = Next.Close;
+                }
+                else if (result.IsCanceled && _context.Shutdown.IsCancellationRequested)
+                {
+                    Write(SmtpReply.ShuttingDown);
+                    next = Next.Close;
+                }
+                else
+                {
+                    next = ProcessLines(buffer, ref consumed, ref examined);
+                    if (next == Next.Continue && result.IsCompleted)
+                    {
+                        // EOF: a partial line left over is dropped, never run as a command.
+                        SmtpLog.ClientGone(_context.Logger, _id, "between commands");
+                        next = Next.Close;
+                    }
+                }
+            }
+            finally
+            {
+                _reader.AdvanceTo(consumed, examined);
+            }
+            ReadObserved?.Invoke(length);
+            await FlushAsync().ConfigureAwait(false);
+            switch (next)
+            {
+                case Next.Close:
+                    return;
+                case Next.AuthFailed:
+                    await DelayAfterAuthFailureAsync().ConfigureAwait(false);
+                    break;
+                case Next.StartTls:
+                    if (!await StartTlsAsync().ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                    break;
+            }
+        }
+    }
+
+    // Answers every complete line in the buffer; stops early where the next bytes belong
+    // to another mode (DATA, TLS) or the reply must wait (AUTH failure delay).
+    private Next ProcessLines(in ReadOnlySequence<byte> buffer, ref SequencePosition consumed, ref SequencePosition examined)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        while (!reader.End)
+        {
+            if (_discarding)
+            {
+                if (!reader.TryAdvanceToAny("\n"u8, advancePastDelimiter: true))
+                {
+                    // Keep nothing of an over-long line: memory stays bounded.
+                    consumed = buffer.End;
+                    return Next.Continue;
+                }
+                _discarding = false;
+                consumed = reader.Position;
+                continue;
+            }
+            // Parse through a window (Kestrel/Bedrock): a line never buffers beyond the limit.
+            var window = reader.UnreadSequence.Slice(0, Math.Min(reader.Remaining, _limits.MaxCommandLine));
+            var lineReader = new SequenceReader<byte>(window);
+            if (!SmtpCommandParser.TryReadLine(ref lineReader, out var line))
+            {
+                if (window.Length < _limits.MaxCommandLine)
+                {
+                    consumed = reader.Position;
+                    return Next.Continue;
+                }
+                // §4.5.3.1.4: over 512 octets. Discard up to the next line end.
+                SmtpLog.LineTooLong(_context.Logger, _id);
+                Write(SmtpReply.LineTooLong);
+                _discarding = true;
+                reader.Advance(window.Length);
+                consumed = reader.Position;
+                continue;
+            }
+            reader.Advance(lineReader.Consumed);
+            consumed = reader.Position;
+            examined = consumed;
+            var next = HandleLine(line);
+            if (next != Next.Continue)
+            {
+                if (next == Next.StartTls)
+                {
+                    // RFC 3207 §4.2 (CVE-2011-0411): nothing sent before the handshake counts.
+                    consumed = buffer.End;
+                    examined = buffer.End;
+                }
+                return next;
+            }
+        }
+        examined = buffer.End;
+        return Next.Continue;
+    }
+
+    private Next HandleLine(in ReadOnlySequence<byte> line)
+    {
+        if (_context.Shutdown.IsCancellationRequested)
+        {
+            Write(SmtpReply.ShuttingDown);
+            return Next.Close;
+        }
+        SmtpReply reply;
+        if (_session.ExpectsAuthResponse)
+        {
+            LogRead("<AUTH data hidden>");
+            Span<byte> copy = line.Length <= 512 ? stackalloc byte[(int)line.Length] : new byte[line.Length];
+            line.CopyTo(copy);
+            reply = _session.HandleAuthResponse(copy);
+        }
+        else
+        {
+            var command = SmtpCommandParser.Parse(line);
+            if (_context.DebugReceiver)
+            {
+                LogRead(command is { Verb: SmtpVerb.Auth, Parameter: not null, Error: null }
+                    ? "AUTH " + command.Argument + " <AUTH data hidden>"
+                    : Encoding.UTF8.GetString(line));
+            }
+            reply = _session.Handle(command);
+        }
+        // A complete command restarts the command deadline; bytes alone never do.
+        _deadline?.CancelAfter(_limits.CommandTimeout);
+        if (reply.Code == SmtpReply.AuthFailed.Code)
+        {
+            _pendingReply = reply;
+            return Next.AuthFailed;
+        }
+        switch (_session.Action)
+        {
+            case SessionAction.ReadData:
+                return StartData();
+            case SessionAction.StartTls:
+                Write(reply);
+                return Next.StartTls;
+            case SessionAction.Close:
+                Write(reply);
+                return Next.Close;
+            default:
+                Write(reply);
+                return Next.Continue;
+        }
+    }
+
+    private Next StartData()
+    {
+        if (!_context.Sink.HasCapacity)
+        {
+            SmtpLog.QueueFull(_context.Logger, _id);
+            _session.EndData();
+            Write(SmtpReply.QueueFull);
+            return Next.Continue;
+        }
+        try
+        {
+            _draft = _context.Store.CreateDraft();
+        }
+        catch (IOException e)
+        {
+            SmtpLog.StoreFailed(_context.Logger, _id, e);
+            _session.EndData();
+            Write(StoreFailure(e));
+            return Next.Continue;
+        }
+        _data = new DataReader(_draft, _limits.MaxMessageSize);
+        _inData = true;
+        Write(SmtpReply.StartData);
+        // §4.5.3.2.6: the whole DATA phase has its own deadline.
+        _deadline?.CancelAfter(_limits.DataTimeout);
+        return Next.ReadData;
+    }
+
+    // Returns false when the connection must close.
+    private async Task<bool> ReadDataAsync()
+    {
+        // Debug.Assert-free: only called while _data is set.
+        var data = _data ?? throw new InvalidOperationException("not in DATA");
+        while (true)
+        {
+            var result = await _reader.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var done = false;
+            var consumed = buffer.Start;
+            var length = buffer.Length;
+            try
+            {
+                if (_timedOut)
+                {
+                    SmtpLog.Timeout(_context.Logger, _id, "DATA");
+                    Write(SmtpReply.Timeout);
+                }
+                else
+                {
+                    done = data.TryReadToEnd(buffer, out consumed);
+                }
+            }
+            finally
+            {
+                // Commands pipelined after the terminator are unread, not examined.
+                _reader.AdvanceTo(consumed, done ? consumed : buffer.End);
+            }
+            ReadObserved?.Invoke(length);
+            if (_timedOut)
+            {
+                await FlushAsync().ConfigureAwait(false);
+                return false;
+            }
+            if (done)
+            {
+                break;
+            }
+            if (result.IsCompleted)
+            {
+                SmtpLog.ClientGone(_context.Logger, _id, "inside DATA");
+                return false;
+            }
+        }
+        LogRead($"<{data.WireLength} bytes of DATA hidden>");
+        var draft = _draft ?? throw new InvalidOperationException("DATA without a draft");
+        var reply = await SmtpDelivery.FinishAsync(_context, _id, _session, data, draft, _clientAddress).ConfigureAwait(false);
+        _draft = null;
+        _data = null;
+        _inData = false;
+        _session.EndData();
+        Write(reply);
+        _deadline?.CancelAfter(_limits.CommandTimeout);
+        await FlushAsync().ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<bool> StartTlsAsync()
+    {
+        // The old pipes go; leaveOpen kept the transport, which SslStream now wraps.
+        await _reader.CompleteAsync().ConfigureAwait(false);
+        await _writer.CompleteAsync().ConfigureAwait(false);
+        var certificate = _context.Certificate ?? throw new InvalidOperationException("STARTTLS without a certificate");
+        var ssl = new SslStream(_transport, leaveInnerStreamOpen: false);
+        _stream = ssl;
+        (_reader, _writer) = CreatePipes(ssl);
+        try
+        {
+            var options = new SslServerAuthenticationOptions { ServerCertificateContext = certificate };
+            await ssl.AuthenticateAsServerAsync(options, _deadline?.Token ?? default).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
+        {
+            SmtpLog.TlsFailed(_context.Logger, _id, e);
+            return false;
+        }
+        _session.TlsStarted();
+        _deadline?.CancelAfter(_limits.CommandTimeout);
+        return true;
+    }
+
+    // Wrong AUTH: answer after a delay that grows with each failure (one second per
+    // failure so far), so guessing is slow; the session closes after MaxAuthFailures.
+    private async Task DelayAfterAuthFailureAsync()
+    {
+        SmtpLog.AuthFailed(_context.Logger, _id, _session.AuthFailures);
+        await Task.Delay(TimeSpan.FromSeconds(_session.AuthFailures), _context.TimeProvider, _context.Abort).ConfigureAwait(false);
+        Write(_pendingReply);
+        await FlushAsync().ConfigureAwait(false);
+    }
+
+    private async Task CloseWithAsync(SmtpReply reply)
+    {
+        Write(reply);
+        await FlushAsync().ConfigureAwait(false);
+    }
+
+    private void Write(SmtpReply reply)
+    {
+        var text = reply.ToString();
+        if (_context.DebugReceiver)
+        {
+            foreach (var line in text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
+            {
+                SmtpLog.LineWritten(_context.Logger, _id, line);
+            }
+        }
+        var bytes = Encoding.UTF8.GetBytes(text);
+        _writer.Write(bytes);
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        // A client that does not read its replies cannot hold the connection past the deadline.
+        // Once the deadline has fired, the 421 still goes out; only the listener's abort stops it.
+        var token = _timedOut || _deadline is null ? _context.Abort : _deadline.Token;
+        await _writer.FlushAsync(token).ConfigureAwait(false);
+    }
+
+    private void LogRead(string text)
+    {
+        if (_context.DebugReceiver)
+        {
+            SmtpLog.LineRead(_context.Logger, _id, text);
+        }
+    }
+
+    private void CancelRead()
+    {
+        try
+        {
+            _reader.CancelPendingRead();
+        }
+        catch (InvalidOperationException)
+        {
+            // The reader was completed: the connection is closing anyway.
+        }
+    }
+
+    internal static SmtpReply StoreFailure(IOException e) =>
+        // ENOSPC (28) and Windows' ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL: §4.2.5 452 4.3.1.
+        (e.HResult & 0xFFFF) is 28 or 39 or 112 ? SmtpReply.DiskFull : SmtpReply.StorageFailed;
+
+    private static (PipeReader, PipeWriter) CreatePipes(Stream stream) => (
+        PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
+        PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+}

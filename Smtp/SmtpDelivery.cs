@@ -1,0 +1,62 @@
+using Failmail.Maildir;
+
+namespace Failmail.Smtp;
+
+// The end of DATA: decides the reply, commits the draft with its envelope and hands the
+// message to the sink. Only a durable commit earns 250 (failmail's rule, §2.8).
+internal static class SmtpDelivery
+{
+    public static async ValueTask<SmtpReply> FinishAsync(
+        SmtpConnectionContext context, long connectionId, SmtpSession session, DataReader data, IMessageDraft draft, string clientAddress)
+    {
+        await using (draft.ConfigureAwait(false))
+        {
+            if (data.TooLarge)
+            {
+                SmtpLog.MessageTooLarge(context.Logger, connectionId, context.Settings.Limits.MaxMessageSize);
+                context.CountRejected();
+                return SmtpReply.MessageTooBig;
+            }
+            if (data.WriteError is { } writeError)
+            {
+                SmtpLog.StoreFailed(context.Logger, connectionId, writeError);
+                context.CountRejected();
+                return SmtpConnection.StoreFailure(writeError);
+            }
+            if (!context.Sink.HasCapacity)
+            {
+                SmtpLog.QueueFull(context.Logger, connectionId);
+                context.CountRejected();
+                return SmtpReply.QueueFull;
+            }
+            var envelope = new Envelope(
+                session.From,
+                context.Rewriter.RewriteAll(session.Recipients),
+                context.TimeProvider.GetUtcNow(),
+                clientAddress);
+            ReceivedMessage message;
+            try
+            {
+                message = await draft.CommitAsync(envelope, context.Abort).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                SmtpLog.StoreFailed(context.Logger, connectionId, e);
+                context.CountRejected();
+                return SmtpConnection.StoreFailure(e);
+            }
+            try
+            {
+                await context.Sink.AcceptAsync(message, context.Abort).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Committed is durable: the store keeps it pending, so 250 is still true.
+                SmtpLog.SinkFailed(context.Logger, connectionId, message.Id, e);
+            }
+            context.CountAccepted();
+            SmtpLog.MessageAccepted(context.Logger, connectionId, message.Id, envelope.From, envelope.Recipients.Count, message.Size);
+            return new SmtpReply(250, "2.0.0 Ok: queued as " + message.Id);
+        }
+    }
+}

@@ -1,0 +1,304 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using Failmail.Batching;
+using Failmail.Maildir;
+using Microsoft.Extensions.Logging;
+
+namespace Failmail.Smtp;
+
+// The accept loop: binds --bind-addr (or takes an inherited socket), caps concurrent
+// connections, runs each connection as a task that logs every fault (one bad client never
+// affects another), and drains on stop.
+internal sealed class SmtpListener : IAsyncDisposable
+{
+    private readonly FailmailOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly SmtpConnectionContext _context;
+    private readonly bool _implicitTls;
+    private readonly CancellationTokenSource _stopAccepting = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private Socket? _listenSocket;
+    private Task _acceptLoop = Task.CompletedTask;
+    private long _nextId;
+    private int _open;
+    private bool _stopped;
+
+    public SmtpListener(FailmailOptions options, IMessageStore store, IMessageSink sink, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _options = options;
+        _timeProvider = timeProvider;
+        _logger = loggerFactory.CreateLogger("Failmail.Smtp");
+
+        if ((options.TlsCert.Length == 0) != (options.TlsKey.Length == 0))
+        {
+            throw new ArgumentException("--tls-cert and --tls-key must be given together");
+        }
+        // failmail silently served plaintext for --ssl without a certificate; we refuse.
+        if (options.Ssl && options.TlsCert.Length == 0)
+        {
+            throw new ArgumentException("--ssl needs --tls-cert and --tls-key");
+        }
+        var certificate = options.TlsCert.Length > 0 ? SmtpTls.Load(options.TlsCert, options.TlsKey) : null;
+        _implicitTls = options.Ssl;
+        var settings = new SmtpSessionSettings(
+            HostName(),
+            SmtpLimits.From(options),
+            SmtpCredentials.Parse(options.Credentials),
+            options.AllowUnencryptedAuth,
+            TlsAvailable: certificate is not null && !options.Ssl);
+        _context = new SmtpConnectionContext
+        {
+            Settings = settings,
+            Store = store,
+            Sink = sink,
+            Rewriter = new RecipientRewriter(options.RewriteSrc, options.RewriteDest),
+            Logger = _logger,
+            TimeProvider = timeProvider,
+            DebugReceiver = options.DebugReceiver,
+            Certificate = certificate,
+            Shutdown = _shutdown.Token,
+            Abort = _abort.Token,
+        };
+    }
+
+    public IPEndPoint LocalEndPoint => (IPEndPoint)(ListenSocket.LocalEndPoint ?? throw new InvalidOperationException("not bound"));
+    public Socket ListenSocket => _listenSocket ?? throw new InvalidOperationException("Start has not been called");
+    public int OpenSessions => Volatile.Read(ref _open);
+    public long MessagesAccepted => _context.MessagesAccepted;
+    public long MessagesRejected => _context.MessagesRejected;
+
+    public void Start(Socket? listeningSocket = null)
+    {
+        if (_listenSocket is not null)
+        {
+            throw new InvalidOperationException("already started");
+        }
+        if (listeningSocket is null)
+        {
+            var endPoint = ParseBindAddr(_options.BindAddr);
+            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (endPoint.Address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                socket.Bind(endPoint);
+                socket.Listen(512);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+            listeningSocket = socket;
+        }
+        _listenSocket = listeningSocket;
+        SmtpLog.Listening(_logger, (_implicitTls ? "ssl:" : "") + listeningSocket.LocalEndPoint);
+        _acceptLoop = AcceptLoopAsync(listeningSocket);
+    }
+
+    // host:port; "" or "*" as host means every interface, "localhost" means 127.0.0.1.
+    internal static IPEndPoint ParseBindAddr(string bindAddr)
+    {
+        var colon = bindAddr.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(bindAddr.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            throw new ArgumentException($"--bind-addr {bindAddr}: expected host:port");
+        }
+        var host = bindAddr[..colon].Trim('[', ']');
+        if (host.Length == 0 || host == "*")
+        {
+            return new IPEndPoint(Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, port);
+        }
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return new IPEndPoint(address, port);
+        }
+        var addresses = Dns.GetHostAddresses(host);
+        var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new ArgumentException($"--bind-addr {bindAddr}: {host} has no address");
+        return new IPEndPoint(chosen, port);
+    }
+
+    private async Task AcceptLoopAsync(Socket listenSocket)
+    {
+        while (!_stopAccepting.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listenSocket.AcceptAsync(_stopAccepting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Per-connection accept errors (ECONNABORTED, EMFILE) must not end the loop.
+                SmtpLog.AcceptFailed(_logger, e);
+                await Task.Yield();
+                continue;
+            }
+            if (Interlocked.Increment(ref _open) > _context.Settings.Limits.MaxConnections)
+            {
+                Interlocked.Decrement(ref _open);
+                Refuse(client);
+                continue;
+            }
+            var id = Interlocked.Increment(ref _nextId);
+            // The task is registered before it runs, so its own removal cannot come first.
+            var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _connections[id] = RunConnectionAsync(client, id, registered.Task);
+            registered.SetResult();
+        }
+    }
+
+    // §3.8: a server that cannot serve now answers 421 and closes.
+    private void Refuse(Socket client)
+    {
+        try
+        {
+            SmtpLog.TooManyConnections(_logger, client.RemoteEndPoint?.ToString() ?? "?", _context.Settings.Limits.MaxConnections);
+            client.Blocking = false;
+            client.Send(Encoding.ASCII.GetBytes(SmtpReply.TooManyConnections.ToString()), SocketFlags.None, out _);
+            client.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // The client is gone already; nothing to tell it.
+        }
+        finally
+        {
+            client.Dispose();
+        }
+    }
+
+    private async Task RunConnectionAsync(Socket client, long id, Task registered)
+    {
+        // Also moves the session off the accept loop's stack (continuations run asynchronously).
+        await registered.ConfigureAwait(false);
+        try
+        {
+            var remote = client.RemoteEndPoint as IPEndPoint;
+            SmtpLog.ConnectionOpened(_logger, id, remote?.ToString() ?? "?");
+            client.NoDelay = true;
+            Stream stream = new NetworkStream(client, ownsSocket: true);
+            await using (stream.ConfigureAwait(false))
+            using (_abort.Token.Register(static s => ((Stream)s!).Dispose(), stream))
+            {
+                if (_implicitTls)
+                {
+                    var ssl = await HandshakeAsync(stream, id).ConfigureAwait(false);
+                    if (ssl is null)
+                    {
+                        return;
+                    }
+                    stream = ssl;
+                }
+                var address = remote?.Address.IsIPv4MappedToIPv6 == true ? remote.Address.MapToIPv4() : remote?.Address;
+                var connection = new SmtpConnection(_context, id, stream, address?.ToString() ?? "", encrypted: _implicitTls);
+                await connection.RunAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            SmtpLog.ConnectionFailed(_logger, id, e);
+        }
+        finally
+        {
+            client.Dispose();
+            Interlocked.Decrement(ref _open);
+            _connections.TryRemove(id, out _);
+        }
+    }
+
+    // --ssl: implicit TLS (RFC 8314) before the greeting, bounded by the command timeout.
+    private async Task<Stream?> HandshakeAsync(Stream transport, long id)
+    {
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        using var timeout = new CancellationTokenSource(_context.Settings.Limits.CommandTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
+        try
+        {
+            var options = new SslServerAuthenticationOptions { ServerCertificateContext = _context.Certificate };
+            await ssl.AuthenticateAsServerAsync(options, linked.Token).ConfigureAwait(false);
+            return ssl;
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
+        {
+            SmtpLog.TlsFailed(_logger, id, e);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    public async Task StopAsync(TimeSpan drainTimeout, CancellationToken ct = default)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+        _stopped = true;
+        await _stopAccepting.CancelAsync().ConfigureAwait(false);
+        _listenSocket?.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        var all = Task.WhenAll(_connections.Values);
+        try
+        {
+            await all.WaitAsync(drainTimeout, _timeProvider, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            SmtpLog.DrainAborted(_logger, OpenSessions);
+            await _abort.CancelAsync().ConfigureAwait(false);
+            // Every connection task catches its own faults; after the abort they end promptly.
+            await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        }
+        SmtpLog.Stopped(_logger, OpenSessions);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        _stopAccepting.Dispose();
+        _shutdown.Dispose();
+        _abort.Dispose();
+    }
+
+    private static string HostName()
+    {
+        try
+        {
+            var name = Dns.GetHostName();
+            return string.IsNullOrEmpty(name) ? "localhost" : name;
+        }
+        catch (SocketException)
+        {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text;
+
+namespace Failmail.Smtp;
+
+// One SMTP reply. Text holds the lines of a multi-line reply separated by '\n'; each is
+// written as "<code>-<line>" except the last, "<code> <line>" (RFC 5321 §4.2.1).
+// Texts carry RFC 3463 enhanced status codes because EHLO advertises ENHANCEDSTATUSCODES.
+internal readonly record struct SmtpReply(int Code, string Text)
+{
+    public static readonly SmtpReply Ok = new(250, "2.0.0 OK");
+    public static readonly SmtpReply SenderOk = new(250, "2.1.0 OK");
+    public static readonly SmtpReply RecipientOk = new(250, "2.1.5 OK");
+    public static readonly SmtpReply ResetOk = new(250, "2.0.0 Reset");
+    public static readonly SmtpReply NoopOk = new(250, "2.0.0 OK");
+    public static readonly SmtpReply StartData = new(354, "End data with <CR><LF>.<CR><LF>");
+    public static readonly SmtpReply Help = new(214, "2.0.0 See RFC 5321");
+    public static readonly SmtpReply CannotVerify = new(252, "2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
+    public static readonly SmtpReply ReadyForTls = new(220, "2.0.0 Ready to start TLS");
+    public static readonly SmtpReply AuthSucceeded = new(235, "2.7.0 Authentication successful");
+
+    // §4.2.4: 500 for an unrecognised command, 502 for one we know but do not implement.
+    public static readonly SmtpReply UnknownCommand = new(500, "5.5.2 Command not recognized");
+    public static readonly SmtpReply LineTooLong = new(500, "5.5.2 Line too long");
+    public static readonly SmtpReply NotImplemented = new(502, "5.5.1 Command not implemented");
+    public static readonly SmtpReply BadSequence = new(503, "5.5.1 Bad sequence of commands");
+    public static readonly SmtpReply NeedMail = new(503, "5.5.1 Need MAIL before RCPT");
+    public static readonly SmtpReply NeedRcpt = new(503, "5.5.1 Need RCPT before DATA");
+    public static readonly SmtpReply NestedMail = new(503, "5.5.1 Sender already specified");
+    public static readonly SmtpReply AlreadyAuthenticated = new(503, "5.5.1 Already authenticated");
+    public static readonly SmtpReply AuthNotEnabled = new(503, "5.5.1 Authentication not enabled");
+    public static readonly SmtpReply AuthInTransaction = new(503, "5.5.1 AUTH not permitted during a mail transaction");
+    public static readonly SmtpReply TlsActive = new(503, "5.5.1 TLS already active");
+    public static readonly SmtpReply TlsNotAvailable = new(502, "5.5.1 STARTTLS not available");
+    public static readonly SmtpReply UnknownMechanism = new(504, "5.5.4 Unrecognized authentication type");
+    public static readonly SmtpReply AuthRequired = new(530, "5.7.0 Authentication required");
+    public static readonly SmtpReply AuthFailed = new(535, "5.7.8 Authentication credentials invalid");
+    public static readonly SmtpReply EncryptionRequired = new(538, "5.7.11 Encryption required for requested authentication mechanism");
+    public static readonly SmtpReply AuthCancelled = new(501, "5.7.0 Authentication cancelled");
+    public static readonly SmtpReply BadBase64 = new(501, "5.5.2 Cannot decode response");
+    public static readonly SmtpReply BadCredentialsFormat = new(501, "5.5.2 Malformed credentials");
+
+    // §4.5.3.1.10: too many recipients is 452, and the client sends the rest in another transaction.
+    public static readonly SmtpReply TooManyRecipients = new(452, "4.5.3 Too many recipients");
+    // §4.5.3.1.7 / RFC 1870: a message over the declared limit is 552.
+    public static readonly SmtpReply MessageTooBig = new(552, "5.3.4 Message size exceeds fixed maximum message size");
+    public static readonly SmtpReply QueueFull = new(451, "4.3.2 Queue full, try again later");
+    public static readonly SmtpReply StorageFailed = new(451, "4.3.0 Local error in processing");
+    public static readonly SmtpReply DiskFull = new(452, "4.3.1 Insufficient system storage");
+
+    // §3.8: 421 may be sent at any time when the server must close the connection.
+    public static readonly SmtpReply TooManyConnections = new(421, "4.7.0 Too many connections, try again later");
+    public static readonly SmtpReply Timeout = new(421, "4.4.2 Timeout, closing connection");
+    public static readonly SmtpReply ShuttingDown = new(421, "4.3.2 Shutting down");
+    public static readonly SmtpReply TooManyAuthFailures = new(421, "4.7.0 Too many authentication failures");
+
+    public static SmtpReply SyntaxError(string text) => new(501, "5.5.4 " + text);
+
+    public bool IsPositive => Code < 400;
+
+    // The reply on the wire, CRLF after every line.
+    public override string ToString()
+    {
+        var lines = Text.Split('\n');
+        var sb = new StringBuilder();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            sb.Append(Code).Append(i == lines.Length - 1 ? ' ' : '-').Append(lines[i]).Append("\r\n");
+        }
+        return sb.ToString();
+    }
+}

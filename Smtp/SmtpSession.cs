@@ -1,0 +1,363 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Failmail.Smtp;
+
+internal enum SessionState
+{
+    Connected,
+    Greeted,
+    HaveMail,
+    HaveRcpt,
+    Closing,
+}
+
+// What the connection must do after writing the reply that Handle returned.
+internal enum SessionAction
+{
+    None,
+    ReadData,
+    StartTls,
+    Close,
+}
+
+// The SMTP state machine (RFC 5321 §4.1.4, RFC 4954 AUTH, RFC 3207 STARTTLS). No I/O,
+// no clock, no logger: a command goes in, a reply comes out, and Action tells the
+// connection what mode comes next. The connection owns the instance.
+internal sealed class SmtpSession
+{
+    private enum AuthStep
+    {
+        None,
+        PlainResponse,
+        LoginUser,
+        LoginPassword,
+    }
+
+    private readonly SmtpSessionSettings _settings;
+    private readonly List<string> _recipients = [];
+    private AuthStep _authStep;
+    private string _loginUser = "";
+    private bool _greeted;
+
+    public SmtpSession(SmtpSessionSettings settings, bool encrypted = false)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
+        Encrypted = encrypted;
+    }
+
+    public SessionState State { get; private set; } = SessionState.Connected;
+    public SessionAction Action { get; private set; }
+    public bool Encrypted { get; private set; }
+    public bool Authenticated { get; private set; }
+    public int AuthFailures { get; private set; }
+    public string HeloDomain { get; private set; } = "";
+    // The reverse-path; "" is the null sender.
+    public string From { get; private set; } = "";
+    public IReadOnlyList<string> Recipients => _recipients;
+
+    // True while an AUTH exchange waits for the client's next line (a 334 was sent).
+    public bool ExpectsAuthResponse => _authStep != AuthStep.None;
+
+    private bool AuthAllowed => Encrypted || _settings.AllowUnencryptedAuth;
+
+    public SmtpReply Greeting() => new(220, _settings.HostName + " ESMTP failmail");
+
+    public SmtpReply Handle(in SmtpCommand command)
+    {
+        Action = SessionAction.None;
+        switch (command.Verb)
+        {
+            case SmtpVerb.Unknown:
+                return SmtpReply.UnknownCommand;
+            case SmtpVerb.NotImplemented:
+                return SmtpReply.NotImplemented;
+        }
+        if (command.Error is { } error)
+        {
+            return error;
+        }
+        if (command.Verb is SmtpVerb.Mail or SmtpVerb.Rcpt or SmtpVerb.Data
+            && _settings.Credentials is not null && !Authenticated)
+        {
+            return SmtpReply.AuthRequired;
+        }
+
+        switch (State, command.Verb)
+        {
+            case (SessionState.Closing, _):
+                return SmtpReply.BadSequence;
+            case (_, SmtpVerb.Quit):
+                State = SessionState.Closing;
+                Action = SessionAction.Close;
+                return new SmtpReply(221, "2.0.0 " + _settings.HostName + " closing connection");
+            case (_, SmtpVerb.Helo):
+                // §4.1.4: HELO/EHLO in a transaction resets it, as RSET does.
+                ResetTransaction();
+                _greeted = true;
+                HeloDomain = command.Argument;
+                State = SessionState.Greeted;
+                return new SmtpReply(250, _settings.HostName);
+            case (_, SmtpVerb.Ehlo):
+                ResetTransaction();
+                _greeted = true;
+                HeloDomain = command.Argument;
+                State = SessionState.Greeted;
+                return new SmtpReply(250, EhloText(command.Argument));
+            case (_, SmtpVerb.Rset):
+                ResetTransaction();
+                return SmtpReply.ResetOk;
+            case (_, SmtpVerb.Noop):
+                return SmtpReply.NoopOk;
+            case (_, SmtpVerb.Help):
+                return SmtpReply.Help;
+            case (_, SmtpVerb.Vrfy):
+                // §3.5.3: 252 when the server will not verify but will accept the message.
+                return SmtpReply.CannotVerify;
+
+            // failmail accepted MAIL without HELO, and so does Postfix by default; the
+            // greeting is then implied.
+            case (SessionState.Connected or SessionState.Greeted, SmtpVerb.Mail):
+                if (command.Size > _settings.Limits.MaxMessageSize)
+                {
+                    return SmtpReply.MessageTooBig;
+                }
+                From = command.Argument;
+                State = SessionState.HaveMail;
+                return SmtpReply.SenderOk;
+            case (_, SmtpVerb.Mail):
+                return SmtpReply.NestedMail;
+
+            case (SessionState.HaveMail or SessionState.HaveRcpt, SmtpVerb.Rcpt):
+                if (_recipients.Count >= _settings.Limits.MaxRecipients)
+                {
+                    return SmtpReply.TooManyRecipients;
+                }
+                _recipients.Add(command.Argument);
+                State = SessionState.HaveRcpt;
+                return SmtpReply.RecipientOk;
+            case (_, SmtpVerb.Rcpt):
+                return SmtpReply.NeedMail;
+
+            case (SessionState.HaveRcpt, SmtpVerb.Data):
+                Action = SessionAction.ReadData;
+                return SmtpReply.StartData;
+            case (SessionState.HaveMail, SmtpVerb.Data):
+                return SmtpReply.NeedRcpt;
+            case (_, SmtpVerb.Data):
+                return SmtpReply.BadSequence;
+
+            case (_, SmtpVerb.StartTls):
+                if (Encrypted)
+                {
+                    return SmtpReply.TlsActive;
+                }
+                if (!_settings.TlsAvailable)
+                {
+                    return SmtpReply.TlsNotAvailable;
+                }
+                Action = SessionAction.StartTls;
+                return SmtpReply.ReadyForTls;
+
+            case (_, SmtpVerb.Auth):
+                return StartAuth(command);
+
+            default:
+                return SmtpReply.UnknownCommand;
+        }
+    }
+
+    // The message after DATA was answered (stored, rejected or failed): the transaction ends.
+    public void EndData() => ResetTransaction();
+
+    // RFC 3207 §4.2: after the handshake the client starts over, with no knowledge kept
+    // from before TLS: no greeting, no envelope, no authentication.
+    public void TlsStarted()
+    {
+        ResetTransaction();
+        Encrypted = true;
+        Authenticated = false;
+        _authStep = AuthStep.None;
+        _greeted = false;
+        HeloDomain = "";
+        State = SessionState.Connected;
+        Action = SessionAction.None;
+    }
+
+    private void ResetTransaction()
+    {
+        From = "";
+        _recipients.Clear();
+        if (State != SessionState.Closing)
+        {
+            State = _greeted ? SessionState.Greeted : SessionState.Connected;
+        }
+    }
+
+    private string EhloText(string clientDomain)
+    {
+        var sb = new StringBuilder();
+        sb.Append(_settings.HostName).Append(" Hello ").Append(clientDomain);
+        // RFC 2920, RFC 1870, RFC 6152, RFC 2034, RFC 6531.
+        sb.Append("\nPIPELINING\nSIZE ").Append(_settings.Limits.MaxMessageSize);
+        sb.Append("\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8");
+        if (_settings.TlsAvailable && !Encrypted)
+        {
+            sb.Append("\nSTARTTLS");
+        }
+        // RFC 4954 §4: only offer AUTH where it may be used (not in the clear unless allowed).
+        if (_settings.Credentials is not null && AuthAllowed)
+        {
+            sb.Append("\nAUTH PLAIN LOGIN");
+        }
+        sb.Append("\nHELP");
+        return sb.ToString();
+    }
+
+    private SmtpReply StartAuth(in SmtpCommand command)
+    {
+        if (_settings.Credentials is null)
+        {
+            return SmtpReply.AuthNotEnabled;
+        }
+        if (Authenticated)
+        {
+            return SmtpReply.AlreadyAuthenticated;
+        }
+        if (State is SessionState.HaveMail or SessionState.HaveRcpt)
+        {
+            return SmtpReply.AuthInTransaction;
+        }
+        if (!AuthAllowed)
+        {
+            return SmtpReply.EncryptionRequired;
+        }
+        switch (command.Argument)
+        {
+            case "PLAIN":
+                if (command.Parameter is null)
+                {
+                    _authStep = AuthStep.PlainResponse;
+                    return new SmtpReply(334, "");
+                }
+                return CheckPlain(command.Parameter);
+            case "LOGIN":
+                if (command.Parameter is null)
+                {
+                    _authStep = AuthStep.LoginUser;
+                    return new SmtpReply(334, "VXNlcm5hbWU6"); // "Username:"
+                }
+                return LoginUser(command.Parameter);
+            default:
+                return SmtpReply.UnknownMechanism;
+        }
+    }
+
+    // The client's line after a 334 challenge (RFC 4954 §4), without its CRLF.
+    public SmtpReply HandleAuthResponse(ReadOnlySpan<byte> line)
+    {
+        Action = SessionAction.None;
+        var step = _authStep;
+        _authStep = AuthStep.None;
+        var text = Encoding.ASCII.GetString(line.Trim(" \t"u8));
+        if (text == "*")
+        {
+            return SmtpReply.AuthCancelled;
+        }
+        return step switch
+        {
+            AuthStep.PlainResponse => CheckPlain(text),
+            AuthStep.LoginUser => LoginUser(text),
+            AuthStep.LoginPassword => CheckLogin(text),
+            _ => SmtpReply.BadSequence,
+        };
+    }
+
+    private SmtpReply LoginUser(string base64)
+    {
+        if (!TryDecode(base64, out var user))
+        {
+            return SmtpReply.BadBase64;
+        }
+        _loginUser = Encoding.UTF8.GetString(user);
+        _authStep = AuthStep.LoginPassword;
+        return new SmtpReply(334, "UGFzc3dvcmQ6"); // "Password:"
+    }
+
+    private SmtpReply CheckLogin(string base64)
+    {
+        if (!TryDecode(base64, out var password))
+        {
+            return SmtpReply.BadBase64;
+        }
+        return Verify(Encoding.UTF8.GetBytes(_loginUser), password);
+    }
+
+    // RFC 4616: authzid NUL authcid NUL passwd; an authzid other than the user is refused.
+    private SmtpReply CheckPlain(string base64)
+    {
+        if (!TryDecode(base64, out var decoded))
+        {
+            return SmtpReply.BadBase64;
+        }
+        var span = decoded.AsSpan();
+        var first = span.IndexOf((byte)0);
+        var second = first < 0 ? -1 : span[(first + 1)..].IndexOf((byte)0);
+        if (first < 0 || second < 0 || span[(first + 1 + second + 1)..].Contains((byte)0))
+        {
+            return SmtpReply.BadCredentialsFormat;
+        }
+        var authzid = span[..first];
+        var user = span.Slice(first + 1, second);
+        var password = span[(first + 1 + second + 1)..];
+        if (!authzid.IsEmpty && !authzid.SequenceEqual(user))
+        {
+            return Failed();
+        }
+        return Verify(user, password);
+    }
+
+    private SmtpReply Verify(ReadOnlySpan<byte> user, ReadOnlySpan<byte> password)
+    {
+        // Guarded by StartAuth: no AUTH exchange begins without credentials.
+        var expected = _settings.Credentials ?? throw new InvalidOperationException("AUTH without credentials");
+        var userOk = CryptographicOperations.FixedTimeEquals(user, Encoding.UTF8.GetBytes(expected.User));
+        var passwordOk = CryptographicOperations.FixedTimeEquals(password, Encoding.UTF8.GetBytes(expected.Password));
+        if (userOk && passwordOk)
+        {
+            Authenticated = true;
+            return SmtpReply.AuthSucceeded;
+        }
+        return Failed();
+    }
+
+    private SmtpReply Failed()
+    {
+        AuthFailures++;
+        if (AuthFailures >= SmtpLimits.MaxAuthFailures)
+        {
+            State = SessionState.Closing;
+            Action = SessionAction.Close;
+            return SmtpReply.TooManyAuthFailures;
+        }
+        return SmtpReply.AuthFailed;
+    }
+
+    private static bool TryDecode(string base64, out byte[] bytes)
+    {
+        // RFC 4954 §4: "=" is an empty initial response.
+        if (base64 == "=")
+        {
+            bytes = [];
+            return true;
+        }
+        bytes = new byte[base64.Length];
+        if (Convert.TryFromBase64String(base64, bytes, out var written))
+        {
+            bytes = bytes[..written];
+            return true;
+        }
+        return false;
+    }
+}
