@@ -5,11 +5,12 @@ namespace Failmail.Maildir;
 
 // Group commit: one loop takes every commit that is waiting, publishes them together and
 // syncs each directory once for the whole group, so concurrent SMTP sessions share the
-// directory fsyncs instead of queueing behind each other's. The file fsyncs happen before
-// a commit is queued, in parallel on the sessions' own threads.
+// directory fsyncs instead of queueing behind each other's. With CommitSync.PerFile the
+// file fsyncs happen before a commit is queued, in parallel on the sessions' threads;
+// with CommitSync.FileSystem step 2 is one syncfs(2) that also covers the files.
 //
 // Publication order per group, which makes ".meta/<id> exists" equal to "committed":
-//   1. rename tmp/<name> -> cur/<id> for all;       2. fsync cur/
+//   1. rename tmp/<name> -> cur/<id> for all;       2. fsync cur/ (or syncfs)
 //   3. rename tmp/<name>.meta -> .meta/<id> for all; 4. fsync .meta/
 //   5. complete all (only now may SMTP say 250)
 // A crash before 4 can leave cur/ files without meta (never acknowledged: recovery
@@ -17,15 +18,22 @@ namespace Failmail.Maildir;
 internal sealed class GroupCommitter
 {
     private readonly MaildirLayout _layout;
+    private readonly CommitSync _sync;
+    private readonly int _rootFd = -1;
     private readonly ILogger _logger;
     private readonly StoreCounters _counters;
     private readonly Channel<PendingCommit> _queue =
         Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
 
-    public GroupCommitter(MaildirLayout layout, ILogger logger, StoreCounters counters)
+    public GroupCommitter(MaildirLayout layout, ILogger logger, StoreCounters counters, CommitSync sync = CommitSync.PerFile)
     {
         _layout = layout;
+        _sync = sync;
+        if (sync == CommitSync.FileSystem)
+        {
+            _rootFd = FileSync.OpenDirectory(layout.Root);
+        }
         _logger = logger;
         _counters = counters;
         _loop = Task.Run(RunAsync);
@@ -39,6 +47,8 @@ internal sealed class GroupCommitter
         }
         return commit.Done.Task;
     }
+
+    public CommitSync Sync => _sync;
 
     // Stops taking commits; the ones already queued still complete.
     public Task CompleteAsync()
@@ -77,6 +87,13 @@ internal sealed class GroupCommitter
                 commit.Done.TrySetException(e);
             }
         }
+        finally
+        {
+            if (_rootFd >= 0)
+            {
+                FileSync.CloseDirectory(_rootFd);
+            }
+        }
     }
 
     // Synchronous and separate from the loop so tests can hand it a whole group.
@@ -90,7 +107,7 @@ internal sealed class GroupCommitter
                 moved.Add(commit);
             }
         }
-        if (moved.Count == 0 || !SyncOrFail(_layout.Cur, moved))
+        if (moved.Count == 0 || !SyncOrFail(_layout.Cur, moved, wholeFileSystem: _sync == CommitSync.FileSystem))
         {
             return;
         }
@@ -130,11 +147,18 @@ internal sealed class GroupCommitter
         }
     }
 
-    private bool SyncOrFail(string directory, List<PendingCommit> commits)
+    private bool SyncOrFail(string directory, List<PendingCommit> commits, bool wholeFileSystem = false)
     {
         try
         {
-            FileSync.Directory(directory);
+            if (wholeFileSystem)
+            {
+                FileSync.FileSystem(_rootFd, _layout.Root);
+            }
+            else
+            {
+                FileSync.Directory(directory);
+            }
             _counters.DirectorySynced();
             return true;
         }

@@ -59,8 +59,13 @@ internal sealed class MaildirDraft : IMessageDraft
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            file.Flush(flushToDisk: true);
-            _counters.FileSynced();
+            // With CommitSync.FileSystem the committer's syncfs covers this file.
+            var perFile = _committer.Sync == CommitSync.PerFile;
+            file.Flush(flushToDisk: perFile);
+            if (perFile)
+            {
+                _counters.FileSynced();
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -108,8 +113,11 @@ internal sealed class MaildirDraft : IMessageDraft
             using var meta = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
             meta.Write(json);
             File.SetLastWriteTimeUtc(meta.SafeFileHandle, envelope.Received.UtcDateTime);
-            meta.Flush(flushToDisk: true);
-            _counters.FileSynced();
+            if (_committer.Sync == CommitSync.PerFile)
+            {
+                meta.Flush(flushToDisk: true);
+                _counters.FileSynced();
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

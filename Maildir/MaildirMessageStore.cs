@@ -23,6 +23,11 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
     private readonly GroupCommitter _committer;
 
     public MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+        : this(root, loggerFactory, timeProvider, CommitSync.PerFile)
+    {
+    }
+
+    internal MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider, CommitSync sync)
     {
         _layout = new MaildirLayout(Path.GetFullPath(root));
         _logger = loggerFactory.CreateLogger<MaildirMessageStore>();
@@ -34,7 +39,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
         var pending = _scanner.Scan(removeOrphans: true);
         MaildirLog.StoreOpened(_logger, _layout.Root, pending.Count, removed + _scanner.OrphansRemoved, _scanner.Quarantined);
 
-        _committer = new GroupCommitter(_layout, _logger, Counters);
+        _committer = new GroupCommitter(_layout, _logger, Counters, sync);
     }
 
     public string Root => _layout.Root;

@@ -63,6 +63,21 @@ public class MaildirMessageStoreTests
     }
 
     [Fact]
+    public async Task FileSystemSyncModeCommitsConcurrentDraftsThatSurviveRestart()
+    {
+        using var dir = new TempDirectory();
+        using (var store = new MaildirMessageStore(dir.Path, NullLoggerFactory.Instance, new FakeTimeProvider(T0), CommitSync.FileSystem))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 10).Select(i => CommitAsync(store, $"m{i}", EnvelopeAt(T0.AddSeconds(i)))))
+                .WaitAsync(Timeout);
+            Assert.Equal(0, store.Counters.FileSyncs);
+            Assert.Equal(2 * store.Counters.Groups, store.Counters.DirectorySyncs);
+        }
+        using var reopened = Open(dir.Path);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
+    }
+
+    [Fact]
     public async Task RemovedMessagesStayRemovedAfterRestart()
     {
         using var dir = new TempDirectory();
