@@ -43,7 +43,8 @@ internal sealed class GroupCommitter
     {
         if (!_queue.Writer.TryWrite(commit))
         {
-            throw new ObjectDisposedException(nameof(MaildirMessageStore), "the message store is closed");
+            // An IOException like any other store failure, so SMTP answers 451 during shutdown.
+            throw new IOException($"The message store {_layout.Root} is closed");
         }
         return commit.Done.Task;
     }

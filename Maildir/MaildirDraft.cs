@@ -107,7 +107,7 @@ internal sealed class MaildirDraft : IMessageDraft
     private void WriteMeta(Envelope envelope)
     {
         var path = _layout.TmpMeta(_name);
-        var json = JsonSerializer.SerializeToUtf8Bytes(MetaRecord.FromEnvelope(envelope), MetaJsonContext.Default.MetaRecord);
+        var json = JsonSerializer.SerializeToUtf8Bytes(MetaRecord.FromEnvelope(envelope, Length), MetaJsonContext.Default.MetaRecord);
         try
         {
             using var meta = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);

@@ -108,7 +108,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
         }
     }
 
-    // Waits for queued commits; later drafts fail to commit with ObjectDisposedException.
+    // Waits for queued commits; later commits fail with IOException.
     public void Dispose() => _committer.CompleteAsync().GetAwaiter().GetResult();
 
     private int RemoveLeftovers()

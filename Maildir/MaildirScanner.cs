@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
@@ -5,7 +6,9 @@ namespace Failmail.Maildir;
 
 // Lists committed messages from .meta/ (small JSON files; message bytes are never read)
 // and moves poison entries into quarantine/ so one bad file never blocks the rest
-// (failmail's whole-poll abort, spec §10 item 2).
+// (failmail's whole-poll abort, spec §10 item 2). Per message it costs one read of the
+// meta file: the cur/ listing needs no stat, and Size and Received come from the JSON
+// (failmail's records, which lack them, cost a stat each).
 internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
 {
     // Hidden files are listed too: an editor's .swp in .meta/ is poison, not invisible.
@@ -16,7 +19,9 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
         RecurseSubdirectories = false,
     };
 
-    public int Quarantined { get; private set; }
+    private int _quarantined;
+
+    public int Quarantined => Volatile.Read(ref _quarantined);
     public int OrphansRemoved { get; private set; }
 
     // removeOrphans: only at start-up, when no commit can be between its two renames.
@@ -24,38 +29,37 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
     {
         // cur/ before .meta/: a message removed meanwhile (meta deleted first) then simply
         // has no meta; one committed meanwhile (cur renamed first) is re-checked below.
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var file in new DirectoryInfo(layout.Cur).EnumerateFiles("*", AllFiles))
+        var cur = new HashSet<string>(ListFiles(layout.Cur), StringComparer.Ordinal);
+
+        var committed = new List<string>();
+        foreach (var id in ListFiles(layout.Meta))
         {
-            sizes[file.Name] = file.Length;
+            if (cur.Remove(id) || File.Exists(layout.CurFile(id)))
+            {
+                committed.Add(id);
+            }
+            else if (File.Exists(layout.MetaFile(id)))
+            {
+                Quarantine(id, "its message file is missing from cur/");
+            }
         }
 
-        var messages = new List<ReceivedMessage>();
-        foreach (var meta in new DirectoryInfo(layout.Meta).EnumerateFiles("*", AllFiles))
+        // Reading the meta files is most of the cost (one open and read each): spread it
+        // over the cores.
+        var read = new ReceivedMessage?[committed.Count];
+        Parallel.For(0, committed.Count, i => read[i] = Read(committed[i]));
+        var messages = new List<ReceivedMessage>(committed.Count);
+        foreach (var message in read)
         {
-            var id = meta.Name;
-            if (!sizes.Remove(id, out var size))
+            if (message is not null)
             {
-                var cur = new FileInfo(layout.CurFile(id));
-                if (!cur.Exists)
-                {
-                    if (File.Exists(meta.FullName))
-                    {
-                        Quarantine(id, "its message file is missing from cur/");
-                    }
-                    continue;
-                }
-                size = cur.Length;
-            }
-            if (Read(meta) is { } envelope)
-            {
-                messages.Add(new ReceivedMessage(id, envelope, size));
+                messages.Add(message);
             }
         }
 
         if (removeOrphans)
         {
-            foreach (var orphan in sizes.Keys)
+            foreach (var orphan in cur)
             {
                 GroupCommitter.TryDelete(layout.CurFile(orphan));
                 OrphansRemoved++;
@@ -71,12 +75,20 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
         return messages;
     }
 
-    private Envelope? Read(FileInfo meta)
+    // Names of the regular files (and symlinks) in a directory, from readdir alone.
+    private static FileSystemEnumerable<string> ListFiles(string directory) =>
+        new(directory, static (ref FileSystemEntry entry) => entry.FileName.ToString(), AllFiles)
+        {
+            ShouldIncludePredicate = static (ref FileSystemEntry entry) => !entry.IsDirectory,
+        };
+
+    private ReceivedMessage? Read(string id)
     {
+        var path = layout.MetaFile(id);
         byte[] json;
         try
         {
-            json = File.ReadAllBytes(meta.FullName);
+            json = File.ReadAllBytes(path);
         }
         catch (FileNotFoundException)
         {
@@ -84,7 +96,7 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Quarantine(meta.Name, "unreadable envelope: " + e.Message);
+            Quarantine(id, "unreadable envelope: " + e.Message);
             return null;
         }
 
@@ -95,16 +107,33 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
         }
         catch (JsonException e)
         {
-            Quarantine(meta.Name, "invalid envelope JSON: " + e.Message);
+            Quarantine(id, "invalid envelope JSON: " + e.Message);
             return null;
         }
-        // failmail's stores carry no Received: the meta mtime was the receive time.
-        var envelope = record?.ToEnvelope(new DateTimeOffset(meta.LastWriteTimeUtc, TimeSpan.Zero));
-        if (envelope is null)
+        try
         {
-            Quarantine(meta.Name, "the envelope has no recipients");
+            // failmail's records carry no Received: the meta mtime was the receive time.
+            var envelope = record?.ToEnvelope(() => MetaTime(path));
+            if (envelope is null)
+            {
+                Quarantine(id, "the envelope has no recipients");
+                return null;
+            }
+            var size = record?.Size ?? new FileInfo(layout.CurFile(id)).Length;
+            return new ReceivedMessage(id, envelope, size);
         }
-        return envelope;
+        catch (FileNotFoundException)
+        {
+            return null; // removed since the listing
+        }
+    }
+
+    private static DateTimeOffset MetaTime(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists
+            ? new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero)
+            : throw new FileNotFoundException("removed since the listing", path);
     }
 
     // quarantine/<id>.meta and quarantine/<id>: out of the store's way, kept for a human.
@@ -118,7 +147,7 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
             {
                 File.Move(layout.CurFile(id), Path.Combine(layout.Quarantine, id), overwrite: true);
             }
-            Quarantined++;
+            Interlocked.Increment(ref _quarantined);
             MaildirLog.Quarantined(logger, id, layout.Quarantine, reason);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

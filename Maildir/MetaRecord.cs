@@ -2,7 +2,8 @@ namespace Failmail.Maildir;
 
 // The envelope file .meta/<id>. The first three names are failmail's (Go struct field
 // names), so a store written by failmail loads here and failmail can read ours. Received
-// and ClientAddress are new; failmail kept the receive time only in the file's mtime.
+// ClientAddress and Size are new; failmail kept the receive time only in the file's mtime.
+// Size saves LoadPending a stat of every message file.
 internal sealed class MetaRecord
 {
     public string? EnvelopeFrom { get; set; }
@@ -10,8 +11,9 @@ internal sealed class MetaRecord
     public List<string>? RedirectedTo { get; set; }
     public DateTimeOffset? Received { get; set; }
     public string? ClientAddress { get; set; }
+    public long? Size { get; set; }
 
-    public static MetaRecord FromEnvelope(Envelope envelope)
+    public static MetaRecord FromEnvelope(Envelope envelope, long size)
     {
         var recipients = envelope.Recipients.ToList();
         return new MetaRecord
@@ -22,11 +24,13 @@ internal sealed class MetaRecord
             RedirectedTo = recipients,
             Received = envelope.Received,
             ClientAddress = envelope.ClientAddress,
+            Size = size,
         };
     }
 
-    // Null when the record cannot be a deliverable message (no recipients).
-    public Envelope? ToEnvelope(DateTimeOffset fallbackReceived)
+    // Null when the record cannot be a deliverable message (no recipients). The fallback is
+    // asked only for failmail's records, which lack Received.
+    public Envelope? ToEnvelope(Func<DateTimeOffset> fallbackReceived)
     {
         // failmail's reader preferred RedirectedTo when non-empty.
         var recipients = RedirectedTo is { Count: > 0 } ? RedirectedTo : EnvelopeTo;
@@ -36,6 +40,6 @@ internal sealed class MetaRecord
         }
         // failmail stored the null sender as "<>"; ours is "".
         var from = EnvelopeFrom is null or "<>" ? "" : EnvelopeFrom;
-        return new Envelope(from, recipients, Received ?? fallbackReceived, ClientAddress ?? "");
+        return new Envelope(from, recipients, Received ?? fallbackReceived(), ClientAddress ?? "");
     }
 }

@@ -1,10 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
+using Failmail.Bench;
 using Failmail.Maildir;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // Commits N messages of S bytes from W concurrent writers into each store and prints the
 // throughput and how many fsyncs each message cost. Usage: [N] [W] [S] [dir]
+// `load N [dir]` instead times opening a store of N messages and LoadPending.
+if (args is ["load", var count, ..])
+{
+    LoadBench.Run(int.Parse(count, CultureInfo.InvariantCulture), args.Length > 2 ? args[2] : Path.GetTempPath());
+    return;
+}
+
 var n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 var writers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
 var size = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1024;

@@ -76,6 +76,6 @@ public class GroupCommitterTests
         await committer.CompleteAsync().WaitAsync(Timeout);
 
         Assert.All(waits, w => Assert.True(w.IsCompletedSuccessfully));
-        Assert.Throws<ObjectDisposedException>(() => { _ = committer.Enqueue(Stage(layout, "1.1_9.h")); });
+        Assert.Throws<IOException>(() => { _ = committer.Enqueue(Stage(layout, "1.1_9.h")); });
     }
 }
