@@ -24,7 +24,7 @@ internal sealed class GroupCommitter
     private readonly StoreCounters _counters;
     private readonly Channel<PendingCommit> _queue =
         Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _loop;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GroupCommitter(MaildirLayout layout, ILogger logger, StoreCounters counters, CommitSync sync = CommitSync.PerFile)
     {
@@ -36,7 +36,9 @@ internal sealed class GroupCommitter
         }
         _logger = logger;
         _counters = counters;
-        _loop = Task.Run(RunAsync);
+        // A thread of its own: the sessions block pool threads in fsync, and the loop that
+        // releases them must not wait for the pool to grow.
+        new Thread(Run) { IsBackground = true, Name = "maildir-committer" }.Start();
     }
 
     public Task<ReceivedMessage> Enqueue(PendingCommit commit)
@@ -55,15 +57,15 @@ internal sealed class GroupCommitter
     public Task CompleteAsync()
     {
         _queue.Writer.TryComplete();
-        return _loop;
+        return _stopped.Task;
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var group = new List<PendingCommit>();
         try
         {
-            while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+            while (WaitForCommits())
             {
                 group.Clear();
                 while (_queue.Reader.TryRead(out var commit))
@@ -94,7 +96,14 @@ internal sealed class GroupCommitter
             {
                 FileSync.CloseDirectory(_rootFd);
             }
+            _stopped.TrySetResult();
         }
+    }
+
+    private bool WaitForCommits()
+    {
+        var ready = _queue.Reader.WaitToReadAsync();
+        return ready.IsCompleted ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
     }
 
     // Synchronous and separate from the loop so tests can hand it a whole group.
