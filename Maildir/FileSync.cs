@@ -29,6 +29,32 @@ internal static partial class FileSync
         }
     }
 
+    // A directory fd for FileSystem below, held open for the store's lifetime: syncfs(2)
+    // reports a writeback error only to fds opened before it happened (Linux >= 5.8).
+    public static int OpenDirectory(string path)
+    {
+        var fd = Open(path, ORdOnly | ODirectory);
+        if (fd < 0)
+        {
+            throw new IOException($"open {path}: errno {Marshal.GetLastPInvokeError()}");
+        }
+        return fd;
+    }
+
+    public static void CloseDirectory(int fd) => _ = Close(fd);
+
+    // syncfs(2): every dirty file and directory of the filesystem holding fd, in one call.
+    public static void FileSystem(int fd, string path)
+    {
+        if (SyncFs(fd) != 0)
+        {
+            throw new IOException($"syncfs {path}: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncFs(int fd);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 

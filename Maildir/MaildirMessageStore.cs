@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+
+namespace Failmail.Maildir;
+
+// The durable incoming store, laid out like failmail's (spec §3.2) so either can read the
+// other's: bytes in cur/<id>, envelope JSON in .meta/<id>, id = <name>:2,S.
+//
+// On-disk invariants (see MaildirLayout for the paths):
+//   - .meta/<id> exists  <=>  the message is committed (acknowledged with 250 or about to
+//     be). A meta is renamed in only after cur/<id> is durable, and both files were fsynced
+//     in tmp/ before their renames, so a committed meta always has its complete bytes.
+//   - cur/<id> without .meta/<id> was never acknowledged; recovery deletes it.
+//   - tmp/ holds only unfinished deliveries; recovery deletes them.
+//   - Remove deletes the meta first (uncommit), then the bytes.
+//   - Entries that cannot be loaded go to quarantine/, never block the others.
+internal sealed class MaildirMessageStore : IMessageStore, IDisposable
+{
+    private readonly MaildirLayout _layout;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly MaildirName _names = new();
+    private readonly MaildirScanner _scanner;
+    private readonly GroupCommitter _committer;
+
+    public MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+        : this(root, loggerFactory, timeProvider, CommitSync.PerFile)
+    {
+    }
+
+    internal MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider, CommitSync sync)
+    {
+        _layout = new MaildirLayout(Path.GetFullPath(root));
+        _logger = loggerFactory.CreateLogger<MaildirMessageStore>();
+        _timeProvider = timeProvider;
+        _layout.Create();
+
+        var removed = RemoveLeftovers();
+        _scanner = new MaildirScanner(_layout, _logger);
+        var pending = _scanner.Scan(removeOrphans: true);
+        MaildirLog.StoreOpened(_logger, _layout.Root, pending.Count, removed + _scanner.OrphansRemoved, _scanner.Quarantined);
+
+        _committer = new GroupCommitter(_layout, _logger, Counters, sync);
+    }
+
+    public string Root => _layout.Root;
+
+    internal StoreCounters Counters { get; } = new();
+
+    internal GroupCommitter Committer => _committer;
+
+    public IMessageDraft CreateDraft() =>
+        new MaildirDraft(_layout, _committer, Counters, _logger, _names.Next(_timeProvider.GetUtcNow()));
+
+    // Reads only .meta/ and the cur/ listing, never message bytes. Safe to call while
+    // commits and removals run.
+    public IReadOnlyList<ReceivedMessage> LoadPending()
+    {
+        lock (_scanner)
+        {
+            return _scanner.Scan(removeOrphans: false);
+        }
+    }
+
+    public Stream OpenRead(string id)
+    {
+        if (!MaildirName.IsValidId(id))
+        {
+            throw new ArgumentException($"not a message id: {id}", nameof(id));
+        }
+        return new FileStream(_layout.CurFile(id), FileMode.Open, FileAccess.Read,
+            FileShare.ReadWrite | FileShare.Delete, 16 * 1024, FileOptions.SequentialScan);
+    }
+
+    // Failures are logged, not thrown: a message that could not be removed is at worst sent
+    // again after a restart, while an exception here would stop the batcher.
+    public void Remove(IEnumerable<string> ids)
+    {
+        var uncommitted = false;
+        foreach (var id in ids)
+        {
+            if (!MaildirName.IsValidId(id))
+            {
+                continue;
+            }
+            try
+            {
+                File.Delete(_layout.MetaFile(id));
+                uncommitted = true;
+                File.Delete(_layout.CurFile(id));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                MaildirLog.RemoveFailed(_logger, id, e.Message);
+            }
+        }
+        if (uncommitted)
+        {
+            try
+            {
+                // One sync for the whole call: the meta deletions are what must last.
+                FileSync.Directory(_layout.Meta);
+                Counters.DirectorySynced();
+            }
+            catch (IOException e)
+            {
+                MaildirLog.RemoveFailed(_logger, "(sync of .meta)", e.Message);
+            }
+        }
+    }
+
+    // Waits for queued commits; later commits fail with IOException.
+    public void Dispose() => _committer.CompleteAsync().GetAwaiter().GetResult();
+
+    private int RemoveLeftovers()
+    {
+        var removed = 0;
+        foreach (var path in Directory.EnumerateFiles(_layout.Tmp))
+        {
+            GroupCommitter.TryDelete(path);
+            MaildirLog.LeftoverRemoved(_logger, path);
+            removed++;
+        }
+        return removed;
+    }
+}
