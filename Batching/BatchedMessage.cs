@@ -1,0 +1,12 @@
+namespace Failmail.Batching;
+
+// What the batcher keeps of one received message: its keys and display data, not its bytes.
+// The digest builder reads the body of a group's last message back from the store.
+// Recipients are the envelope's effective recipients; each goes into its own batch.
+internal sealed record BatchedMessage(
+    string Id,
+    string BatchKey,
+    string GroupKey,
+    string Subject,
+    IReadOnlyList<string> Recipients,
+    DateTimeOffset Received);

@@ -1,0 +1,225 @@
+namespace Failmail.Batching;
+
+// Owns the open batches. Pure and single-threaded: time comes in as a monotonic tick count
+// (TimeProvider.GetTimestamp() in the service, plain numbers in tests).
+//
+// A batch is one (batch key, normalised recipient) pair (failmail 0.2.0 and later). It is due
+// at min(lastSeen + waitPeriod, firstSeen + maxWait), inclusive: a Tick at exactly that
+// tick returns it. It is also due as soon as it holds maxMessages messages. A message that
+// arrives at exactly the deadline tick, before the Tick for that tick, joins the batch (as in
+// failmail, which read new messages before checking timers): it extends the quiet period,
+// but cannot push the batch past firstSeen + maxWait.
+//
+// Each batch has one timer-wheel entry. A new message does not touch the wheel; when the entry
+// fires and the quiet period has since been extended, the batch is scheduled again at its
+// current deadline (lazy rescheduling). So Add is a dictionary lookup and a list append.
+internal sealed class Batcher
+{
+    private readonly long _waitPeriod;
+    private readonly long _maxWait;
+    private readonly int _maxMessages;
+    private readonly Dictionary<(string BatchKey, string Recipient), Batch> _batches = new();
+    private readonly TimerWheel<Batch> _wheel;
+    private readonly List<Batch> _full = new();
+    private readonly List<Batch> _expired = new();
+    private long _activeMessages;
+
+    public Batcher(long waitPeriod, long maxWait, int maxMessages = DefaultMaxMessages, int wheelSlots = 4096, long wheelResolution = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(waitPeriod);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxWait);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
+        _waitPeriod = waitPeriod;
+        _maxWait = maxWait;
+        _maxMessages = maxMessages;
+        _wheel = new TimerWheel<Batch>(wheelSlots, wheelResolution);
+    }
+
+    // New: a digest holds at most this many messages; the batch is sent when it is reached.
+    public const int DefaultMaxMessages = 1000;
+
+    public int ActiveBatches => _batches.Count + _full.Count;
+
+    // Messages in open batches, once per recipient batch (failmail's ActiveMessages).
+    public long ActiveMessages => _activeMessages;
+
+    public DateTimeOffset LastReceived { get; private set; }
+
+    // now is the message's receive time on the monotonic timeline.
+    public void Add(BatchedMessage message, long now)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Received > LastReceived)
+        {
+            LastReceived = message.Received;
+        }
+        HashSet<string>? seen = message.Recipients.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        foreach (var raw in message.Recipients)
+        {
+            var recipient = RecipientAddress.Normalize(raw);
+            if (seen is not null && !seen.Add(recipient))
+            {
+                continue; // a case variant of a recipient already served: one copy
+            }
+            AddTo(message, recipient, now);
+        }
+    }
+
+    // How many batches a message goes into: its distinct normalised recipients.
+    public static int CountBatches(BatchedMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).Count();
+    }
+
+    private void AddTo(BatchedMessage message, string recipient, long now)
+    {
+        var key = (message.BatchKey, recipient);
+        if (!_batches.TryGetValue(key, out var batch))
+        {
+            batch = new Batch(message.BatchKey, recipient, now);
+            _batches.Add(key, batch);
+            _wheel.Schedule(Deadline(batch), batch);
+        }
+        batch.Add(message, now);
+        _activeMessages++;
+        if (batch.Count >= _maxMessages)
+        {
+            // Detached at once: the next message for this key starts a new batch.
+            _batches.Remove(key);
+            _full.Add(batch);
+        }
+    }
+
+    // Returns the batches due at now and forgets them; a message arriving later starts a new batch.
+    public IReadOnlyList<DueBatch> Tick(long now)
+    {
+        var due = new List<DueBatch>();
+        foreach (var batch in _full)
+        {
+            if (!batch.Closed)
+            {
+                Close(batch, due);
+            }
+        }
+        _full.Clear();
+
+        _expired.Clear();
+        _wheel.Advance(now, _expired);
+        foreach (var batch in _expired)
+        {
+            if (batch.Closed)
+            {
+                continue; // sent earlier because it was full: a stale wheel entry
+            }
+            var deadline = Deadline(batch);
+            if (deadline <= now)
+            {
+                Close(batch, due);
+            }
+            else
+            {
+                _wheel.Schedule(deadline, batch); // the quiet period was extended since
+            }
+        }
+        _expired.Clear();
+        return due;
+    }
+
+    // Shutdown: every open batch, due or not.
+    public IReadOnlyList<DueBatch> FlushAll()
+    {
+        var due = new List<DueBatch>(_batches.Count);
+        foreach (var batch in _full.Concat(_batches.Values).ToList())
+        {
+            Close(batch, due);
+        }
+        _full.Clear();
+        return due;
+    }
+
+    private long Deadline(Batch batch) =>
+        Math.Min(SaturatingAdd(batch.LastSeen, _waitPeriod), SaturatingAdd(batch.FirstSeen, _maxWait));
+
+    private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+    private void Close(Batch batch, List<DueBatch> due)
+    {
+        batch.Closed = true;
+        var key = (batch.BatchKey, batch.Recipient);
+        if (_batches.TryGetValue(key, out var open) && ReferenceEquals(open, batch))
+        {
+            _batches.Remove(key);
+        }
+        _activeMessages -= batch.Count;
+        due.Add(batch.ToDueBatch());
+    }
+
+    private sealed class Batch(string batchKey, string recipient, long firstSeen)
+    {
+        private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
+        private readonly List<Group> _order = new();
+        private readonly List<string> _ids = new();
+
+        public string BatchKey { get; } = batchKey;
+        public string Recipient { get; } = recipient;
+        public long FirstSeen { get; } = firstSeen;
+        public long LastSeen { get; private set; } = firstSeen;
+        public int Count => _ids.Count;
+        public bool Closed { get; set; }
+
+        public void Add(BatchedMessage message, long now)
+        {
+            // A max, not failmail's plain assignment: re-batched old messages must not pull
+            // the quiet period back.
+            if (now > LastSeen)
+            {
+                LastSeen = now;
+            }
+            _ids.Add(message.Id);
+            if (!_groups.TryGetValue(message.GroupKey, out var group))
+            {
+                group = new Group(message.GroupKey, _order.Count);
+                _groups.Add(message.GroupKey, group);
+                _order.Add(group);
+            }
+            group.Add(message);
+        }
+
+        public DueBatch ToDueBatch()
+        {
+            var groups = _order
+                .OrderByDescending(g => g.Ids.Count)
+                .ThenBy(g => g.Index)
+                .Select(g => new DueGroup(g.Key, g.Subject, g.Ids.Count, g.First, g.Last, g.Ids, g.Ids[^1]))
+                .ToList();
+            var oldest = _order.Min(g => g.First);
+            var newest = _order.Max(g => g.Last);
+            return new DueBatch(BatchKey, Recipient, groups, _ids, oldest, newest);
+        }
+    }
+
+    private sealed class Group(string key, int index)
+    {
+        public string Key { get; } = key;
+        public int Index { get; } = index;
+        public List<string> Ids { get; } = new();
+        public string Subject { get; private set; } = "";
+        public DateTimeOffset First { get; private set; } = DateTimeOffset.MaxValue;
+        public DateTimeOffset Last { get; private set; } = DateTimeOffset.MinValue;
+
+        public void Add(BatchedMessage message)
+        {
+            Ids.Add(message.Id);
+            Subject = message.Subject; // the last message's: its body is the one shown
+            if (message.Received < First)
+            {
+                First = message.Received;
+            }
+            if (message.Received > Last)
+            {
+                Last = message.Received;
+            }
+        }
+    }
+}

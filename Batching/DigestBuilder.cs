@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using DotLiquid;
+using MimeKit;
+
+namespace Failmail.Batching;
+
+// Builds one digest (a MimeMessage) per due batch. Layout as failmail's (spec §4.6, §4.7) with
+// its summary bugs fixed (§10.15): real Date, Message-ID, MIME-Version and a UTF-8 text/plain
+// part; "1 instance"; Oldest/Newest from receive times; groups by count; decoded text bodies.
+internal sealed class DigestBuilder
+{
+    // Marks failmail's own digests, so one that comes back through failmail is passed on, not batched.
+    public const string MarkerHeader = "X-Failmail-Digest";
+    public const string NoLongerStored = "[message no longer in the store]";
+
+    private readonly string _from;
+    private readonly string _subjectPrefix;
+    private readonly DigestTemplate? _template;
+    private readonly TimeZoneInfo _zone;
+    private readonly string _domain;
+
+    public DigestBuilder(FailmailOptions options, DigestTemplate? template = null, TimeZoneInfo? zone = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _from = options.From;
+        _subjectPrefix = options.SubjectPrefix;
+        _template = template;
+        _zone = zone ?? TimeZoneInfo.Local;
+        var at = _from.LastIndexOf('@');
+        _domain = at >= 0 && at < _from.Length - 1 ? _from[(at + 1)..].Trim('>', ' ') : "localhost";
+    }
+
+    // loadMessage returns the stored message for an id, or null when it is gone.
+    public Digest Build(DueBatch batch, Func<string, MimeMessage?> loadMessage, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(loadMessage);
+        var subject = Subject(_subjectPrefix, batch);
+        var bodies = batch.Groups.Select(g => LoadBody(loadMessage, g.LastMessageId)).ToList();
+        var text = DefaultBody(batch, bodies);
+        if (_template is not null)
+        {
+            try
+            {
+                text = _template.Render(TemplateVariables(batch, subject, bodies, now));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Never lose the digest: the default body, and why the template was not used.
+                text += $"\nError rendering --template {_template.Path}: {e.Message.ReplaceLineEndings(" ")}\n";
+            }
+        }
+
+        var message = new MimeMessage();
+        message.From.Add(Mailbox(_from));
+        message.To.Add(Mailbox(batch.Recipient));
+        message.Subject = subject;
+        message.Date = now;
+        message.MessageId = MessageId(batch, now);
+        message.Headers.Add(MarkerHeader, "1");
+        var part = new TextPart(MimeKit.Text.TextFormat.Plain);
+        part.SetText(Encoding.UTF8, text.ReplaceLineEndings("\r\n"));
+        part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
+        message.Body = part;
+        return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds);
+    }
+
+    // A digest that came back through failmail: relayed unchanged to one recipient.
+    public static Digest PassThrough(string recipient, MimeMessage original, string id) =>
+        new("", recipient, original, new[] { id });
+
+    public static bool IsDigest(MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.Headers.Contains(MarkerHeader);
+    }
+
+    // spec §4.6: "[failmail] 1 instance: disk full", "[failmail] 5 instances of 2 messages".
+    public static string Subject(string prefix, DueBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var instances = Plural(batch.TotalMessages, "instance");
+        var rest = batch.Groups.Count == 1
+            ? $"{instances}: {OneLine(batch.Groups[0].Subject)}"
+            : $"{instances} of {Plural(batch.Groups.Count, "message")}";
+        // An empty prefix leaves no leading space (failmail's did).
+        return string.IsNullOrEmpty(prefix) ? rest : prefix + " " + rest;
+    }
+
+    public static string Plural(int n, string noun) =>
+        n == 1 ? $"1 {noun}" : string.Create(CultureInfo.InvariantCulture, $"{n} {noun}s");
+
+    public string DefaultBody(DueBatch batch, IReadOnlyList<string> bodies)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(bodies);
+        var sb = new StringBuilder();
+        var unique = batch.Groups.Count;
+        sb.Append("--- Failmail ---\n");
+        sb.Append(CultureInfo.InvariantCulture, $"Total messages: {batch.TotalMessages}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"Unique messages: {unique}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"Oldest message: {Time(batch.Oldest)}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"Newest message: {Time(batch.Newest)}\n");
+        for (var i = 0; i < unique; i++)
+        {
+            var group = batch.Groups[i];
+            sb.Append('\n');
+            sb.Append(CultureInfo.InvariantCulture, $"- Message group {i + 1} of {unique}: {Plural(group.Count, "instance")}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  From {Time(group.First)} to {Time(group.Last)}\n");
+            sb.Append('\n');
+            sb.Append(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(group.Subject)}\n");
+            sb.Append("Body:\n");
+            var body = bodies[i];
+            sb.Append(body);
+            if (!body.EndsWith('\n'))
+            {
+                sb.Append('\n');
+            }
+        }
+        return sb.ToString();
+    }
+
+    private Hash TemplateVariables(DueBatch batch, string subject, List<string> bodies, DateTimeOffset now)
+    {
+        var groups = new List<object>(batch.Groups.Count);
+        for (var i = 0; i < batch.Groups.Count; i++)
+        {
+            var g = batch.Groups[i];
+            groups.Add(new Hash
+            {
+                ["count"] = g.Count,
+                ["subject"] = g.Subject,
+                ["key"] = g.Key,
+                ["first"] = Time(g.First),
+                ["last"] = Time(g.Last),
+                ["body"] = bodies[i],
+            });
+        }
+        return new Hash
+        {
+            ["subject"] = subject,
+            ["from"] = _from,
+            ["to"] = batch.Recipient,
+            ["date"] = Time(now),
+            ["total_messages"] = batch.TotalMessages,
+            ["unique_messages"] = batch.Groups.Count,
+            ["oldest"] = Time(batch.Oldest),
+            ["newest"] = Time(batch.Newest),
+            ["groups"] = groups,
+            ["batch_key"] = batch.BatchKey,
+            ["recipient"] = batch.Recipient,
+        };
+    }
+
+    private string Time(DateTimeOffset time) => GoFormat.Rfc1123Z(TimeZoneInfo.ConvertTime(time, _zone));
+
+    private static string LoadBody(Func<string, MimeMessage?> loadMessage, string id)
+    {
+        var message = loadMessage(id);
+        return message is null ? NoLongerStored : MessageText.Body(message);
+    }
+
+    private static MailboxAddress Mailbox(string address) =>
+        MailboxAddress.TryParse(address, out var mailbox) ? mailbox : new MailboxAddress("", address);
+
+    private static string OneLine(string s) =>
+        s.ReplaceLineEndings(" ").Replace('\t', ' ');
+
+    // Deterministic for the same batch and time (failmail preview output can be compared),
+    // unique in practice because ids and times differ.
+    private string MessageId(DueBatch batch, DateTimeOffset now)
+    {
+        var input = new StringBuilder()
+            .Append(batch.BatchKey).Append('\0').Append(batch.Recipient).Append('\0')
+            .Append(now.UtcTicks.ToString(CultureInfo.InvariantCulture));
+        foreach (var id in batch.MessageIds)
+        {
+            input.Append('\0').Append(id);
+        }
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(input.ToString()));
+        return $"failmail.{Convert.ToHexStringLower(hash, 0, 12)}@{_domain}";
+    }
+}

@@ -1,0 +1,305 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Failmail.Batching;
+
+// failmail's match/replace used Go RE2 regexes. This translates the RE2 spellings .NET lacks
+// and reproduces Go's semantics where .NET differs (spec Appendix A):
+// - (?P<name>...) becomes (?<name>...);
+// - \w \d \s (and \W \D \S outside classes) are ASCII-only, as in Go;
+// - $ without (?m) means end of text (\z), as in Go;
+// - replacement templates use Go's Expand rules ($1, ${1}, ${name}, $name with the longest
+//   [A-Za-z0-9_] run, $$; an unknown group expands to ""), done here rather than through
+//   .NET's $-syntax, which differs;
+// - replace-all skips an empty match right after a previous match.
+// Each pattern is compiled once and cached; every regex has a match timeout.
+internal static class GoRegex
+{
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
+    private const int MaxCached = 1024;
+    private static readonly ConcurrentDictionary<string, Compiled> Cache = new(StringComparer.Ordinal);
+
+    public static Regex Get(string pattern) => GetCompiled(pattern).Regex;
+
+    private static Compiled GetCompiled(string pattern)
+    {
+        if (Cache.TryGetValue(pattern, out var compiled))
+        {
+            return compiled;
+        }
+        var groups = new List<string?>();
+        compiled = new Compiled(new Regex(Translate(pattern, groups), RegexOptions.CultureInvariant, MatchTimeout), groups.ToArray());
+        if (Cache.Count < MaxCached)
+        {
+            Cache.TryAdd(pattern, compiled);
+        }
+        return compiled;
+    }
+
+    // GoGroups[k - 1] is the name of Go's capture group k, or null when unnamed. .NET numbers
+    // unnamed groups before named ones, Go numbers all groups left to right.
+    private sealed record Compiled(Regex Regex, string?[] GoGroups);
+
+    // The leftmost match, or "" (failmail's match).
+    public static string Match(string pattern, string text)
+    {
+        var m = Get(pattern).Match(text);
+        return m.Success ? m.Value : "";
+    }
+
+    // Go's Regexp.ReplaceAllString (failmail's replace).
+    public static string ReplaceAll(string pattern, string text, string replacement)
+    {
+        var compiled = GetCompiled(pattern);
+        var m = compiled.Regex.Match(text);
+        if (!m.Success)
+        {
+            return text;
+        }
+        var builder = new StringBuilder(text.Length + 16);
+        var copied = 0;
+        var lastMatchEnd = -1;
+        for (; m.Success; m = m.NextMatch())
+        {
+            var end = m.Index + m.Length;
+            builder.Append(text, copied, m.Index - copied);
+            copied = m.Index;
+            if (end > lastMatchEnd || m.Index == 0)
+            {
+                Expand(builder, compiled, m, replacement);
+                copied = end;
+            }
+            lastMatchEnd = end;
+        }
+        builder.Append(text, copied, text.Length - copied);
+        return builder.ToString();
+    }
+
+    private static void Expand(StringBuilder builder, Compiled compiled, System.Text.RegularExpressions.Match m, string template)
+    {
+        var i = 0;
+        while (i < template.Length)
+        {
+            var dollar = template.IndexOf('$', i);
+            if (dollar < 0 || dollar == template.Length - 1)
+            {
+                builder.Append(template, i, template.Length - i);
+                return;
+            }
+            builder.Append(template, i, dollar - i);
+            i = dollar + 1;
+            if (template[i] == '$')
+            {
+                builder.Append('$');
+                i++;
+                continue;
+            }
+            string? name = null;
+            if (template[i] == '{')
+            {
+                var close = template.IndexOf('}', i + 1);
+                if (close > i + 1 && IsName(template.AsSpan(i + 1, close - i - 1)))
+                {
+                    name = template.Substring(i + 1, close - i - 1);
+                    i = close + 1;
+                }
+            }
+            else
+            {
+                var start = i;
+                while (i < template.Length && IsNameChar(template[i]))
+                {
+                    i++;
+                }
+                if (i > start)
+                {
+                    name = template[start..i];
+                }
+            }
+            if (name is null)
+            {
+                builder.Append('$'); // Go keeps a malformed $ literally
+                continue;
+            }
+            var group = FindGroup(compiled, m, name);
+            if (group is { Success: true })
+            {
+                builder.Append(group.Value);
+            }
+        }
+    }
+
+    private static Group? FindGroup(Compiled compiled, System.Text.RegularExpressions.Match m, string name)
+    {
+        if (!int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            return compiled.Regex.GroupNumberFromName(name) >= 0 && Array.IndexOf(compiled.GoGroups, name) >= 0 ? m.Groups[name] : null;
+        }
+        if (number == 0)
+        {
+            return m.Groups[0];
+        }
+        if (number > compiled.GoGroups.Length)
+        {
+            return null;
+        }
+        if (compiled.GoGroups[number - 1] is { } named)
+        {
+            return m.Groups[named];
+        }
+        var unnamed = 0;
+        for (var k = 0; k < number; k++)
+        {
+            if (compiled.GoGroups[k] is null)
+            {
+                unnamed++;
+            }
+        }
+        return m.Groups[unnamed];
+    }
+
+    private static bool IsName(ReadOnlySpan<char> s)
+    {
+        foreach (var c in s)
+        {
+            if (!IsNameChar(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
+
+    // RE2 → .NET spelling. Throws RegexParseException (an ArgumentException) only via the
+    // Regex constructor, so error texts come from .NET.
+    public static string Translate(string pattern) => Translate(pattern, new List<string?>());
+
+    private static string Translate(string pattern, List<string?> groups)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        var multiline = HasFlag(pattern, 'm');
+        var sb = new StringBuilder(pattern.Length + 16);
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                var n = pattern[i + 1];
+                i++;
+                switch (n)
+                {
+                    case 'w': sb.Append(inClass ? "0-9A-Za-z_" : "[0-9A-Za-z_]"); break;
+                    case 'd': sb.Append(inClass ? "0-9" : "[0-9]"); break;
+                    case 's': sb.Append(inClass ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]"); break;
+                    case 'W' when !inClass: sb.Append("[^0-9A-Za-z_]"); break;
+                    case 'D' when !inClass: sb.Append("[^0-9]"); break;
+                    case 'S' when !inClass: sb.Append("[^\\t\\n\\f\\r ]"); break;
+                    default: sb.Append('\\').Append(n); break;
+                }
+                continue;
+            }
+            if (inClass)
+            {
+                if (c == ']')
+                {
+                    inClass = false;
+                }
+                else if (c == '[' && i + 1 < pattern.Length && pattern[i + 1] == ':')
+                {
+                    // POSIX class [[:alpha:]] inside a bracket: copy through to its ":]".
+                    var end = pattern.IndexOf(":]", i + 2, StringComparison.Ordinal);
+                    if (end > 0)
+                    {
+                        sb.Append(PosixClass(pattern[(i + 2)..end]));
+                        i = end + 1;
+                        continue;
+                    }
+                }
+                sb.Append(c);
+                continue;
+            }
+            switch (c)
+            {
+                case '[':
+                    inClass = true;
+                    sb.Append(c);
+                    if (i + 1 < pattern.Length && pattern[i + 1] == '^')
+                    {
+                        sb.Append('^');
+                        i++;
+                    }
+                    if (i + 1 < pattern.Length && pattern[i + 1] == ']')
+                    {
+                        sb.Append("\\]"); // a leading ] is a literal in RE2
+                        i++;
+                    }
+                    break;
+                case '(' when string.CompareOrdinal(pattern, i, "(?P<", 0, 4) == 0 || (string.CompareOrdinal(pattern, i, "(?<", 0, 3) == 0 && i + 3 < pattern.Length && pattern[i + 3] is not ('=' or '!')):
+                    {
+                        var nameStart = pattern.IndexOf('<', i) + 1;
+                        var nameEnd = pattern.IndexOf('>', nameStart);
+                        groups.Add(nameEnd > nameStart ? pattern[nameStart..nameEnd] : null);
+                        sb.Append("(?<");
+                        i = nameStart - 1;
+                        break;
+                    }
+                case '(':
+                    if (i + 1 >= pattern.Length || pattern[i + 1] != '?')
+                    {
+                        groups.Add(null);
+                    }
+                    sb.Append(c);
+                    break;
+                case '$' when !multiline:
+                    sb.Append("\\z");
+                    break;
+                default:
+                    sb.Append(c);
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static bool HasFlag(string pattern, char flag)
+    {
+        // (?flags) or (?flags:...) groups, e.g. (?im)
+        var i = 0;
+        while ((i = pattern.IndexOf("(?", i, StringComparison.Ordinal)) >= 0)
+        {
+            i += 2;
+            while (i < pattern.Length && char.IsAsciiLetter(pattern[i]))
+            {
+                if (pattern[i] == flag)
+                {
+                    return true;
+                }
+                i++;
+            }
+        }
+        return false;
+    }
+
+    private static string PosixClass(string name) => name switch
+    {
+        "alnum" => "0-9A-Za-z",
+        "alpha" => "A-Za-z",
+        "ascii" => "\\x00-\\x7F",
+        "blank" => "\\t ",
+        "cntrl" => "\\x00-\\x1F\\x7F",
+        "digit" => "0-9",
+        "lower" => "a-z",
+        "space" => "\\t\\n\\v\\f\\r ",
+        "upper" => "A-Z",
+        "word" => "0-9A-Za-z_",
+        "xdigit" => "0-9A-Fa-f",
+        "punct" => "!-/:-@\\[-`{-~",
+        "graph" => "!-~",
+        "print" => " -~",
+        _ => "[:" + name + ":]",
+    };
+}

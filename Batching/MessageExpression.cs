@@ -1,0 +1,78 @@
+using DotLiquid;
+
+namespace Failmail.Batching;
+
+// One --batch-expr or --group-expr, parsed and validated once at start-up. A Go template in
+// failmail's subset is translated to DotLiquid first (GoTemplateTranslator). Evaluate throws
+// what the render threw (a regex timeout, say); the service logs it and uses "" as the key.
+internal sealed class MessageExpression
+{
+    private readonly Template _template;
+    private readonly string? _headerOnly;
+
+    private MessageExpression(string flag, string source, string liquid, Template template)
+    {
+        Flag = flag;
+        Source = source;
+        Liquid = liquid;
+        _template = template;
+        NeedsBody = liquid.Contains("body", StringComparison.Ordinal);
+        _headerOnly = HeaderOnly(liquid);
+    }
+
+    public string Flag { get; }
+
+    public string Source { get; }
+
+    // The DotLiquid text actually rendered.
+    public string Liquid { get; }
+
+    // Whether the expression reads the body (decoding it costs; skip it otherwise).
+    public bool NeedsBody { get; }
+
+    // Throws ExpressionException naming flag when source is broken.
+    public static MessageExpression Create(string flag, string source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var liquid = GoTemplateTranslator.IsGoTemplate(source) ? GoTemplateTranslator.Translate(flag, source) : source;
+        var template = LiquidSetup.Parse(flag, liquid);
+        var expression = new MessageExpression(flag, source, liquid, template);
+        try
+        {
+            // Rethrow mode turns a bad regex literal or a bad filter argument into an error now.
+            expression.Evaluate(MessageVariables.Sample());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var shown = ReferenceEquals(liquid, source) ? "" : $" (as DotLiquid: {liquid})";
+            throw new ExpressionException(flag, $"{e.Message}{shown}", e);
+        }
+        return expression;
+    }
+
+    public string Evaluate(Hash variables)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        if (_headerOnly is not null)
+        {
+            // The defaults are one header lookup: skip the renderer.
+            return variables["headers"] is Hash headers && headers.TryGetValue(_headerOnly, out var value) ? value as string ?? "" : "";
+        }
+        return LiquidSetup.Render(_template, variables);
+    }
+
+    private static string? HeaderOnly(string liquid)
+    {
+        const string Prefix = "{{ headers[\"";
+        const string Suffix = "\"] }}";
+        if (liquid.StartsWith(Prefix, StringComparison.Ordinal) && liquid.EndsWith(Suffix, StringComparison.Ordinal))
+        {
+            var name = liquid[Prefix.Length..^Suffix.Length];
+            if (name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                return name; // as written, like the Liquid lookup it replaces
+            }
+        }
+        return null;
+    }
+}

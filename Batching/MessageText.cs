@@ -1,0 +1,118 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using MimeKit;
+
+namespace Failmail.Batching;
+
+// What a digest shows of a message: its subject and its decoded text body. failmail pasted
+// the raw body (base64, quoted-printable, multipart boundaries, HTML: spec §10.15); we decode
+// with MimeKit and never throw, so a broken message still gets into its digest.
+internal static partial class MessageText
+{
+    // Bodies larger than this are cut, with a note.
+    public const int MaxBodyChars = 64 * 1024;
+    public const string NoTextBody = "[no text body]";
+
+    public static string Subject(MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            return message.Subject ?? "";
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException)
+        {
+            return "";
+        }
+    }
+
+    public static string Body(MimeMessage message, int maxChars = MaxBodyChars)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        string? text = null;
+        try
+        {
+            text = message.TextBody;
+            if (text is null && message.HtmlBody is { } html)
+            {
+                text = StripHtml(html);
+            }
+            text ??= FirstTextPart(message.Body);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or InvalidOperationException or DecoderFallbackException)
+        {
+            // An unknown charset or broken encoding: show the part's bytes as Latin-1.
+            text = RawText(message.Body);
+        }
+        if (text is null)
+        {
+            return NoTextBody;
+        }
+        text = text.ReplaceLineEndings("\n");
+        if (text.Length > maxChars)
+        {
+            var cut = maxChars;
+            if (char.IsHighSurrogate(text[cut - 1]))
+            {
+                cut--;
+            }
+            text = string.Concat(text.AsSpan(0, cut), $"\n[body truncated: {text.Length - cut} more characters]\n");
+        }
+        return text;
+    }
+
+    private static string? FirstTextPart(MimeEntity? entity)
+    {
+        foreach (var part in entity is null ? Enumerable.Empty<MimeEntity>() : new[] { entity }.Concat(entity is Multipart m ? m.Cast<MimeEntity>() : Enumerable.Empty<MimeEntity>()))
+        {
+            if (part is TextPart text)
+            {
+                return text.IsHtml ? StripHtml(text.Text) : text.Text;
+            }
+        }
+        return null;
+    }
+
+    private static string? RawText(MimeEntity? entity)
+    {
+        if (entity is not MimePart part || part.Content is null)
+        {
+            return null;
+        }
+        try
+        {
+            using var stream = new MemoryStream();
+            part.Content.DecodeTo(stream);
+            return Encoding.Latin1.GetString(stream.GetBuffer(), 0, (int)Math.Min(stream.Length, MaxBodyChars * 2L));
+        }
+        catch (Exception e) when (e is IOException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    // Crude on purpose: alert HTML is simple. Drops script/style, turns block ends into line
+    // breaks, removes tags, decodes entities.
+    public static string StripHtml(string html)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        var text = ScriptRegex().Replace(html, "");
+        text = BreakRegex().Replace(text, "\n");
+        text = TagRegex().Replace(text, "");
+        text = WebUtility.HtmlDecode(text);
+        return BlankLinesRegex().Replace(text, "\n\n").Trim('\n', ' ', '\r', '\t');
+    }
+
+    [GeneratedRegex(@"<(script|style)\b.*?</\1\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex ScriptRegex();
+
+    [GeneratedRegex(@"<br\s*/?>|</(p|div|tr|li|h[1-6]|table|pre)\s*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex BreakRegex();
+
+    [GeneratedRegex(@"<[^>]*>", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex TagRegex();
+
+    [GeneratedRegex(@"\n[ \t\r]*\n([ \t\r]*\n)+", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex BlankLinesRegex();
+}

@@ -1,0 +1,113 @@
+using DotLiquid;
+using Failmail.Maildir;
+using MimeKit;
+using MimeKit.Utils;
+
+namespace Failmail.Batching;
+
+// The DotLiquid variables --batch-expr and --group-expr see for one message (docs/TEMPLATES.md):
+// headers, subject, from, to, date, body, envelope.from, envelope.to. Only Hash, strings and
+// lists: no reflection over our types (native AOT).
+//
+// headers: every header by lowercased name, by Go's canonical name (X-Failmail-Split) and by
+// the name as sent; the first occurrence wins, like Go's Header.Get. Values are unfolded and
+// RFC 2047-decoded by MimeKit (failmail's Go code saw the raw encoded words).
+internal static class MessageVariables
+{
+    public static Hash Build(MimeMessage message, Envelope? envelope, bool includeBody)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var headers = new Hash();
+        foreach (var header in message.Headers)
+        {
+            var value = HeaderValue(header);
+            foreach (var name in Names(header.Field))
+            {
+                if (!headers.ContainsKey(name))
+                {
+                    headers[name] = value;
+                }
+            }
+        }
+        var variables = new Hash
+        {
+            ["headers"] = headers,
+            ["subject"] = Get(headers, "subject"),
+            ["from"] = Get(headers, "from"),
+            ["to"] = Get(headers, "to"),
+            ["date"] = Get(headers, "date"),
+            ["body"] = includeBody ? MessageText.Body(message) : "",
+        };
+        var env = new Hash
+        {
+            ["from"] = envelope?.From ?? "",
+            ["to"] = envelope is null ? new List<object>() : envelope.Recipients.Cast<object>().ToList(),
+        };
+        variables["envelope"] = env;
+        return variables;
+    }
+
+    // Go's textproto unfolding (each fold becomes one space, the ends are trimmed), then
+    // RFC 2047 decoding; 8-bit bytes decode as UTF-8, else Latin-1 (MimeKit's fallback).
+    public static string HeaderValue(Header header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var raw = header.RawValue;
+        var unfolded = new List<byte>(raw.Length);
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var b = raw[i];
+            if (b is (byte)'\r' or (byte)'\n')
+            {
+                while (unfolded.Count > 0 && unfolded[^1] is (byte)' ' or (byte)'\t')
+                {
+                    unfolded.RemoveAt(unfolded.Count - 1);
+                }
+                while (i + 1 < raw.Length && raw[i + 1] is (byte)'\r' or (byte)'\n' or (byte)' ' or (byte)'\t')
+                {
+                    i++;
+                }
+                if (unfolded.Count > 0 && i + 1 < raw.Length)
+                {
+                    unfolded.Add((byte)' ');
+                }
+                continue;
+            }
+            unfolded.Add(b);
+        }
+        try
+        {
+            return Rfc2047.DecodeText(ParserOptions.Default, unfolded.ToArray()).Trim();
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException)
+        {
+            return System.Text.Encoding.Latin1.GetString(unfolded.ToArray()).Trim();
+        }
+    }
+
+    // An empty message, for validating expressions at start-up.
+    public static Hash Sample() => Build(new MimeMessage(), null, includeBody: true);
+
+    private static string Get(Hash headers, string name) => headers.TryGetValue(name, out var v) && v is string s ? s : "";
+
+    private static IEnumerable<string> Names(string field)
+    {
+        yield return field.ToLowerInvariant();
+        yield return CanonicalName(field);
+        yield return field;
+    }
+
+    // Go's textproto.CanonicalMIMEHeaderKey: first letter and letters after '-' upper-cased.
+    public static string CanonicalName(string field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        var chars = field.ToCharArray();
+        var upper = true;
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = upper ? char.ToUpperInvariant(chars[i]) : char.ToLowerInvariant(chars[i]);
+            upper = chars[i] == '-';
+        }
+        return new string(chars);
+    }
+}

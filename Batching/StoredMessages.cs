@@ -1,0 +1,58 @@
+using System.Text;
+using Failmail.Maildir;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Failmail.Batching;
+
+// Reads stored messages back for the batcher. Never throws for bad content: a message MimeKit
+// cannot parse becomes a minimal text message holding the raw bytes, so its alert still gets
+// into a digest. Returns null only when the store no longer has the message.
+internal static class StoredMessages
+{
+    public static MimeMessage? Load(IMessageStore store, string id, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        byte[] bytes;
+        try
+        {
+            using var stream = store.OpenRead(id);
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            bytes = copy.ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            BatchLog.MessageUnreadable(logger, e, id);
+            return null;
+        }
+        return Parse(bytes, id, logger);
+    }
+
+    public static MimeMessage Parse(byte[] bytes, string id, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            return MimeMessage.Load(stream);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or InvalidOperationException)
+        {
+            BatchLog.MessageUnparsable(logger, e, id);
+            return Minimal(bytes);
+        }
+    }
+
+    private static MimeMessage Minimal(byte[] bytes)
+    {
+        var message = new MimeMessage { Subject = "[unparsable message]" };
+        var text = Encoding.UTF8.GetString(bytes);
+        if (text.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            text = Encoding.Latin1.GetString(bytes);
+        }
+        message.Body = new TextPart(MimeKit.Text.TextFormat.Plain) { Text = text };
+        return message;
+    }
+}

@@ -1,0 +1,198 @@
+using System.Text;
+using Failmail.Batching;
+using MimeKit;
+
+namespace Failmail.Tests.Batching;
+
+public class DigestBuilderTests
+{
+    private static readonly TimeSpan Edt = TimeSpan.FromHours(-4);
+    private static readonly DateTimeOffset July1 = new(2014, 7, 1, 12, 34, 56, Edt);
+    private static readonly DateTimeOffset Now = new(2014, 7, 3, 0, 0, 0, TimeSpan.Zero);
+    private static readonly FailmailOptions Options = new() { From = "failmail@host.example" };
+
+    private static MimeMessage Parse(string raw)
+    {
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(raw.ReplaceLineEndings("\r\n")));
+        return MimeMessage.Load(stream);
+    }
+
+    private static DueGroup Group(string subject, int count, DateTimeOffset first, DateTimeOffset last, string lastId, string? key = null) =>
+        new(key ?? subject, subject, count, first, last, Enumerable.Range(0, count).Select(i => i == count - 1 ? lastId : $"{lastId}-{i}").ToList(), lastId);
+
+    private static DueBatch Batch(params DueGroup[] groups) =>
+        new("", "ops@example.com", groups, groups.SelectMany(g => g.MessageIds).ToList(), groups.Min(g => g.First), groups.Max(g => g.Last));
+
+    private static string BodyText(Digest digest) => Assert.IsType<TextPart>(digest.Message.Body).Text.ReplaceLineEndings("\r\n");
+
+    private static DigestBuilder Builder(DigestTemplate? template = null) => new(Options, template, TimeZoneInfo.Utc);
+
+    [Theory]
+    [InlineData(1, "[failmail] 1 instance: disk full")]
+    [InlineData(7, "[failmail] 7 instances: disk full")]
+    public void SubjectForOneGroup(int count, string expected)
+    {
+        Assert.Equal(expected, DigestBuilder.Subject("[failmail]", Batch(Group("disk full", count, July1, July1, "a"))));
+    }
+
+    [Fact]
+    public void SubjectForSeveralGroupsAndPrefixes()
+    {
+        var batch = Batch(Group("disk full", 3, July1, July1, "a"), Group("cpu", 2, July1, July1, "b"));
+        Assert.Equal("[failmail] 5 instances of 2 messages", DigestBuilder.Subject("[failmail]", batch));
+        Assert.Equal("[customPrefix] 5 instances of 2 messages", DigestBuilder.Subject("[customPrefix]", batch));
+        Assert.Equal("5 instances of 2 messages", DigestBuilder.Subject("", batch));
+    }
+
+    [Fact]
+    public void PluralIsRight()
+    {
+        Assert.Equal("0 messages", DigestBuilder.Plural(0, "message"));
+        Assert.Equal("1 message", DigestBuilder.Plural(1, "message"));
+        Assert.Equal("11 messages", DigestBuilder.Plural(11, "message"));
+    }
+
+    [Fact]
+    public void DefaultBodyLayoutAsFailmailWithReceiveTimes()
+    {
+        var messages = new Dictionary<string, MimeMessage>
+        {
+            ["m2"] = Parse("Subject: disk full\n\nbody 2\n"),
+        };
+        var batch = Batch(Group("disk full", 2, July1, July1.AddDays(1), "m2"));
+        var digest = Builder().Build(batch, id => messages.GetValueOrDefault(id), Now);
+        var expected =
+            "--- Failmail ---\r\n" +
+            "Total messages: 2\r\n" +
+            "Unique messages: 1\r\n" +
+            "Oldest message: Tue, 01 Jul 2014 16:34:56 +0000\r\n" +
+            "Newest message: Wed, 02 Jul 2014 16:34:56 +0000\r\n" +
+            "\r\n" +
+            "- Message group 1 of 1: 2 instances\r\n" +
+            "  From Tue, 01 Jul 2014 16:34:56 +0000 to Wed, 02 Jul 2014 16:34:56 +0000\r\n" +
+            "\r\n" +
+            "Subject: \"disk full\"\r\n" +
+            "Body:\r\n" +
+            "body 2\r\n";
+        Assert.Equal(expected, BodyText(digest));
+        Assert.Equal("[failmail] 2 instances: disk full", digest.Message.Subject);
+    }
+
+    [Fact]
+    public void TimesKeepTheZoneTheBuilderIsGiven()
+    {
+        var zone = TimeZoneInfo.CreateCustomTimeZone("edt", Edt, "edt", "edt");
+        var batch = Batch(Group("x", 1, July1, July1, "m"));
+        var text = BodyText(new DigestBuilder(Options, null, zone).Build(batch, _ => null, Now));
+        Assert.Contains("Oldest message: Tue, 01 Jul 2014 12:34:56 -0400\r\n", text, StringComparison.Ordinal);
+        Assert.Contains("- Message group 1 of 1: 1 instance\r\n", text, StringComparison.Ordinal);
+        Assert.Contains(DigestBuilder.NoLongerStored, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HeadersAreCompleteAndMarkTheDigest()
+    {
+        var batch = Batch(Group("disk full", 1, July1, July1, "m"));
+        var message = Builder().Build(batch, _ => Parse("Subject: disk full\n\nx\n"), Now).Message;
+        Assert.Equal("failmail@host.example", ((MailboxAddress)message.From[0]).Address);
+        Assert.Equal("ops@example.com", ((MailboxAddress)message.To[0]).Address);
+        Assert.Equal(Now, message.Date);
+        Assert.EndsWith("@host.example", message.MessageId, StringComparison.Ordinal);
+        Assert.True(DigestBuilder.IsDigest(message));
+        Assert.Equal("1", message.Headers[DigestBuilder.MarkerHeader]);
+        using var stream = new MemoryStream();
+        message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, stream);
+        var wire = Encoding.ASCII.GetString(stream.ToArray());
+        Assert.Contains("MIME-Version: 1.0\r\n", wire, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/plain; charset=utf-8\r\n", wire, StringComparison.Ordinal);
+        Assert.Contains("X-Failmail-Digest: 1\r\n", wire, StringComparison.Ordinal);
+        Assert.Contains("Date: Thu, 03 Jul 2014 00:00:00 +0000\r\n", wire, StringComparison.Ordinal);
+        Assert.DoesNotContain("0001", wire, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GroupsAreShownInTheBatchOrderWithTheirOwnCounts()
+    {
+        var batch = Batch(Group("b", 3, July1, July1, "mb"), Group("a", 1, July1, July1, "ma"));
+        var text = BodyText(Builder().Build(batch, id => Parse($"Subject: x\n\nbody of {id}\n"), Now));
+        var first = text.IndexOf("- Message group 1 of 2: 3 instances", StringComparison.Ordinal);
+        var second = text.IndexOf("- Message group 2 of 2: 1 instance\r\n", StringComparison.Ordinal);
+        Assert.True(first >= 0 && second > first);
+        Assert.True(text.IndexOf("body of mb", StringComparison.Ordinal) < text.IndexOf("body of ma", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SubjectIsGoQuoted()
+    {
+        var batch = Batch(Group("say \"hi\"\\ \u0001 café", 1, July1, July1, "m"));
+        var text = BodyText(Builder().Build(batch, _ => null, Now));
+        Assert.Contains("Subject: \"say \\\"hi\\\"\\\\ \\x01 café\"\r\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MimeBodiesAreDecodedToText()
+    {
+        var multipart = Parse(
+            "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=b\n\n" +
+            "--b\nContent-Type: text/html\n\n<p>html</p>\n--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" +
+            Convert.ToBase64String(Encoding.UTF8.GetBytes("plain café\n")) + "\n--b--\n");
+        Assert.Equal("plain café\n", MessageText.Body(multipart));
+        var html = Parse("Subject: x\nContent-Type: text/html\n\n<html><style>p{}</style><p>disk &amp; cpu</p><br>next</html>\n");
+        Assert.Equal("disk & cpu\n\nnext", MessageText.Body(html));
+        var image = Parse("Subject: x\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n");
+        Assert.Equal(MessageText.NoTextBody, MessageText.Body(image));
+    }
+
+    [Fact]
+    public void LargeBodiesAreCutWithANote()
+    {
+        var message = Parse("Subject: x\n\n" + new string('a', 100_000) + "\n");
+        var body = MessageText.Body(message);
+        Assert.StartsWith(new string('a', MessageText.MaxBodyChars), body, StringComparison.Ordinal);
+        Assert.Contains("[body truncated: ", body, StringComparison.Ordinal);
+        Assert.True(body.Length < MessageText.MaxBodyChars + 100);
+    }
+
+    [Fact]
+    public void BrokenMessagesStillMakeADigest()
+    {
+        var raw = Encoding.Latin1.GetBytes("Subject: caf\u00e9 \u00ff\r\nContent-Type: text/plain; charset=x-unknown\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64\r\n");
+        var broken = MimeMessage.Load(new MemoryStream(raw));
+        var noSubject = Parse("X-Other: 1\n\nplain\n");
+        var batch = Batch(Group(MessageText.Subject(broken), 1, July1, July1, "b"), Group(MessageText.Subject(noSubject), 1, July1, July1, "n"));
+        var digest = Builder().Build(batch, id => id == "b" ? broken : noSubject, Now);
+        var text = BodyText(digest);
+        Assert.Contains("Subject: \"\"\r\nBody:\r\nplain\r\n", text, StringComparison.Ordinal);
+        Assert.Equal("[failmail] 2 instances of 2 messages", digest.Message.Subject);
+    }
+
+    [Fact]
+    public void TemplateReplacesTheBody()
+    {
+        var template = DigestTemplate.FromSource("t.liquid",
+            "{{ total_messages }}/{{ unique_messages }} for {{ recipient }}\n{% for g in groups %}{{ g.count }} instances of {{ g.subject }} [{{ g.body | strip }}] {{ g.subject | replace: \"^d\\w+\", \"D\" }}\n{% endfor %}");
+        var batch = Batch(Group("disk full", 2, July1, July1, "m"));
+        var digest = Builder(template).Build(batch, _ => Parse("Subject: disk full\n\nthe body\n"), Now);
+        Assert.Equal("2/1 for ops@example.com\r\n2 instances of disk full [the body] D full\r\n", BodyText(digest));
+        Assert.Equal("[failmail] 2 instances: disk full", digest.Message.Subject);
+    }
+
+    [Fact]
+    public void TemplateThatFailsToRenderFallsBackToTheDefaultBody()
+    {
+        var template = DigestTemplate.FromSource("t.liquid", "{% for g in groups %}{{ g.subject | match: g.key }}{% endfor %}");
+        var batch = Batch(Group("disk full", 1, July1, July1, "m", key: "("));
+        var text = BodyText(Builder(template).Build(batch, _ => null, Now));
+        Assert.StartsWith("--- Failmail ---\r\n", text, StringComparison.Ordinal);
+        Assert.Contains("Error rendering --template t.liquid: ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BrokenTemplateIsAStartupErrorNamingFlagAndFile()
+    {
+        var e = Assert.Throws<ExpressionException>(() => DigestTemplate.FromSource("/etc/x.liquid", "{% for g in groups %}"));
+        Assert.StartsWith("--template: /etc/x.liquid: ", e.Message, StringComparison.Ordinal);
+        var missing = Assert.Throws<ExpressionException>(() => DigestTemplate.Load("/nonexistent/x.liquid"));
+        Assert.StartsWith("--template: cannot read /nonexistent/x.liquid", missing.Message, StringComparison.Ordinal);
+    }
+}

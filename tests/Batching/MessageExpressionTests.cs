@@ -1,0 +1,97 @@
+using Failmail.Batching;
+using Failmail.Maildir;
+using MimeKit;
+
+namespace Failmail.Tests.Batching;
+
+public class MessageExpressionTests
+{
+    private static DotLiquid.Hash Vars(string raw, Envelope? envelope = null)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(raw.ReplaceLineEndings("\r\n")));
+        return MessageVariables.Build(MimeMessage.Load(stream), envelope, includeBody: true);
+    }
+
+    private static readonly string Vector = "Subject: that test\nX-Batch: 100\n\nbody\n";
+
+    private static string Eval(string expr, string raw) => MessageExpression.Create("--batch-expr", expr).Evaluate(Vars(raw));
+
+    // spec §9 items 43 and 44.
+    [Theory]
+    [InlineData("{{match \"^(this|that)\" (.Header.Get \"Subject\")}}", "that")]
+    [InlineData("{{replace \"^(this|that)\" (.Header.Get \"Subject\") \"*\"}}", "* test")]
+    [InlineData("{{.Header.Get \"X-Batch\"}}", "100")]
+    [InlineData("{{ headers.subject | match: \"^(this|that)\" }}", "that")]
+    [InlineData("{{ headers[\"X-Batch\"] }}", "100")]
+    [InlineData("{{ headers[\"x-batch\"] }}", "100")]
+    [InlineData("{{ subject | replace: \"^(this|that)\", \"*\" }}", "* test")]
+    [InlineData("{{.Header.Get \"X-Failmail-Split\"}}", "")]
+    [InlineData("{{.Header.Get \"Subject\"}}", "that test")]
+    [InlineData("[{{match \"\\[\\w+\\]\" (.Header.Get \"Subject\")}}]", "[]")]
+    [InlineData("{{ body | strip }}", "body")]
+    public void FailmailVectors(string expr, string expected)
+    {
+        Assert.Equal(expected, Eval(expr, Vector));
+    }
+
+    [Theory]
+    [InlineData("{{match \"\\[\\w+\\]\" (.Header.Get \"Subject\")}}", "[web1]")]
+    [InlineData("{{match `\\[\\w+\\]` (.Header.Get \"Subject\")}}", "[web1]")]
+    [InlineData("{{replace \"\\[\\w+\\]\" (.Header.Get \"Subject\") \"*\"}}", "* disk full on /var")]
+    [InlineData("{{replace \"(?P<host>web)(\\d)\" (.Header.Get \"Subject\") \"${host}-$2\"}}", "[web-1] disk full on /var")]
+    [InlineData("{{replace \"(\\d)\" (.Header.Get \"Subject\") \"$1x\"}}", "[web] disk full on /var")]
+    [InlineData("{{replace \"a*\" \"baaac\" \"-\"}}", "-b-c-")]
+    [InlineData("{{replace \"full$\" \"full\\n\" \"X\"}}", "full\n")]
+    [InlineData("{{match \"^\\w+\" \"été\"}}", "")]
+    public void GoRegexSemantics(string expr, string expected)
+    {
+        Assert.Equal(expected, Eval(expr, "Subject: [web1] disk full on /var\n\nx\n"));
+    }
+
+    [Fact]
+    public void HeadersAreDecodedAndLookedUpCaseInsensitively()
+    {
+        var vars = Vars("subject: =?utf-8?q?caf=C3=A9?=\nx-FAILMAIL-split: a\n  b\n\nx\n");
+        Assert.Equal("café", MessageExpression.Create("--group-expr", "{{.Header.Get \"Subject\"}}").Evaluate(vars));
+        Assert.Equal("a b", MessageExpression.Create("--batch-expr", "{{.Header.Get \"X-Failmail-Split\"}}").Evaluate(vars));
+        Assert.Equal("a b", MessageExpression.Create("--batch-expr", "{{ headers[\"X-Failmail-Split\"] | strip }}").Evaluate(vars));
+    }
+
+    [Fact]
+    public void EnvelopeIsAvailable()
+    {
+        var envelope = new Envelope("app@example.com", new[] { "ops@example.com", "dev@example.com" }, DateTimeOffset.UnixEpoch, "127.0.0.1");
+        var vars = Vars(Vector, envelope);
+        var expr = MessageExpression.Create("--batch-expr", "{{ envelope.from }} {{ envelope.to | join: \",\" }}");
+        Assert.Equal("app@example.com ops@example.com,dev@example.com", expr.Evaluate(vars));
+    }
+
+    [Fact]
+    public void BadRegexIsAStartupErrorNamingTheFlag()
+    {
+        var e = Assert.Throws<ExpressionException>(() => MessageExpression.Create("--group-expr", "{{match \"[\" (.Header.Get \"Subject\")}}"));
+        Assert.StartsWith("--group-expr: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("as DotLiquid", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownFilterIsAStartupError()
+    {
+        var e = Assert.Throws<ExpressionException>(() => MessageExpression.Create("--group-expr", "{{ subject | matc: \"x\" }}"));
+        Assert.Equal("--group-expr: unknown filter 'matc' in {{ subject | matc: \"x\" }} (failmail adds 'match' and 'replace' to DotLiquid's standard filters)", e.Message);
+    }
+
+    [Fact]
+    public void LiquidSyntaxErrorIsAStartupError()
+    {
+        var e = Assert.Throws<ExpressionException>(() => MessageExpression.Create("--batch-expr", "{% if subject %}x"));
+        Assert.StartsWith("--batch-expr: cannot parse template", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NeedsBodyOnlyWhenTheBodyIsUsed()
+    {
+        Assert.False(MessageExpression.Create("--group-expr", "{{.Header.Get \"Subject\"}}").NeedsBody);
+        Assert.True(MessageExpression.Create("--group-expr", "{{ body | truncate: 20 }}").NeedsBody);
+    }
+}
