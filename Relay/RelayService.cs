@@ -127,6 +127,9 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     public async ValueTask SendAsync(Digest digest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(digest);
+        // Choose every part's transfer encoding now, for the strictest relay (7bit), so the
+        // queued bytes are exactly what MailKit relays: its own Prepare then changes nothing.
+        digest.Message.Prepare(EncodingConstraint.SevenBit);
         using var buffer = new MemoryStream();
         await digest.Message.WriteToAsync(Format, buffer, cancellationToken).ConfigureAwait(false);
         var envelope = new Envelope(_options.From, [digest.Recipient], _time.GetUtcNow(), "");

@@ -94,12 +94,12 @@ internal sealed class SmtpRelayTransport : IRelayTransport
             {
                 Drop();
             }
-            throw Classify(e);
+            throw Classify(e, aboutMessage: true);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Drop();
-            throw Classify(e);
+            throw Classify(e, aboutMessage: false);
         }
         catch (OperationCanceledException)
         {
@@ -194,7 +194,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         catch (Exception e) when (e is not OperationCanceledException)
         {
             client.Dispose();
-            throw e is RelayException relay ? relay : Classify(e);
+            throw Classify(e, aboutMessage: false);
         }
         catch (OperationCanceledException)
         {
@@ -219,7 +219,9 @@ internal sealed class SmtpRelayTransport : IRelayTransport
 
     // MailKit's split: SmtpCommandException = the server said no (its status decides);
     // SmtpProtocolException, IOException, SocketException, TLS = the stream is broken.
-    internal static RelayException Classify(Exception e)
+    // aboutMessage: the reply came during the transaction (MAIL, RCPT, DATA, end of data),
+    // not while connecting, greeting, EHLO or AUTH, which concern the relay, not the message.
+    internal static RelayException Classify(Exception e, bool aboutMessage)
     {
         switch (e)
         {
@@ -228,8 +230,6 @@ internal sealed class SmtpRelayTransport : IRelayTransport
             case SmtpCommandException command:
                 var code = (int)command.StatusCode;
                 var text = $"{code} {command.Message.Trim()}";
-                var aboutMessage = command.ErrorCode is SmtpErrorCode.SenderNotAccepted
-                    or SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted;
                 // A 421 means the relay is closing: the connection failed, not the message.
                 if (!aboutMessage || code == 421)
                 {
