@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Failmail.Batching;
 using Failmail.Maildir;
 using Microsoft.Extensions.Logging;
@@ -28,21 +27,9 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly MaildirWriter _failDir;
     private readonly MaildirWriter? _allDir;
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    private readonly Lock _lock = new();
-    private readonly List<RelayQueueEntry> _queue = []; // oldest first, guarded by _lock
-    private readonly HashSet<string> _queuedIds = new(StringComparer.Ordinal);
-    private DateTimeOffset? _lastSuccess;
-    private DateTimeOffset? _firstFailureSince;
-    private long _waits;
-    private bool _waiting;
-    private TaskCompletionSource _waitSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private long _digestsSent;
-    private long _relayFailures;
-    private long _retries;
-    private long _failDirWrites;
+    private readonly RelayQueue _queue = new();
+    private readonly RelayWakeup _wakeup;
+    private readonly RelayCounters _counters = new();
 
     // Worker-only state.
     private bool _connected;
@@ -69,60 +56,26 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         _time = timeProvider;
         _failDir = new MaildirWriter(options.FailDir);
         _allDir = string.IsNullOrEmpty(options.AllDir) ? null : new MaildirWriter(options.AllDir);
+        _wakeup = new RelayWakeup(timeProvider);
     }
 
     // Close an unused connection after this long (Postfix caches for 2 s; a burst of
     // digests from one batcher tick arrives well within it).
     internal TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    public long DigestsSent => Interlocked.Read(ref _digestsSent);
-    public long RelayFailures => Interlocked.Read(ref _relayFailures);
-    public long Retries => Interlocked.Read(ref _retries);
-    public long FailDirWrites => Interlocked.Read(ref _failDirWrites);
-
-    public int QueueLength
-    {
-        get { lock (_lock) { return _queue.Count; } }
-    }
-
-    public DateTimeOffset? LastSuccess
-    {
-        get { lock (_lock) { return _lastSuccess; } }
-    }
-
-    // Set at the first transient failure after a success, cleared by the next success.
-    public DateTimeOffset? FirstFailureSince
-    {
-        get { lock (_lock) { return _firstFailureSince; } }
-    }
+    public RelayCounters Counters => _counters;
+    public long DigestsSent => _counters.Sent;
+    public long RelayFailures => _counters.Failures;
+    public long Retries => _counters.Retries;
+    public long FailDirWrites => _counters.FailDirWrites;
+    public int QueueLength => _queue.Count;
+    public DateTimeOffset? LastSuccess => _counters.LastSuccess;
+    public DateTimeOffset? FirstFailureSince => _counters.FirstFailureSince;
 
     // For tests: how often the worker has gone to sleep, and whether it sleeps right now.
-    internal long WaitCount
-    {
-        get { lock (_lock) { return _waits; } }
-    }
-
-    internal bool IsWaiting
-    {
-        get { lock (_lock) { return _waiting; } }
-    }
-
-    internal async Task WaitForWaitAsync(long count)
-    {
-        while (true)
-        {
-            Task signal;
-            lock (_lock)
-            {
-                if (_waits >= count)
-                {
-                    return;
-                }
-                signal = _waitSignal.Task;
-            }
-            await signal.ConfigureAwait(false);
-        }
-    }
+    internal long WaitCount => _wakeup.WaitCount;
+    internal bool IsWaiting => _wakeup.IsWaiting;
+    internal Task WaitForWaitAsync(long count) => _wakeup.WaitForWaitAsync(count);
 
     public async ValueTask SendAsync(Digest digest, CancellationToken cancellationToken)
     {
@@ -159,21 +112,16 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                 RelayLog.AllDirFailed(_logger, queued.Id, e.Message);
             }
         }
-        lock (_lock)
-        {
-            if (_queuedIds.Add(queued.Id))
-            {
-                _queue.Add(new RelayQueueEntry(queued));
-            }
-        }
+        _queue.Add(queued);
         RelayLog.Queued(_logger, queued.Id, envelope.Recipients);
-        _ = _wake.Writer.TryWrite(true);
+        _wakeup.Signal();
         return queued;
     }
 
+    // The delivery worker; run exactly one. Dispose the service only after it returned.
     public async Task RunAsync(CancellationToken stop)
     {
-        LoadPending();
+        _queue.Load(_outgoing.LoadPending());
         RelayLog.Started(_logger, _transport is DebugRelayTransport ? "debug" : _options.RelayAddr, QueueLength);
         try
         {
@@ -196,33 +144,20 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
 
     public ValueTask DisposeAsync() => _transport.DisposeAsync();
 
-    private void LoadPending()
-    {
-        var pending = _outgoing.LoadPending();
-        lock (_lock)
-        {
-            // SendAsync may have queued some before the worker started.
-            var loaded = pending.Where(m => _queuedIds.Add(m.Id)).Select(m => new RelayQueueEntry(m)).ToList();
-            _queue.InsertRange(0, loaded);
-        }
-    }
-
     private async Task WorkAsync(CancellationToken stop)
     {
         while (true)
         {
             stop.ThrowIfCancellationRequested();
             // Wake-ups that arrived while we worked are answered by looking at the queue now.
-            while (_wake.Reader.TryRead(out _))
-            {
-            }
+            _wakeup.Clear();
             var now = _time.GetTimestamp();
             long? deadline;
             if (now < _relayReadyAt)
             {
                 deadline = QueueLength > 0 ? _relayReadyAt : null;
             }
-            else if (NextDue(now, out deadline) is { } entry)
+            else if (_queue.NextDue(now, out deadline) is { } entry)
             {
                 _ = await AttemptAsync(entry, stop).ConfigureAwait(false);
                 continue;
@@ -238,55 +173,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                 }
                 deadline = deadline is { } d ? Math.Min(d, idleAt) : idleAt;
             }
-            await WaitAsync(now, deadline, stop).ConfigureAwait(false);
-        }
-    }
-
-    private RelayQueueEntry? NextDue(long now, out long? earliest)
-    {
-        earliest = null;
-        lock (_lock)
-        {
-            foreach (var entry in _queue)
-            {
-                if (entry.NotBefore <= now)
-                {
-                    return entry;
-                }
-                earliest = earliest is { } e ? Math.Min(e, entry.NotBefore) : entry.NotBefore;
-            }
-        }
-        return null;
-    }
-
-    private async Task WaitAsync(long now, long? deadline, CancellationToken stop)
-    {
-        TimeSpan? delay = deadline is { } d ? _time.GetElapsedTime(now, d) : null;
-        using var timer = delay is { } wait ? new CancellationTokenSource(wait, _time) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timer.Token);
-        TaskCompletionSource signal;
-        lock (_lock)
-        {
-            _waits++;
-            _waiting = true;
-            signal = _waitSignal;
-            _waitSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        signal.SetResult();
-        try
-        {
-            _ = await _wake.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-        {
-            // The timer fired: a retry or the idle close is due.
-        }
-        finally
-        {
-            lock (_lock)
-            {
-                _waiting = false;
-            }
+            await _wakeup.WaitAsync(deadline is { } due ? _time.GetElapsedTime(now, due) : null, stop).ConfigureAwait(false);
         }
     }
 
@@ -295,11 +182,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     private async Task DrainAsync()
     {
         using var bound = new CancellationTokenSource(_options.ShutdownTimeout, _time);
-        List<RelayQueueEntry> snapshot;
-        lock (_lock)
-        {
-            snapshot = [.. _queue];
-        }
+        var snapshot = _queue.Where(_ => true);
         try
         {
             foreach (var entry in snapshot)
@@ -348,7 +231,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         }
         catch (FormatException e)
         {
-            Interlocked.Increment(ref _relayFailures);
+            _counters.Failed();
             MoveToFailDir(entry, $"unparsable message: {e.Message}");
             return RelayFailureKind.Permanent;
         }
@@ -375,7 +258,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             // A transport bug or an error it did not classify: treat the relay as unusable.
             failure = new RelayException(RelayFailureKind.ConnectionTransient, $"{e.GetType().Name}: {e.Message}", e);
         }
-        Interlocked.Increment(ref _relayFailures);
+        _counters.Failed();
         switch (failure.Kind)
         {
             case RelayFailureKind.Permanent:
@@ -399,12 +282,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         Touched();
         var nowUtc = _time.GetUtcNow();
         Forget(entry);
-        Interlocked.Increment(ref _digestsSent);
-        lock (_lock)
-        {
-            _lastSuccess = nowUtc;
-            _firstFailureSince = null;
-        }
+        _counters.Succeeded(nowUtc);
         var latency = (long)(nowUtc - entry.Message.Envelope.Received).TotalMilliseconds;
         RelayLog.Sent(_logger, entry.Id, message.MessageId ?? "(no Message-ID)", entry.Recipients, latency);
     }
@@ -418,14 +296,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         _relayReadyAt = 0;
     }
 
-    private void FailingSince()
-    {
-        var nowUtc = _time.GetUtcNow();
-        lock (_lock)
-        {
-            _firstFailureSince ??= nowUtc;
-        }
-    }
+    private void FailingSince() => _counters.Unhealthy(_time.GetUtcNow());
 
     private void Deferred(RelayQueueEntry entry, string reason)
     {
@@ -437,7 +308,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         }
         var delay = Backoff(entry.Attempts);
         entry.NotBefore = _time.GetTimestamp() + Ticks(delay);
-        Interlocked.Increment(ref _retries);
+        _counters.Retried();
         RelayLog.Deferred(_logger, entry.Id, entry.Recipients, reason, _time.GetUtcNow() + delay);
     }
 
@@ -445,12 +316,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     {
         _connected = false;
         FailingSince();
-        List<RelayQueueEntry> expired;
-        lock (_lock)
-        {
-            expired = _queue.Where(Expired).ToList();
-        }
-        foreach (var entry in expired)
+        foreach (var entry in _queue.Where(Expired))
         {
             MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
         }
@@ -459,7 +325,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         var queued = QueueLength;
         if (queued > 0)
         {
-            Interlocked.Increment(ref _retries);
+            _counters.Retried();
         }
         RelayLog.RelayDown(_logger, reason, queued, _time.GetUtcNow() + delay);
     }
@@ -496,30 +362,17 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             return;
         }
         Forget(entry);
-        Interlocked.Increment(ref _failDirWrites);
+        _counters.WroteFailDir();
         RelayLog.MovedToFailDir(_logger, entry.Id, entry.Recipients, name, reason);
     }
 
     private void Forget(RelayQueueEntry entry)
     {
         _outgoing.Remove([entry.Id]);
-        lock (_lock)
-        {
-            _ = _queue.Remove(entry);
-            _ = _queuedIds.Remove(entry.Id);
-        }
+        _queue.Remove(entry);
     }
 
-    // RetryMin, doubling per failure, capped at RetryMax.
-    internal TimeSpan Backoff(int failures)
-    {
-        var delay = _options.RetryMin > TimeSpan.Zero ? _options.RetryMin : TimeSpan.FromSeconds(1);
-        for (var i = 1; i < failures && delay < _options.RetryMax; i++)
-        {
-            delay *= 2;
-        }
-        return delay < _options.RetryMax ? delay : _options.RetryMax;
-    }
+    internal TimeSpan Backoff(int failures) => RelayBackoff.Delay(failures, _options.RetryMin, _options.RetryMax);
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
