@@ -140,4 +140,63 @@ public class SmtpRelayTransportTests
         Assert.Equal("", mail.From);
         Assert.Equal(["a@example.com", "b@example.com"], mail.Recipients);
     }
+
+    [Fact]
+    public async Task DroppedConnectionIsReopenedAfterTheWorkerBackoff()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer { DropAtData = true };
+        var options = Options(dir, server.Address);
+        var time = new FakeTimeProvider(Start);
+        await using var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time), new ListLoggerFactory(), time);
+        await using var running = Running.Start(relay);
+
+        await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        await UntilAsync(relay, () => relay.RelayFailures == 1);
+        Assert.Equal(1, relay.QueueLength);
+        Assert.Equal(1, relay.Retries);
+
+        server.DropAtData = false;
+        time.Advance(options.RetryMin);
+        var mail = await server.ReceiveAsync();
+        Assert.Equal(2, mail.Connection);
+        await UntilAsync(relay, () => relay.DigestsSent == 1);
+    }
+
+    [Fact]
+    public async Task SilentRelayTimesOutInsteadOfHanging()
+    {
+        using var dir = new TempDir();
+        // Accepts connections (the kernel completes the handshake) but never greets.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var options = Options(dir, $"127.0.0.1:{port}") with { RelayTimeout = TimeSpan.FromMilliseconds(300) };
+            var (relay, running, logs) = await StartAsync(options);
+            await using (relay)
+            await using (running)
+            {
+                await UntilAsync(relay, () => relay.RelayFailures == 1);
+                Assert.Equal(1, relay.QueueLength);
+                Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("relay unavailable", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task RelayAddrDebugPicksTheDebugTransport()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var debug = RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "debug" }, time, Stream.Null);
+        await using var smtp = RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "mail.example.com" }, time, Stream.Null);
+        Assert.IsType<DebugRelayTransport>(debug);
+        Assert.Equal(new RelayAddress("mail.example.com", 25), Assert.IsType<SmtpRelayTransport>(smtp).Address);
+        Assert.Throws<ArgumentException>(() => RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "mail.example.com:smtp" }, time, Stream.Null));
+    }
 }

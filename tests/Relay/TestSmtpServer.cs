@@ -50,6 +50,9 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     public volatile string? DataReply;
     public volatile string? EndOfDataReply;
 
+    // Close the connection at DATA without a reply, like a crashing relay.
+    public volatile bool DropAtData;
+
     public int Connections => Volatile.Read(ref _connections);
     public int RcptCommands => Volatile.Read(ref _rcptCommands);
     public int Quits => Volatile.Read(ref _quits);
@@ -173,6 +176,10 @@ internal sealed class TestSmtpServer : IAsyncDisposable
                         await SendAsync(stream, rcptReply, token);
                         break;
                     case "DATA":
+                        if (DropAtData)
+                        {
+                            return;
+                        }
                         if (DataReply is { } dataReply)
                         {
                             await SendAsync(stream, dataReply, token);
