@@ -161,6 +161,9 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         {
             // Bounds every read and write: greeting, each command, DATA (RFC 5321 §4.5.3.2).
             Timeout = (int)Math.Clamp(_timeout.TotalMilliseconds, 1, int.MaxValue),
+            // As Postfix and Go's client: verify chain and name, but fetch no CRL/OCSP. A relay
+            // on a network without Internet access would otherwise fail every TLS handshake.
+            CheckCertificateRevocation = false,
         };
         if (_certificateValidation is not null)
         {

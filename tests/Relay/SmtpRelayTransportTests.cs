@@ -199,4 +199,18 @@ public class SmtpRelayTransportTests
         Assert.Equal(new RelayAddress("mail.example.com", 25), Assert.IsType<SmtpRelayTransport>(smtp).Address);
         Assert.Throws<ArgumentException>(() => RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "mail.example.com:smtp" }, time, Stream.Null));
     }
+
+    [Theory]
+    [InlineData("not an address")]
+    [InlineData("a@b@c")]
+    public async Task UnusableEnvelopeAddressIsPermanent(string recipient)
+    {
+        var options = new FailmailOptions { RelayAddr = $"127.0.0.1:{ClosedPort()}" };
+        await using var transport = new SmtpRelayTransport(options, new FakeTimeProvider(Start));
+
+        var failure = await Assert.ThrowsAsync<RelayException>(
+            () => transport.SendAsync(Digest("ops@example.com", "x").Message, "failmail@test.example", [recipient], CancellationToken.None).AsTask().WaitAsync(Patience));
+
+        Assert.Equal(RelayFailureKind.Permanent, failure.Kind);
+    }
 }
