@@ -1,0 +1,15 @@
+using MimeKit;
+
+namespace Failmail.Relay;
+
+// One upstream connection, owned by the single relay worker (MailKit's SmtpClient handles
+// one operation at a time). SendAsync connects on demand and keeps the connection open for
+// the next message of a burst; the worker calls DisconnectAsync once it has been idle.
+// Failures are reported as RelayException, already split into the worker's three classes;
+// OperationCanceledException means the caller's token was cancelled.
+internal interface IRelayTransport : IAsyncDisposable
+{
+    ValueTask SendAsync(MimeMessage message, string from, IReadOnlyList<string> recipients, CancellationToken cancellationToken);
+
+    ValueTask DisconnectAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Failmail.Relay;
+
+// Relay events 300-399. No bodies, no credentials: only ids, addresses and reasons.
+internal static partial class RelayLog
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "relay worker started: {Upstream}, {Queued} queued")]
+    public static partial void Started(ILogger logger, string upstream, int queued);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "relay worker stopped: {Queued} left in the queue")]
+    public static partial void Stopped(ILogger logger, int queued);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "queued {QueueId} for {Recipients}")]
+    public static partial void Queued(ILogger logger, string queueId, IReadOnlyList<string> recipients);
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "sent {QueueId} {MessageId} to {Recipients} after {LatencyMs} ms in the queue")]
+    public static partial void Sent(ILogger logger, string queueId, string messageId, string recipients, long latencyMs);
+
+    [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "relay of {QueueId} to {Recipients} deferred: {Reason}; next attempt at {NextAttempt:O}")]
+    public static partial void Deferred(ILogger logger, string queueId, string recipients, string reason, DateTimeOffset nextAttempt);
+
+    [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "relay unavailable: {Reason}; {Queued} queued, next attempt at {NextAttempt:O}")]
+    public static partial void RelayDown(ILogger logger, string reason, int queued, DateTimeOffset nextAttempt);
+
+    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "could not write the --all-dir copy of {QueueId}: {Reason}")]
+    public static partial void AllDirFailed(ILogger logger, string queueId, string reason);
+
+    [LoggerMessage(EventId = 330, Level = LogLevel.Error, Message = "moved {QueueId} for {Recipients} to the fail-dir as {FileName}: {Reason}")]
+    public static partial void MovedToFailDir(ILogger logger, string queueId, string recipients, string fileName, string reason);
+
+    [LoggerMessage(EventId = 331, Level = LogLevel.Error, Message = "could not write {QueueId} to the fail-dir, keeping it queued: {Reason}")]
+    public static partial void FailDirWriteFailed(ILogger logger, string queueId, string reason);
+
+    [LoggerMessage(EventId = 332, Level = LogLevel.Error, Message = "queued message {QueueId} is unreadable, keeping it: {Reason}")]
+    public static partial void Unreadable(ILogger logger, string queueId, string reason);
+
+    [LoggerMessage(EventId = 340, Level = LogLevel.Error, Message = "relay worker failed")]
+    public static partial void WorkerFailed(ILogger logger, Exception exception);
+}

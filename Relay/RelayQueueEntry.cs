@@ -1,0 +1,20 @@
+using Failmail.Maildir;
+
+namespace Failmail.Relay;
+
+// One message in the outgoing queue. The list that holds it is guarded by RelayService's
+// lock; NotBefore and Attempts belong to the relay worker alone.
+internal sealed class RelayQueueEntry(ReceivedMessage message)
+{
+    public ReceivedMessage Message { get; } = message;
+
+    public string Id => Message.Id;
+
+    // A TimeProvider timestamp: no attempt before it. 0 = due now.
+    public long NotBefore { get; set; }
+
+    // Attempts the relay deferred with 4xx; drives this message's own backoff.
+    public int Attempts { get; set; }
+
+    public string Recipients => string.Join(',', Message.Envelope.Recipients);
+}

@@ -1,0 +1,385 @@
+using Failmail.Batching;
+using Failmail.Maildir;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Failmail.Relay;
+
+// A durable outgoing queue in front of the relay. SendAsync commits the digest to the
+// outgoing store (--queue-dir) and returns: that is the hand-off that lets the batcher
+// delete the source messages. RunAsync is the one delivery worker: it sends the queue in
+// order over one reused connection, backs off on transient failures (Postfix's split:
+// connection trouble, timeouts, TLS and 4xx are retried; 5xx is final) and moves a message
+// to --fail-dir exactly once, on a 5xx or when it outlives --queue-lifetime.
+//
+// Retry policy, so a failing relay never becomes a retry storm:
+// - 4xx for one message: only that message waits, RetryMin doubling to RetryMax.
+// - the relay unusable (refused, dropped, timeout, TLS, 421, AUTH): the whole worker waits,
+//   with the same doubling; expired messages go to the fail-dir at that point.
+internal sealed class RelayService : IDigestSender, IAsyncDisposable
+{
+    private static readonly FormatOptions Format = CreateFormat();
+
+    private readonly FailmailOptions _options;
+    private readonly IMessageStore _outgoing;
+    private readonly IRelayTransport _transport;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly MaildirWriter _failDir;
+    private readonly MaildirWriter? _allDir;
+    private readonly RelayQueue _queue = new();
+    private readonly RelayWakeup _wakeup;
+    private readonly RelayCounters _counters = new();
+
+    // Worker-only state.
+    private bool _connected;
+    private long _lastActivity;
+    private int _connectionFailures;
+    private long _relayReadyAt;
+
+    public RelayService(FailmailOptions options, IMessageStore outgoing, IRelayTransport transport, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(outgoing);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        // failmail turned the working directory into a maildir for an empty --fail-dir.
+        if (string.IsNullOrEmpty(options.FailDir))
+        {
+            throw new ArgumentException("--fail-dir must not be empty", nameof(options));
+        }
+        _options = options;
+        _outgoing = outgoing;
+        _transport = transport;
+        _logger = loggerFactory.CreateLogger("Failmail.Relay");
+        _time = timeProvider;
+        _failDir = new MaildirWriter(options.FailDir);
+        _allDir = string.IsNullOrEmpty(options.AllDir) ? null : new MaildirWriter(options.AllDir);
+        _wakeup = new RelayWakeup(timeProvider);
+    }
+
+    // Close an unused connection after this long (Postfix caches for 2 s; a burst of
+    // digests from one batcher tick arrives well within it).
+    internal TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public RelayCounters Counters => _counters;
+    public long DigestsSent => _counters.Sent;
+    public long RelayFailures => _counters.Failures;
+    public long Retries => _counters.Retries;
+    public long FailDirWrites => _counters.FailDirWrites;
+    public int QueueLength => _queue.Count;
+    public DateTimeOffset? LastSuccess => _counters.LastSuccess;
+    public DateTimeOffset? FirstFailureSince => _counters.FirstFailureSince;
+
+    // For tests: how often the worker has gone to sleep, and whether it sleeps right now.
+    internal long WaitCount => _wakeup.WaitCount;
+    internal bool IsWaiting => _wakeup.IsWaiting;
+    internal Task WaitForWaitAsync(long count) => _wakeup.WaitForWaitAsync(count);
+
+    public async ValueTask SendAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        // Choose every part's transfer encoding now, for the strictest relay (7bit), so the
+        // queued bytes are exactly what MailKit relays: its own Prepare then changes nothing.
+        digest.Message.Prepare(EncodingConstraint.SevenBit);
+        using var buffer = new MemoryStream();
+        await digest.Message.WriteToAsync(Format, buffer, cancellationToken).ConfigureAwait(false);
+        var envelope = new Envelope(_options.From, [digest.Recipient], _time.GetUtcNow(), "");
+        _ = await EnqueueAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), envelope, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Commits a message to the outgoing queue (and its --all-dir copy) and wakes the worker.
+    // Throws when the queue cannot be written; then nothing was queued.
+    internal async ValueTask<ReceivedMessage> EnqueueAsync(ReadOnlyMemory<byte> message, Envelope envelope, CancellationToken cancellationToken)
+    {
+        ReceivedMessage queued;
+        var draft = _outgoing.CreateDraft();
+        await using (draft.ConfigureAwait(false))
+        {
+            draft.Write(message.Span);
+            queued = await draft.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+        if (_allDir is not null)
+        {
+            // A copy of every message once, not of every attempt (failmail's all-dir grew per retry).
+            try
+            {
+                _ = _allDir.Deliver(message.Span);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                RelayLog.AllDirFailed(_logger, queued.Id, e.Message);
+            }
+        }
+        _queue.Add(queued);
+        RelayLog.Queued(_logger, queued.Id, envelope.Recipients);
+        _wakeup.Signal();
+        return queued;
+    }
+
+    // The delivery worker; run exactly one. Dispose the service only after it returned.
+    public async Task RunAsync(CancellationToken stop)
+    {
+        _queue.Load(_outgoing.LoadPending());
+        RelayLog.Started(_logger, _transport is DebugRelayTransport ? "debug" : _options.RelayAddr, QueueLength);
+        try
+        {
+            await WorkAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            RelayLog.WorkerFailed(_logger, e);
+            throw;
+        }
+        finally
+        {
+            await DrainAsync().ConfigureAwait(false);
+            RelayLog.Stopped(_logger, QueueLength);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _transport.DisposeAsync();
+
+    private async Task WorkAsync(CancellationToken stop)
+    {
+        while (true)
+        {
+            stop.ThrowIfCancellationRequested();
+            // Wake-ups that arrived while we worked are answered by looking at the queue now.
+            _wakeup.Clear();
+            var now = _time.GetTimestamp();
+            long? deadline;
+            if (now < _relayReadyAt)
+            {
+                deadline = QueueLength > 0 ? _relayReadyAt : null;
+            }
+            else if (_queue.NextDue(now, out deadline) is { } entry)
+            {
+                _ = await AttemptAsync(entry, stop).ConfigureAwait(false);
+                continue;
+            }
+            if (_connected)
+            {
+                var idleAt = _lastActivity + Ticks(IdleTimeout);
+                if (now >= idleAt)
+                {
+                    _connected = false;
+                    await _transport.DisconnectAsync(stop).ConfigureAwait(false);
+                    continue;
+                }
+                deadline = deadline is { } d ? Math.Min(d, idleAt) : idleAt;
+            }
+            await _wakeup.WaitAsync(deadline is { } due ? _time.GetElapsedTime(now, due) : null, stop).ConfigureAwait(false);
+        }
+    }
+
+    // On shutdown: one last attempt for each queued message, bounded by --shutdown-timeout;
+    // whatever is left stays in the durable queue for the next start.
+    private async Task DrainAsync()
+    {
+        using var bound = new CancellationTokenSource(_options.ShutdownTimeout, _time);
+        var snapshot = _queue.Where(_ => true);
+        try
+        {
+            foreach (var entry in snapshot)
+            {
+                if (await AttemptAsync(entry, bound.Token).ConfigureAwait(false) == RelayFailureKind.ConnectionTransient)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            using var quit = new CancellationTokenSource(_options.ShutdownTimeout, _time);
+            try
+            {
+                await _transport.DisconnectAsync(quit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            _connected = false;
+        }
+    }
+
+    // Returns the failure class, or null when the message left the queue (sent or fail-dir).
+    private async Task<RelayFailureKind?> AttemptAsync(RelayQueueEntry entry, CancellationToken cancellationToken)
+    {
+        var envelope = entry.Message.Envelope;
+        MimeMessage message;
+        try
+        {
+            var stream = _outgoing.OpenRead(entry.Id);
+            await using (stream.ConfigureAwait(false))
+            {
+                message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            // Gone from the store behind our back: nothing left to send.
+            Forget(entry);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            _counters.Failed();
+            MoveToFailDir(entry, $"unparsable message: {e.Message}");
+            return RelayFailureKind.Permanent;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            RelayLog.Unreadable(_logger, entry.Id, e.Message);
+            entry.NotBefore = _time.GetTimestamp() + Ticks(Backoff(++entry.Attempts));
+            return RelayFailureKind.MessageTransient;
+        }
+
+        RelayException failure;
+        try
+        {
+            await _transport.SendAsync(message, envelope.From, envelope.Recipients, cancellationToken).ConfigureAwait(false);
+            Delivered(entry, message);
+            return null;
+        }
+        catch (RelayException e)
+        {
+            failure = e;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A transport bug or an error it did not classify: treat the relay as unusable.
+            failure = new RelayException(RelayFailureKind.ConnectionTransient, $"{e.GetType().Name}: {e.Message}", e);
+        }
+        _counters.Failed();
+        switch (failure.Kind)
+        {
+            case RelayFailureKind.Permanent:
+                Touched();
+                MoveToFailDir(entry, failure.Message);
+                break;
+            case RelayFailureKind.MessageTransient:
+                Touched();
+                FailingSince();
+                Deferred(entry, failure.Message);
+                break;
+            default:
+                RelayDown(failure.Message);
+                break;
+        }
+        return failure.Kind;
+    }
+
+    private void Delivered(RelayQueueEntry entry, MimeMessage message)
+    {
+        Touched();
+        var nowUtc = _time.GetUtcNow();
+        Forget(entry);
+        _counters.Succeeded(nowUtc);
+        var latency = (long)(nowUtc - entry.Message.Envelope.Received).TotalMilliseconds;
+        RelayLog.Sent(_logger, entry.Id, message.MessageId ?? "(no Message-ID)", entry.Recipients, latency);
+    }
+
+    // The relay answered: the connection works, the worker needs no backoff.
+    private void Touched()
+    {
+        _connected = true;
+        _lastActivity = _time.GetTimestamp();
+        _connectionFailures = 0;
+        _relayReadyAt = 0;
+    }
+
+    private void FailingSince() => _counters.Unhealthy(_time.GetUtcNow());
+
+    private void Deferred(RelayQueueEntry entry, string reason)
+    {
+        entry.Attempts++;
+        if (Expired(entry))
+        {
+            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
+            return;
+        }
+        var delay = Backoff(entry.Attempts);
+        entry.NotBefore = _time.GetTimestamp() + Ticks(delay);
+        _counters.Retried();
+        RelayLog.Deferred(_logger, entry.Id, entry.Recipients, reason, _time.GetUtcNow() + delay);
+    }
+
+    private void RelayDown(string reason)
+    {
+        _connected = false;
+        FailingSince();
+        foreach (var entry in _queue.Where(Expired))
+        {
+            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
+        }
+        var delay = Backoff(++_connectionFailures);
+        _relayReadyAt = _time.GetTimestamp() + Ticks(delay);
+        var queued = QueueLength;
+        if (queued > 0)
+        {
+            _counters.Retried();
+        }
+        RelayLog.RelayDown(_logger, reason, queued, _time.GetUtcNow() + delay);
+    }
+
+    private bool Expired(RelayQueueEntry entry) =>
+        _time.GetUtcNow() - entry.Message.Envelope.Received >= _options.QueueLifetime;
+
+    // Writes the queued bytes to the fail-dir (tmp/, then new/) and only then forgets them,
+    // so each message lands there once. If the fail-dir cannot be written the message stays
+    // queued and is tried again later: nothing is dropped.
+    private void MoveToFailDir(RelayQueueEntry entry, string reason)
+    {
+        string name;
+        try
+        {
+            byte[] bytes;
+            using (var stream = _outgoing.OpenRead(entry.Id))
+            using (var copy = new MemoryStream())
+            {
+                stream.CopyTo(copy);
+                bytes = copy.ToArray();
+            }
+            name = _failDir.Deliver(bytes);
+        }
+        catch (FileNotFoundException)
+        {
+            Forget(entry);
+            return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            RelayLog.FailDirWriteFailed(_logger, entry.Id, e.Message);
+            entry.NotBefore = _time.GetTimestamp() + Ticks(Backoff(++entry.Attempts));
+            return;
+        }
+        Forget(entry);
+        _counters.WroteFailDir();
+        RelayLog.MovedToFailDir(_logger, entry.Id, entry.Recipients, name, reason);
+    }
+
+    private void Forget(RelayQueueEntry entry)
+    {
+        _outgoing.Remove([entry.Id]);
+        _queue.Remove(entry);
+    }
+
+    internal TimeSpan Backoff(int failures) => RelayBackoff.Delay(failures, _options.RetryMin, _options.RetryMax);
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    private static FormatOptions CreateFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+}

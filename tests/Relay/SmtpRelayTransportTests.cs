@@ -1,0 +1,216 @@
+using Failmail.Maildir;
+using Failmail.Relay;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using static Failmail.Tests.Relay.RelayTestKit;
+
+namespace Failmail.Tests.Relay;
+
+public class SmtpRelayTransportTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    private static async Task<(RelayService Relay, Running Running, ListLoggerFactory Logs)> StartAsync(FailmailOptions options, TestCertificates? certificates = null)
+    {
+        var time = new FakeTimeProvider(Start);
+        var logs = new ListLoggerFactory();
+        var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time, certificates?.TrustCa()), logs, time);
+        var running = Running.Start(relay);
+        await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        return (relay, running, logs);
+    }
+
+    [Fact]
+    public async Task StartTlsIsUsedWhenTheRelayOffersIt()
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        await using var server = new TestSmtpServer(certificates.Server);
+        var (relay, running, _) = await StartAsync(Options(dir, server.Address), certificates);
+        await using (relay)
+        await using (running)
+        {
+            var mail = await server.ReceiveAsync();
+            Assert.True(mail.Secure);
+        }
+    }
+
+    [Fact]
+    public async Task UntrustedCertificateFailsTheConnectionWithAClearReason()
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        await using var server = new TestSmtpServer(certificates.Server);
+        // No trust hook: MailKit's default verification against the system roots.
+        var (relay, running, logs) = await StartAsync(Options(dir, server.Address));
+        await using (relay)
+        await using (running)
+        {
+            await UntilAsync(relay, () => relay.RelayFailures == 1);
+            Assert.Equal(1, relay.QueueLength);
+            Assert.Empty(server.Messages);
+            Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("TLS", StringComparison.Ordinal)
+                && l.Text.Contains("certificate", StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    [Theory]
+    [InlineData("PLAIN LOGIN")]
+    [InlineData("LOGIN")]
+    public async Task AuthenticatesWithUserAndPasswordOverStartTls(string mechanisms)
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        await using var server = new TestSmtpServer(certificates.Server, "alerts", "pa:ss word", mechanisms);
+        var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "pa:ss word" };
+        var (relay, running, _) = await StartAsync(options, certificates);
+        await using (relay)
+        await using (running)
+        {
+            var mail = await server.ReceiveAsync();
+            Assert.True(mail.Secure);
+            Assert.StartsWith("alerts ", mail.AuthUser, StringComparison.Ordinal);
+            Assert.Equal(0, server.AuthFailures);
+        }
+    }
+
+    [Fact]
+    public async Task WrongPasswordKeepsTheDigestQueuedAndNeverLogsThePassword()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer(null, "alerts", "right-password");
+        var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "wrong-password" };
+        var (relay, running, logs) = await StartAsync(options);
+        await using (relay)
+        await using (running)
+        {
+            await UntilAsync(relay, () => relay.RelayFailures == 1);
+            Assert.True(server.AuthFailures >= 1);
+            Assert.Equal(1, server.Connections);
+            Assert.Equal(1, relay.QueueLength);
+            Assert.Equal(0, relay.FailDirWrites);
+            Assert.DoesNotContain(logs.Lines, l => l.Text.Contains("wrong-password", StringComparison.Ordinal));
+        }
+    }
+
+    // Which replies are final (fail-dir at once) and which are retried.
+    [Theory]
+    [InlineData("mail", "553 5.1.8 sender rejected", true)]
+    [InlineData("mail", "451 4.3.0 later", false)]
+    [InlineData("rcpt", "550 5.1.1 no such user", true)]
+    [InlineData("data", "554 5.6.0 no", true)]
+    [InlineData("data", "451 4.3.0 later", false)]
+    [InlineData("end", "552 5.3.4 too big", true)]
+    [InlineData("end", "452 4.3.1 out of space", false)]
+    public async Task RepliesAreSplitIntoPermanentAndTransient(string stage, string reply, bool permanent)
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer();
+        switch (stage)
+        {
+            case "mail": server.MailReply = reply; break;
+            case "rcpt": server.RcptReply = reply; break;
+            case "data": server.DataReply = reply; break;
+            default: server.EndOfDataReply = reply; break;
+        }
+        var (relay, running, _) = await StartAsync(Options(dir, server.Address));
+        await using (relay)
+        await using (running)
+        {
+            await UntilAsync(relay, () => relay.RelayFailures == 1);
+            Assert.Equal(permanent ? 1 : 0, relay.FailDirWrites);
+            Assert.Equal(permanent ? 0 : 1, relay.QueueLength);
+            Assert.Equal(permanent ? 0 : 1, relay.Retries);
+        }
+    }
+
+    [Fact]
+    public async Task NullSenderIsSentAsAnEmptyPath()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer();
+        var options = Options(dir, server.Address);
+        var time = new FakeTimeProvider(Start);
+        await using var transport = new SmtpRelayTransport(options, time);
+        var message = Digest("ops@example.com", "x").Message;
+
+        await transport.SendAsync(message, "", ["a@example.com", "b@example.com"], CancellationToken.None).AsTask().WaitAsync(Patience);
+
+        var mail = await server.ReceiveAsync();
+        Assert.Equal("", mail.From);
+        Assert.Equal(["a@example.com", "b@example.com"], mail.Recipients);
+    }
+
+    [Fact]
+    public async Task DroppedConnectionIsReopenedAfterTheWorkerBackoff()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer { DropAtData = true };
+        var options = Options(dir, server.Address);
+        var time = new FakeTimeProvider(Start);
+        await using var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time), new ListLoggerFactory(), time);
+        await using var running = Running.Start(relay);
+
+        await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        await UntilAsync(relay, () => relay.RelayFailures == 1);
+        Assert.Equal(1, relay.QueueLength);
+        Assert.Equal(1, relay.Retries);
+
+        server.DropAtData = false;
+        time.Advance(options.RetryMin);
+        var mail = await server.ReceiveAsync();
+        Assert.Equal(2, mail.Connection);
+        await UntilAsync(relay, () => relay.DigestsSent == 1);
+    }
+
+    [Fact]
+    public async Task SilentRelayTimesOutInsteadOfHanging()
+    {
+        using var dir = new TempDir();
+        // Accepts connections (the kernel completes the handshake) but never greets.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var options = Options(dir, $"127.0.0.1:{port}") with { RelayTimeout = TimeSpan.FromMilliseconds(300) };
+            var (relay, running, logs) = await StartAsync(options);
+            await using (relay)
+            await using (running)
+            {
+                await UntilAsync(relay, () => relay.RelayFailures == 1);
+                Assert.Equal(1, relay.QueueLength);
+                Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("relay unavailable", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task RelayAddrDebugPicksTheDebugTransport()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var debug = RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "debug" }, time, Stream.Null);
+        await using var smtp = RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "mail.example.com" }, time, Stream.Null);
+        Assert.IsType<DebugRelayTransport>(debug);
+        Assert.Equal(new RelayAddress("mail.example.com", 25), Assert.IsType<SmtpRelayTransport>(smtp).Address);
+        Assert.Throws<ArgumentException>(() => RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "mail.example.com:smtp" }, time, Stream.Null));
+    }
+
+    [Theory]
+    [InlineData("not an address")]
+    [InlineData("a@b@c")]
+    public async Task UnusableEnvelopeAddressIsPermanent(string recipient)
+    {
+        var options = new FailmailOptions { RelayAddr = $"127.0.0.1:{ClosedPort()}" };
+        await using var transport = new SmtpRelayTransport(options, new FakeTimeProvider(Start));
+
+        var failure = await Assert.ThrowsAsync<RelayException>(
+            () => transport.SendAsync(Digest("ops@example.com", "x").Message, "failmail@test.example", [recipient], CancellationToken.None).AsTask().WaitAsync(Patience));
+
+        Assert.Equal(RelayFailureKind.Permanent, failure.Kind);
+    }
+}
