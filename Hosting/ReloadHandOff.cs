@@ -1,0 +1,196 @@
+using System.Collections;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Failmail.Hosting;
+
+// Reload by hand-off (spec §8.3): start a new copy of the program with the listening socket
+// at fd 3 and `--socket-fd=3`, then let the caller drain and exit. Both processes accept from
+// the same kernel socket in between, so no connection is refused.
+internal static unsafe class ReloadHandOff
+{
+    public const int ChildSocketFd = 3;
+
+    // Environment variables that describe this process's own sockets, not the child's.
+    private static readonly string[] DroppedEnvironment = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"];
+
+    // The original argv minus every --socket-fd (in any spelling failmail's flag package takes:
+    // -socket-fd, --socket-fd, with `=value` or a separate value), plus `--socket-fd=3`.
+    // failmail dropped every argument merely containing "-socket-fd"; we match the flag only,
+    // so a value such as --subject-prefix=-socket-fd survives.
+    public static IReadOnlyList<string> ChildArguments(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var result = new List<string>(args.Count + 1);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg == "--")
+            {
+                // Everything after the terminator is positional: keep it verbatim, but the new
+                // flag must come before it.
+                result.Add($"--socket-fd={ChildSocketFd}");
+                for (; i < args.Count; i++)
+                {
+                    result.Add(args[i]);
+                }
+                return result;
+            }
+            if (arg is "-socket-fd" or "--socket-fd")
+            {
+                i++; // and its value
+                continue;
+            }
+            if (arg.StartsWith("-socket-fd=", StringComparison.Ordinal) || arg.StartsWith("--socket-fd=", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            result.Add(arg);
+        }
+        result.Add($"--socket-fd={ChildSocketFd}");
+        return result;
+    }
+
+    // The program to start on reload. A path with a slash is made absolute against the start-up
+    // directory; a bare name is left for posix_spawnp's PATH search, as a shell would. Either way
+    // a new binary installed at the same path is what runs. Environment.ProcessPath is only the
+    // fallback: it reads /proc/self/exe, which follows symlinks to the old version and names
+    // the deleted inode once the file is replaced.
+    public static string ResolveProgram(string? argv0, string? processPath)
+    {
+        if (!string.IsNullOrEmpty(argv0))
+        {
+            return argv0.Contains('/', StringComparison.Ordinal) ? Path.GetFullPath(argv0) : argv0;
+        }
+        if (!string.IsNullOrEmpty(processPath))
+        {
+            return processPath;
+        }
+        throw new InvalidOperationException("cannot tell which program to start on reload: argv[0] is empty");
+    }
+
+    // The inherited environment without the socket-activation variables.
+    public static IReadOnlyList<string> ChildEnvironment()
+    {
+        var result = new List<string>();
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var name = (string)entry.Key;
+            if (Array.IndexOf(DroppedEnvironment, name) >= 0)
+            {
+                continue;
+            }
+            result.Add($"{name}={entry.Value}");
+        }
+        return result;
+    }
+
+    // Starts `program args` with the socket at fd 3, stdin from /dev/null and stdout/stderr
+    // inherited; returns the child's pid. The child is not waited for.
+    // Afterwards this process's own descriptor loses FD_CLOEXEC: .NET's Socket.Dispose calls
+    // shutdown(2) on a close-on-exec socket with pending operations to unblock them, and shutdown
+    // acts on the socket that the child now shares, not on our descriptor. .NET leaves sockets
+    // without FD_CLOEXEC alone, as it does inherited ones.
+    public static int Spawn(string program, IReadOnlyList<string> args, IReadOnlyList<string> environment, Socket listener)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(listener);
+
+        var fd = (int)listener.SafeHandle.DangerousGetHandle();
+        // dup2(fd, 3) keeps FD_CLOEXEC when fd is already 3, so always hand over a fresh copy
+        // (close-on-exec itself, so only the dup2 target reaches the child).
+        var copy = PosixNative.Fcntl(fd, PosixNative.FDupFdCloexec, 10);
+        if (copy < 0)
+        {
+            throw new IOException($"dup of listening socket fd {fd}: errno {Marshal.GetLastPInvokeError()}");
+        }
+        try
+        {
+            var pid = SpawnWithSocket(program, args, environment, copy);
+            PosixNative.SetCloseOnExec(fd, false);
+            return pid;
+        }
+        finally
+        {
+            _ = PosixNative.Close(copy);
+        }
+    }
+
+    private static int SpawnWithSocket(string program, IReadOnlyList<string> args, IReadOnlyList<string> environment, int socketFd)
+    {
+        var actions = NativeMemory.AllocZeroed(PosixNative.SpawnStructSize);
+        var attr = NativeMemory.AllocZeroed(PosixNative.SpawnStructSize);
+        var sigset = NativeMemory.AllocZeroed(PosixNative.SigSetSize);
+        var argv = AllocStrings([program, .. args]);
+        var envp = AllocStrings(environment);
+        try
+        {
+            Check(PosixNative.FileActionsInit(actions), "posix_spawn_file_actions_init");
+            Check(PosixNative.AttrInit(attr), "posix_spawnattr_init");
+            try
+            {
+                Check(PosixNative.FileActionsAddOpen(actions, 0, "/dev/null", PosixNative.ORdOnly, 0), "addopen /dev/null");
+                Check(PosixNative.FileActionsAddDup2(actions, socketFd, ChildSocketFd), "adddup2");
+
+                // The child starts with no blocked signals and SIGPIPE at its default, whatever
+                // this thread and the runtime had set up.
+                _ = PosixNative.SigEmptySet(sigset);
+                Check(PosixNative.AttrSetSigMask(attr, sigset), "posix_spawnattr_setsigmask");
+                _ = PosixNative.SigAddSet(sigset, PosixNative.SigPipe);
+                Check(PosixNative.AttrSetSigDefault(attr, sigset), "posix_spawnattr_setsigdefault");
+                Check(PosixNative.AttrSetFlags(attr, PosixNative.PosixSpawnSetSigMask | PosixNative.PosixSpawnSetSigDef), "posix_spawnattr_setflags");
+
+                int pid;
+                var error = PosixNative.PosixSpawnP(&pid, program, actions, attr, argv, envp);
+                if (error != 0)
+                {
+                    throw new IOException($"cannot start {program}: errno {error}");
+                }
+                return pid;
+            }
+            finally
+            {
+                _ = PosixNative.AttrDestroy(attr);
+                _ = PosixNative.FileActionsDestroy(actions);
+            }
+        }
+        finally
+        {
+            FreeStrings(argv);
+            FreeStrings(envp);
+            NativeMemory.Free(sigset);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(actions);
+        }
+    }
+
+    private static void Check(int error, string what)
+    {
+        if (error != 0)
+        {
+            throw new IOException($"{what}: errno {error}");
+        }
+    }
+
+    // A NULL-terminated array of UTF-8 strings, as execve takes.
+    private static nint* AllocStrings(IReadOnlyList<string> values)
+    {
+        var array = (nint*)NativeMemory.AllocZeroed((nuint)(values.Count + 1), (nuint)sizeof(nint));
+        for (var i = 0; i < values.Count; i++)
+        {
+            array[i] = Marshal.StringToCoTaskMemUTF8(values[i]);
+        }
+        return array;
+    }
+
+    private static void FreeStrings(nint* array)
+    {
+        for (var p = array; *p != 0; p++)
+        {
+            Marshal.FreeCoTaskMem(*p);
+        }
+        NativeMemory.Free(array);
+    }
+}
