@@ -13,7 +13,8 @@ internal static class ListenSocketSource
     // A listening socket to accept from, or null to bind --bind-addr as usual.
     // socketFd is the --socket-fd value (0 = none). Throws ListenSocketException with a
     // message fit for the user when the descriptor is not a listening TCP socket.
-    public static Socket? Acquire(int socketFd, Func<string, string?>? getEnvironment = null, int? processId = null)
+    // firstFd is systemd's SD_LISTEN_FDS_START; tests pass another number.
+    public static Socket? Acquire(int socketFd, Func<string, string?>? getEnvironment = null, int? processId = null, int firstFd = SystemdFirstFd)
     {
         getEnvironment ??= Environment.GetEnvironmentVariable;
         if (socketFd < 0)
@@ -49,7 +50,7 @@ internal static class ListenSocketSource
         {
             throw new ListenSocketException($"LISTEN_FDS={count}: failmail takes exactly one listening socket (ListenStream= once in the .socket unit)");
         }
-        return FromFd(SystemdFirstFd, $"socket-activation fd {SystemdFirstFd}");
+        return FromFd(firstFd, $"socket-activation fd {firstFd}");
     }
 
     // Wraps fd and checks that it is a TCP socket in the listening state. Inherited descriptors
@@ -74,6 +75,10 @@ internal static class ListenSocketSource
         }
         using (socket)
         {
+            if (socket.AddressFamily == AddressFamily.Unknown)
+            {
+                throw new ListenSocketException($"{what}: not a socket");
+            }
             if (socket.SocketType != SocketType.Stream
                 || socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
             {
@@ -85,6 +90,11 @@ internal static class ListenSocketSource
                 throw new ListenSocketException($"{what}: the socket is not listening");
             }
         }
-        return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        var inherited = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        // A parent that closed its copy abortively (.NET does when an accept is still pending)
+        // left SO_LINGER 0 on the shared socket, and every accepted connection would inherit it
+        // and end in RST. Clear it; ReloadHandOff documents how the parent avoids setting it.
+        inherited.LingerState = new LingerOption(false, 0);
+        return inherited;
     }
 }

@@ -89,6 +89,14 @@ internal static unsafe partial class PosixNative
         return Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == EPerm;
     }
 
+    // Collects a finished child (a spawned one is otherwise a zombie until we exit); with
+    // block false it returns at once. Returns the pid collected, 0 if still running, -1 on error.
+    public static int Reap(int pid, bool block)
+    {
+        int status;
+        return WaitPid(pid, &status, block ? 0 : WNoHang);
+    }
+
     public static bool IsCloseOnExec(int fd)
     {
         var flags = Fcntl(fd, FGetFd, 0);

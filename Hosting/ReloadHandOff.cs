@@ -87,10 +87,11 @@ internal static unsafe class ReloadHandOff
 
     // Starts `program args` with the socket at fd 3, stdin from /dev/null and stdout/stderr
     // inherited; returns the child's pid. The child is not waited for.
-    // Afterwards this process's own descriptor loses FD_CLOEXEC: .NET's Socket.Dispose calls
-    // shutdown(2) on a close-on-exec socket with pending operations to unblock them, and shutdown
-    // acts on the socket that the child now shares, not on our descriptor. .NET leaves sockets
-    // without FD_CLOEXEC alone, as it does inherited ones.
+    // Afterwards this process's own descriptor loses FD_CLOEXEC, as a precaution: to unblock
+    // synchronous calls, .NET's close path may shutdown(2) a close-on-exec socket, and shutdown
+    // acts on the socket the child now shares, not on our descriptor; .NET leaves descriptors
+    // without FD_CLOEXEC (which it takes for inherited ones) alone. The socket stays
+    // non-blocking: the open file description, O_NONBLOCK included, is shared with the child.
     public static int Spawn(string program, IReadOnlyList<string> args, IReadOnlyList<string> environment, Socket listener)
     {
         ArgumentNullException.ThrowIfNull(program);
