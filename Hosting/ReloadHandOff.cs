@@ -1,6 +1,8 @@
 using System.Collections;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 
 namespace Failmail.Hosting;
 
@@ -84,6 +86,39 @@ internal static unsafe class ReloadHandOff
         }
         return result;
     }
+
+    // The whole hand-off as the host runs it on SIGUSR1/SIGHUP: tell systemd a reload is under
+    // way, start the child, tell systemd the child is the main process now. Returns the child's
+    // pid, or null when it could not be started (logged; the caller keeps serving).
+    // On success the caller then: stops accepting by cancelling the pending AcceptAsync and
+    // awaiting it, and only then disposes the listener (disposing with an accept pending closes
+    // abortively and sets SO_LINGER 0 on the socket the child accepts from); lets sessions
+    // finish within --shutdown-timeout; flushes; calls Pidfile.KeepForChild; does NOT send
+    // STOPPING=1; exits 0.
+    public static int? TryHandOff(Socket listener, string program, IReadOnlyList<string> originalArgs, SystemdNotifier notifier, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(notifier);
+        ArgumentNullException.ThrowIfNull(logger);
+        _ = notifier.Reloading(MonotonicMicroseconds());
+        try
+        {
+            var pid = Spawn(program, ChildArguments(originalArgs), ChildEnvironment(), listener);
+            HostLog.ReloadChildStarted(logger, program, pid);
+            _ = notifier.MainPid(pid);
+            return pid;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            HostLog.ReloadFailed(logger, ex.Message);
+            // Still serving: systemd is waiting for READY=1 to end the reload.
+            _ = notifier.Ready();
+            return null;
+        }
+    }
+
+    // CLOCK_MONOTONIC in microseconds, as systemd's MONOTONIC_USEC wants it.
+    // Stopwatch reads CLOCK_MONOTONIC on Linux.
+    private static long MonotonicMicroseconds() => (long)(Stopwatch.GetTimestamp() * (1_000_000.0 / Stopwatch.Frequency));
 
     // Starts `program args` with the socket at fd 3, stdin from /dev/null and stdout/stderr
     // inherited; returns the child's pid. The child is not waited for.

@@ -34,6 +34,18 @@ public sealed class ListenSocketSourceTests
     }
 
     [Fact]
+    public void InheritedSocketHasLingerClearedThatAnAbortiveParentLeftOn()
+    {
+        using var original = Listen(out _);
+        original.LingerState = new LingerOption(true, 0);
+
+        using var inherited = ListenSocketSource.Acquire(Dup(original), _ => null);
+
+        Assert.NotNull(inherited);
+        Assert.False(original.LingerState?.Enabled);
+    }
+
+    [Fact]
     public void SocketFdOfABoundButNotListeningSocketIsRefused()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Failmail.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Failmail.Tests.Hosting;
 
@@ -138,6 +139,63 @@ public sealed class ReloadHandOffTests
         listener.Listen(16);
         port = ((IPEndPoint)listener.LocalEndPoint!).Port;
         return listener;
+    }
+
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public async Task TryHandOffTellsSystemdReloadingThenTheChildsPid()
+    {
+        var dir = Directory.CreateTempSubdirectory("failmail-handoff-").FullName;
+        var pid = 0;
+        try
+        {
+            var notifyPath = Path.Combine(dir, "notify");
+            using var systemd = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            systemd.Bind(new UnixDomainSocketEndPoint(notifyPath));
+            using var listener = Listen(out _);
+
+            pid = ReloadHandOff.TryHandOff(listener, "python3", ["-c", "import sys"], new SystemdNotifier(notifyPath), NullLogger.Instance) ?? 0;
+
+            Assert.True(pid > 0);
+            Assert.StartsWith("RELOADING=1\nMONOTONIC_USEC=", await ReceiveAsync(systemd).WaitAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+            Assert.Equal($"MAINPID={pid}", await ReceiveAsync(systemd).WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            KillAndReap(pid);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task FailedHandOffKeepsServingAndTellsSystemdReadyAgain()
+    {
+        var dir = Directory.CreateTempSubdirectory("failmail-handoff-").FullName;
+        try
+        {
+            var notifyPath = Path.Combine(dir, "notify");
+            using var systemd = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            systemd.Bind(new UnixDomainSocketEndPoint(notifyPath));
+            using var listener = Listen(out _);
+
+            var pid = ReloadHandOff.TryHandOff(listener, "/nonexistent/failmail", [], new SystemdNotifier(notifyPath), NullLogger.Instance);
+
+            Assert.Null(pid);
+            Assert.StartsWith("RELOADING=1", await ReceiveAsync(systemd).WaitAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+            Assert.Equal("READY=1", await ReceiveAsync(systemd).WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.True(PosixNative.IsCloseOnExec((int)listener.SafeHandle.DangerousGetHandle()));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<string> ReceiveAsync(Socket socket)
+    {
+        var buffer = new byte[4096];
+        var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+        return Encoding.UTF8.GetString(buffer, 0, n);
     }
 
     [Fact]
