@@ -1,0 +1,7 @@
+namespace Failmail.Hosting;
+
+// What the batcher reports for spec §7's JSON; LastReceived is MinValue with no batches.
+internal readonly record struct BatcherStats(int ActiveBatches, int ActiveMessages, DateTimeOffset LastReceived)
+{
+    public static BatcherStats Empty => new(0, 0, DateTimeOffset.MinValue);
+}

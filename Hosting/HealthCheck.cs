@@ -1,0 +1,23 @@
+namespace Failmail.Hosting;
+
+// /healthz: healthy unless the store refuses writes (mail would be turned away) or the relay
+// has failed without a single success for longer than the threshold (digests pile up).
+internal static class HealthCheck
+{
+    public static readonly TimeSpan DefaultRelayFailureThreshold = TimeSpan.FromMinutes(10);
+
+    // Null when healthy, else one line saying why not.
+    public static string? Problem(IFailmailStats stats, DateTimeOffset now, TimeSpan relayFailureThreshold)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        if (stats.StoreProblem is string store)
+        {
+            return "store unwritable: " + store.ReplaceLineEndings(" ");
+        }
+        if (stats.RelayFailingSince is DateTimeOffset since && now - since > relayFailureThreshold)
+        {
+            return $"relay failing since {GoTime.FormatRfc3339Nano(since)} ({(long)(now - since).TotalSeconds}s, threshold {(long)relayFailureThreshold.TotalSeconds}s)";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Failmail.Hosting;
+
+// Process-level events: signals, reload, pidfile, inherited sockets, HTTP. Event ids 500-599.
+internal static partial class HostLog
+{
+    [LoggerMessage(EventId = 500, EventName = "Starting", Level = LogLevel.Information, Message = "failmail {Version} starting, pid {Pid}")]
+    public static partial void Starting(ILogger logger, string version, int pid);
+
+    [LoggerMessage(EventId = 501, EventName = "ShutdownRequested", Level = LogLevel.Information, Message = "caught {Signal}: stopping gracefully (send it again to exit at once)")]
+    public static partial void ShutdownRequested(ILogger logger, string signal);
+
+    [LoggerMessage(EventId = 502, EventName = "ImmediateExit", Level = LogLevel.Warning, Message = "caught {Signal} again: exiting at once")]
+    public static partial void ImmediateExit(ILogger logger, string signal);
+
+    [LoggerMessage(EventId = 503, EventName = "ReloadRequested", Level = LogLevel.Information, Message = "caught {Signal}: reloading")]
+    public static partial void ReloadRequested(ILogger logger, string signal);
+
+    [LoggerMessage(EventId = 504, EventName = "ReloadChildStarted", Level = LogLevel.Information, Message = "reload: started {Program} as pid {ChildPid} with the listening socket at fd 3")]
+    public static partial void ReloadChildStarted(ILogger logger, string program, int childPid);
+
+    [LoggerMessage(EventId = 505, EventName = "ReloadFailed", Level = LogLevel.Error, Message = "reload failed, still serving: {Reason}")]
+    public static partial void ReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 506, EventName = "SocketInherited", Level = LogLevel.Information, Message = "accepting on inherited socket fd {Fd} ({Endpoint})")]
+    public static partial void SocketInherited(ILogger logger, int fd, string endpoint);
+
+    [LoggerMessage(EventId = 507, EventName = "PidfileWritten", Level = LogLevel.Debug, Message = "pidfile {Path} holds {Pid}")]
+    public static partial void PidfileWritten(ILogger logger, string path, int pid);
+
+    [LoggerMessage(EventId = 508, EventName = "PidfileStale", Level = LogLevel.Warning, Message = "pidfile {Path} named process {StalePid}, which is not running: replaced")]
+    public static partial void PidfileStale(ILogger logger, string path, int stalePid);
+
+    [LoggerMessage(EventId = 509, EventName = "HttpListening", Level = LogLevel.Information, Message = "HTTP stats listening on {Endpoint}")]
+    public static partial void HttpListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 510, EventName = "Unhealthy", Level = LogLevel.Warning, Message = "health check failing: {Reason}")]
+    public static partial void Unhealthy(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 511, EventName = "Draining", Level = LogLevel.Information, Message = "stopped accepting; waiting up to {Timeout} for {Sessions} open sessions")]
+    public static partial void Draining(ILogger logger, TimeSpan timeout, int sessions);
+
+    [LoggerMessage(EventId = 512, EventName = "Stopped", Level = LogLevel.Information, Message = "failmail stopped, exit status {ExitCode}")]
+    public static partial void Stopped(ILogger logger, int exitCode);
+}

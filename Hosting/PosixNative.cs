@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+
+namespace Failmail.Hosting;
+
+// The few libc calls the hand-off needs and .NET does not offer: Process cannot pass a file
+// descriptor to a child, and Socket cannot change FD_CLOEXEC. Constants are Linux x64 glibc.
+internal static unsafe partial class PosixNative
+{
+    public const int FGetFd = 1;
+    public const int FSetFd = 2;
+    public const int FDupFdCloexec = 1030;
+    public const int FdCloexec = 1;
+    public const int ORdOnly = 0;
+    public const short PosixSpawnSetSigDef = 0x04;
+    public const short PosixSpawnSetSigMask = 0x08;
+    public const int SigHup = 1;
+    public const int SigInt = 2;
+    public const int SigKill = 9;
+    public const int SigUsr1 = 10;
+    public const int SigPipe = 13;
+    public const int SigTerm = 15;
+    public const int WNoHang = 1;
+
+    // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128:
+    // allocate generously so a libc with larger structs still fits.
+    public const int SpawnStructSize = 1024;
+    public const int SigSetSize = 256;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    public static partial int GetParentPid();
+
+    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
+    public static partial int WaitPid(int pid, int* status, int options);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_init")]
+    public static partial int FileActionsInit(void* actions);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_destroy")]
+    public static partial int FileActionsDestroy(void* actions);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_adddup2")]
+    public static partial int FileActionsAddDup2(void* actions, int fd, int newFd);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int FileActionsAddOpen(void* actions, int fd, string path, int oflag, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
+    public static partial int AttrInit(void* attr);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_destroy")]
+    public static partial int AttrDestroy(void* attr);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setflags")]
+    public static partial int AttrSetFlags(void* attr, short flags);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigmask")]
+    public static partial int AttrSetSigMask(void* attr, void* sigset);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigdefault")]
+    public static partial int AttrSetSigDefault(void* attr, void* sigset);
+
+    [LibraryImport("libc", EntryPoint = "sigemptyset")]
+    public static partial int SigEmptySet(void* sigset);
+
+    [LibraryImport("libc", EntryPoint = "sigaddset")]
+    public static partial int SigAddSet(void* sigset, int signal);
+
+    // posix_spawnp returns the error number rather than setting errno.
+    [LibraryImport("libc", EntryPoint = "posix_spawnp", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int PosixSpawnP(int* pid, string file, void* actions, void* attr, nint* argv, nint* envp);
+
+    // True when the process exists (kill 0 succeeds, or fails only for lack of permission).
+    public static bool ProcessExists(int pid)
+    {
+        const int EPerm = 1;
+        if (pid <= 0)
+        {
+            return false;
+        }
+        return Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == EPerm;
+    }
+
+    // Collects a finished child (a spawned one is otherwise a zombie until we exit); with
+    // block false it returns at once. Returns the pid collected, 0 if still running, -1 on error.
+    public static int Reap(int pid, bool block)
+    {
+        int status;
+        return WaitPid(pid, &status, block ? 0 : WNoHang);
+    }
+
+    public static bool IsCloseOnExec(int fd)
+    {
+        var flags = Fcntl(fd, FGetFd, 0);
+        return flags >= 0 && (flags & FdCloexec) != 0;
+    }
+
+    public static void SetCloseOnExec(int fd, bool value)
+    {
+        var flags = Fcntl(fd, FGetFd, 0);
+        if (flags < 0)
+        {
+            throw new IOException($"fcntl F_GETFD on fd {fd}: errno {Marshal.GetLastPInvokeError()}");
+        }
+        var next = value ? flags | FdCloexec : flags & ~FdCloexec;
+        if (Fcntl(fd, FSetFd, next) < 0)
+        {
+            throw new IOException($"fcntl F_SETFD on fd {fd}: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text;
+
+namespace Failmail.Hosting;
+
+// Prometheus text exposition format 0.0.4: # HELP and # TYPE before each family's samples.
+internal static class PrometheusWriter
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    public static string Write(IFailmailStats stats, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        var b = new StringBuilder(2048);
+        Counter(b, "failmail_messages_received_total", "Messages accepted over SMTP and stored.", stats.MessagesReceived);
+        Counter(b, "failmail_messages_rejected_total", "Messages refused over SMTP.", stats.MessagesRejected);
+        Counter(b, "failmail_digests_sent_total", "Digests delivered to the relay.", stats.DigestsSent);
+        Counter(b, "failmail_relay_failures_total", "Failed relay delivery attempts.", stats.RelayFailures);
+        Counter(b, "failmail_relay_retries_total", "Relay delivery attempts that were retries.", stats.RelayRetries);
+        Counter(b, "failmail_faildir_messages_total", "Messages written to the fail-dir.", stats.FaildirMessages);
+        Gauge(b, "failmail_pending_messages", "Messages in the incoming store.", stats.PendingMessages);
+        Gauge(b, "failmail_open_batches", "Batches held in memory.", stats.ActiveBatches);
+        Gauge(b, "failmail_smtp_sessions", "Open SMTP sessions.", stats.SmtpSessions);
+        var oldest = stats.OldestPendingReceived;
+        var age = oldest is DateTimeOffset received ? Math.Max(0, (now - received).TotalSeconds) : 0;
+        Gauge(b, "failmail_oldest_pending_message_age_seconds", "Age of the oldest message in the incoming store, 0 when empty.", age);
+        Histogram(b, "failmail_digest_send_duration_seconds", "Time to deliver one digest to the relay.", stats.DigestSendDuration);
+        return b.ToString();
+    }
+
+    // Shortest round-trip form; Prometheus spells the infinities +Inf and -Inf.
+    public static string FormatValue(double value) => value switch
+    {
+        double.PositiveInfinity => "+Inf",
+        double.NegativeInfinity => "-Inf",
+        double.NaN => "NaN",
+        _ => value.ToString("R", CultureInfo.InvariantCulture),
+    };
+
+    private static void Header(StringBuilder b, string name, string help, string type)
+    {
+        b.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        b.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+    }
+
+    private static void Counter(StringBuilder b, string name, string help, long value)
+    {
+        Header(b, name, help, "counter");
+        Sample(b, name, value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static void Gauge(StringBuilder b, string name, string help, double value)
+    {
+        Header(b, name, help, "gauge");
+        Sample(b, name, FormatValue(value));
+    }
+
+    private static void Histogram(StringBuilder b, string name, string help, HistogramSnapshot histogram)
+    {
+        Header(b, name, help, "histogram");
+        for (var i = 0; i < histogram.UpperBounds.Count; i++)
+        {
+            Sample(b, $"{name}_bucket{{le=\"{FormatValue(histogram.UpperBounds[i])}\"}}", histogram.CumulativeCounts[i].ToString(CultureInfo.InvariantCulture));
+        }
+        var count = histogram.Count.ToString(CultureInfo.InvariantCulture);
+        Sample(b, name + "_bucket{le=\"+Inf\"}", count);
+        Sample(b, name + "_sum", FormatValue(histogram.Sum));
+        Sample(b, name + "_count", count);
+    }
+
+    private static void Sample(StringBuilder b, string series, string value) => b.Append(series).Append(' ').Append(value).Append('\n');
+}

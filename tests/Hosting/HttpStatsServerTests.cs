@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Sockets;
+using Failmail.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Failmail.Tests.Hosting;
+
+public sealed class HttpStatsServerTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private readonly FailmailMetrics _metrics = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task RootServesTheOriginalJsonShape()
+    {
+        _metrics.ObserveBatcher(() => new BatcherStats(1, 2, new DateTimeOffset(2014, 2, 28, 23, 0, 5, TimeSpan.FromHours(-5))));
+        await using var server = await StartAsync();
+        using var client = new HttpClient();
+
+        using var response = await client.GetAsync(Url(server, "/")).WaitAsync(Wait);
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("{\"ActiveBatches\":1,\"ActiveMessages\":2,\"LastReceived\":\"2014-02-28T23:00:05-05:00\"}\n", body);
+    }
+
+    [Fact]
+    public async Task RootWithNoBatchesShowsGoZeroTime()
+    {
+        await using var server = await StartAsync();
+        using var client = new HttpClient();
+
+        var body = await client.GetStringAsync(Url(server, "/")).WaitAsync(Wait);
+
+        Assert.Equal("{\"ActiveBatches\":0,\"ActiveMessages\":0,\"LastReceived\":\"0001-01-01T00:00:00Z\"}\n", body);
+    }
+
+    [Fact]
+    public async Task MetricsParseAsPrometheusText()
+    {
+        _metrics.MessageReceived();
+        _metrics.RecordDigestSendDuration(TimeSpan.FromMilliseconds(300));
+        _metrics.ObserveStore(() => new StoreStats(1, _time.GetUtcNow().AddMinutes(-2)));
+        await using var server = await StartAsync();
+        using var client = new HttpClient();
+
+        using var response = await client.GetAsync(Url(server, "/metrics")).WaitAsync(Wait);
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        var families = PrometheusTextParser.Parse(body);
+        Assert.Equal(11, families.Count);
+        Assert.Equal(1, families["failmail_messages_received_total"].Samples.Single().Value);
+        Assert.Equal(120, families["failmail_oldest_pending_message_age_seconds"].Samples.Single().Value);
+        Assert.Equal(1, families["failmail_digest_send_duration_seconds"].Samples.Single(s => s.Name.EndsWith("_count", StringComparison.Ordinal)).Value);
+    }
+
+    [Fact]
+    public async Task HealthzFollowsStoreAndRelayState()
+    {
+        await using var server = await StartAsync();
+        using var client = new HttpClient();
+
+        Assert.Equal((HttpStatusCode.OK, "ok\n"), await GetAsync(client, server, "/healthz"));
+
+        _metrics.StoreWriteFailed("No space left on device");
+        var (status, body) = await GetAsync(client, server, "/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("store unwritable: No space left on device\n", body);
+
+        _metrics.StoreWriteSucceeded();
+        _metrics.RelayFailed(_time.GetUtcNow());
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, server, "/healthz")).Status);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        (status, body) = await GetAsync(client, server, "/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.StartsWith("relay failing since 2026-03-01T12:00:00Z (601s", body, StringComparison.Ordinal);
+
+        // A later failure does not restart the clock; a success ends the run.
+        _metrics.RelayFailed(_time.GetUtcNow());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync(client, server, "/healthz")).Status);
+        _metrics.DigestSent();
+        Assert.Equal((HttpStatusCode.OK, "ok\n"), await GetAsync(client, server, "/healthz"));
+    }
+
+    [Fact]
+    public async Task UnknownPathIs404AndPostIsNotAllowed()
+    {
+        await using var server = await StartAsync();
+        using var client = new HttpClient();
+
+        using var missing = await client.GetAsync(Url(server, "/nope")).WaitAsync(Wait);
+        using var post = await client.PostAsync(Url(server, "/"), new StringContent("")).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+    }
+
+    [Fact]
+    public async Task EmptyBindTurnsHttpOff()
+    {
+        var server = await HttpStatsServer.StartAsync("", _metrics, NullLoggerFactory.Instance).WaitAsync(Wait);
+
+        Assert.Null(server);
+    }
+
+    [Fact]
+    public async Task BindFailureIsAnError()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen(1);
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => HttpStatsServer.StartAsync($"127.0.0.1:{port}", _metrics, NullLoggerFactory.Instance).WaitAsync(Wait));
+
+        Assert.Contains($"127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("localhost:8025", "127.0.0.1:8025")]
+    [InlineData("127.0.0.1:0", "127.0.0.1:0")]
+    [InlineData("[::1]:8025", "[::1]:8025")]
+    [InlineData(":8025", "[::]:8025")]
+    public async Task BindAddressesResolveAsGoWould(string bind, string expected)
+    {
+        var endpoint = await HttpStatsServer.ResolveAsync(bind, CancellationToken.None).WaitAsync(Wait);
+
+        Assert.Equal(expected, endpoint.ToString());
+    }
+
+    [Theory]
+    [InlineData("8025")]
+    [InlineData("localhost:")]
+    [InlineData("localhost:http")]
+    [InlineData("localhost:70000")]
+    public async Task MalformedBindAddressesAreRejected(string bind)
+    {
+        await Assert.ThrowsAsync<FormatException>(() => HttpStatsServer.StartAsync(bind, _metrics, NullLoggerFactory.Instance).WaitAsync(Wait));
+    }
+
+    private async Task<HttpStatsServer> StartAsync()
+    {
+        var server = await HttpStatsServer.StartAsync("127.0.0.1:0", _metrics, NullLoggerFactory.Instance, _time).WaitAsync(Wait);
+        Assert.NotNull(server);
+        Assert.NotEqual(0, server.Port);
+        return server;
+    }
+
+    private static Uri Url(HttpStatsServer server, string path) => new($"http://127.0.0.1:{server.Port}{path}");
+
+    private static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient client, HttpStatsServer server, string path)
+    {
+        using var response = await client.GetAsync(Url(server, path)).WaitAsync(Wait);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync().WaitAsync(Wait));
+    }
+}

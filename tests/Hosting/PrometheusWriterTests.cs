@@ -1,0 +1,104 @@
+using Failmail.Hosting;
+
+namespace Failmail.Tests.Hosting;
+
+public sealed class PrometheusWriterTests
+{
+    [Fact]
+    public void KnownStateGivesExactText()
+    {
+        var metrics = new FailmailMetrics();
+        var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        metrics.ObserveBatcher(() => new BatcherStats(3, 7, now));
+        metrics.ObserveStore(() => new StoreStats(9, now.AddSeconds(-12.5)));
+        metrics.MessageReceived();
+        metrics.MessageReceived();
+        metrics.MessageRejected();
+        metrics.DigestSent();
+        metrics.RelayFailed(now);
+        metrics.RelayRetried();
+        metrics.MovedToFaildir(4);
+        metrics.SmtpSessionOpened();
+        metrics.SmtpSessionOpened();
+        metrics.SmtpSessionClosed();
+        metrics.RecordDigestSendDuration(TimeSpan.FromSeconds(0.1));
+        metrics.RecordDigestSendDuration(TimeSpan.FromSeconds(3));
+        metrics.RecordDigestSendDuration(TimeSpan.FromMinutes(5));
+
+        var text = PrometheusWriter.Write(metrics, now);
+
+        Assert.Equal("""
+            # HELP failmail_messages_received_total Messages accepted over SMTP and stored.
+            # TYPE failmail_messages_received_total counter
+            failmail_messages_received_total 2
+            # HELP failmail_messages_rejected_total Messages refused over SMTP.
+            # TYPE failmail_messages_rejected_total counter
+            failmail_messages_rejected_total 1
+            # HELP failmail_digests_sent_total Digests delivered to the relay.
+            # TYPE failmail_digests_sent_total counter
+            failmail_digests_sent_total 1
+            # HELP failmail_relay_failures_total Failed relay delivery attempts.
+            # TYPE failmail_relay_failures_total counter
+            failmail_relay_failures_total 1
+            # HELP failmail_relay_retries_total Relay delivery attempts that were retries.
+            # TYPE failmail_relay_retries_total counter
+            failmail_relay_retries_total 1
+            # HELP failmail_faildir_messages_total Messages written to the fail-dir.
+            # TYPE failmail_faildir_messages_total counter
+            failmail_faildir_messages_total 4
+            # HELP failmail_pending_messages Messages in the incoming store.
+            # TYPE failmail_pending_messages gauge
+            failmail_pending_messages 9
+            # HELP failmail_open_batches Batches held in memory.
+            # TYPE failmail_open_batches gauge
+            failmail_open_batches 3
+            # HELP failmail_smtp_sessions Open SMTP sessions.
+            # TYPE failmail_smtp_sessions gauge
+            failmail_smtp_sessions 1
+            # HELP failmail_oldest_pending_message_age_seconds Age of the oldest message in the incoming store, 0 when empty.
+            # TYPE failmail_oldest_pending_message_age_seconds gauge
+            failmail_oldest_pending_message_age_seconds 12.5
+            # HELP failmail_digest_send_duration_seconds Time to deliver one digest to the relay.
+            # TYPE failmail_digest_send_duration_seconds histogram
+            failmail_digest_send_duration_seconds_bucket{le="0.05"} 0
+            failmail_digest_send_duration_seconds_bucket{le="0.1"} 1
+            failmail_digest_send_duration_seconds_bucket{le="0.25"} 1
+            failmail_digest_send_duration_seconds_bucket{le="0.5"} 1
+            failmail_digest_send_duration_seconds_bucket{le="1"} 1
+            failmail_digest_send_duration_seconds_bucket{le="2.5"} 1
+            failmail_digest_send_duration_seconds_bucket{le="5"} 2
+            failmail_digest_send_duration_seconds_bucket{le="10"} 2
+            failmail_digest_send_duration_seconds_bucket{le="30"} 2
+            failmail_digest_send_duration_seconds_bucket{le="60"} 2
+            failmail_digest_send_duration_seconds_bucket{le="120"} 2
+            failmail_digest_send_duration_seconds_bucket{le="+Inf"} 3
+            failmail_digest_send_duration_seconds_sum 303.1
+            failmail_digest_send_duration_seconds_count 3
+
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), text);
+        PrometheusTextParser.Parse(text);
+    }
+
+    [Fact]
+    public void EmptyStoreHasZeroAge()
+    {
+        var text = PrometheusWriter.Write(new FailmailMetrics(), DateTimeOffset.UnixEpoch);
+
+        var families = PrometheusTextParser.Parse(text);
+
+        Assert.Equal(0, families["failmail_oldest_pending_message_age_seconds"].Samples.Single().Value);
+        Assert.Equal(0, families["failmail_pending_messages"].Samples.Single().Value);
+    }
+
+    [Theory]
+    [InlineData(double.PositiveInfinity, "+Inf")]
+    [InlineData(double.NegativeInfinity, "-Inf")]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(0.1, "0.1")]
+    [InlineData(1e21, "1E+21")]
+    [InlineData(42, "42")]
+    public void ValuesUsePrometheusSpelling(double value, string expected)
+    {
+        Assert.Equal(expected, PrometheusWriter.FormatValue(value));
+    }
+}
