@@ -1,13 +1,111 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Failmail.Batching;
+using Failmail.Hosting;
+using Microsoft.Extensions.Logging;
+
 namespace Failmail;
 
-// Starts the receiver and the sender from the options and runs until cancelled.
-// Placeholder: the wiring lands once the services exist.
+// The process lifecycle: pidfile, services, READY=1, then wait for SIGINT/SIGTERM (drain,
+// flush, exit 0) or SIGUSR1/SIGHUP (hand the listening socket to a new copy of the binary,
+// drain, exit 0). A start-up failure is one clear line on stderr and exit status 2.
 internal static class FailmailHost
 {
+    public const int StartupError = 2;
+    public const int RuntimeError = 1;
+
     public static async Task<int> RunAsync(FailmailOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        using var loggerFactory = LoggingSetup.CreateLoggerFactory(options.LogJson, options.DebugReceiver ? LogLevel.Debug : LogLevel.Information);
+        var logger = loggerFactory.CreateLogger("Failmail.Host");
+        using var signals = new SignalHandler(logger);
+        signals.Register();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.ShutdownToken);
+        var notifier = SystemdNotifier.FromEnvironment();
+        HostLog.Starting(logger, FailmailCommand.VersionText, Environment.ProcessId);
+
+        Pidfile? pidfile = null;
+        FailmailServices services;
+        try
+        {
+            var socket = ListenSocketSource.Acquire(options.SocketFd);
+            if (options.Pidfile.Length > 0)
+            {
+                // A reload child takes over the file its parent (the socket's previous owner) wrote.
+                pidfile = Pidfile.Create(options.Pidfile, parentPid: socket is null ? null : PosixNative.GetParentPid());
+            }
+            services = await FailmailServices.StartAsync(options, socket, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsStartupFailure(e))
+        {
+            pidfile?.Dispose();
+            await Console.Error.WriteLineAsync($"failmail: {StartupMessage(e)}").ConfigureAwait(false);
+            return StartupError;
+        }
+
+        using (pidfile)
+        {
+            await using (services.ConfigureAwait(false))
+            {
+                _ = notifier.Ready();
+                var handedOver = await ServeAsync(options, services, signals, notifier, logger, stop.Token).ConfigureAwait(false);
+                if (handedOver)
+                {
+                    pidfile?.KeepForChild();
+                }
+                else
+                {
+                    _ = notifier.Stopping();
+                    await services.ShutdownAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        HostLog.Stopped(logger, 0);
         return 0;
     }
+
+    // Serves until a stop signal (false) or a successful reload hand-off (true).
+    private static async Task<bool> ServeAsync(FailmailOptions options, FailmailServices services, SignalHandler signals,
+        SystemdNotifier notifier, ILogger logger, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await signals.WaitForReloadAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return false;
+            }
+            if (services.Listener is null)
+            {
+                // --sender alone owns no socket to hand over; a restart picks up new settings.
+                HostLog.ReloadFailed(logger, "no listening socket in this process (--sender alone); restart it instead");
+                continue;
+            }
+            var args = Environment.GetCommandLineArgs();
+            var program = ReloadHandOff.ResolveProgram(args.Length > 0 ? args[0] : null, Environment.ProcessPath);
+            var child = ReloadHandOff.TryHandOff(services.Listener.ListenSocket, program, args.Skip(1).ToList(), notifier, logger);
+            if (child is null)
+            {
+                continue;
+            }
+            HostLog.Draining(logger, options.ShutdownTimeout, services.Listener.OpenSessions);
+            await services.HandOverAsync().ConfigureAwait(false);
+            return true;
+        }
+        return false;
+    }
+
+    private static bool IsStartupFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or SocketException or CryptographicException
+            or ArgumentException or FormatException or ExpressionException or ListenSocketException or PidfileException;
+
+    private static string StartupMessage(Exception e) => e switch
+    {
+        SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => "--bind-addr: address already in use: " + e.Message,
+        _ => e.Message,
+    };
 }

@@ -62,6 +62,9 @@ internal sealed record FailmailOptions
     // New: bounds each relay connect, greeting, command and DATA.
     public TimeSpan RelayTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    // New: one JSON object per log line instead of the single-line text format.
+    public bool LogJson { get; init; }
+
     public static string DefaultFrom()
     {
         string host;

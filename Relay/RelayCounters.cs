@@ -22,6 +22,9 @@ internal sealed class RelayCounters
 
     public long FailDirWrites => Interlocked.Read(ref _failDirWrites);
 
+    // How long each delivery attempt took, successful or not (/metrics).
+    public Hosting.DurationHistogram SendDuration { get; } = new();
+
     public DateTimeOffset? LastSuccess
     {
         get { lock (_lock) { return _lastSuccess; } }

@@ -243,9 +243,11 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         }
 
         RelayException failure;
+        var started = _time.GetTimestamp();
         try
         {
             await _transport.SendAsync(message, envelope.From, envelope.Recipients, cancellationToken).ConfigureAwait(false);
+            _counters.SendDuration.Observe(_time.GetElapsedTime(started));
             Delivered(entry, message);
             return null;
         }
@@ -258,6 +260,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             // A transport bug or an error it did not classify: treat the relay as unusable.
             failure = new RelayException(RelayFailureKind.ConnectionTransient, $"{e.GetType().Name}: {e.Message}", e);
         }
+        _counters.SendDuration.Observe(_time.GetElapsedTime(started));
         _counters.Failed();
         switch (failure.Kind)
         {

@@ -55,6 +55,10 @@ internal sealed class FailmailProcess : IAsyncDisposable
         var port = FreePort.Next();
         var all = new List<string> { "--bind-addr", $"127.0.0.1:{port}" };
         all.AddRange(args);
+        if (workDir is not null)
+        {
+            Directory.CreateDirectory(workDir);
+        }
         var process = Start(workDir ?? TestPaths.NewTempDir(), port, ownsDirectory: workDir is null, all.ToArray());
         try
         {

@@ -1,0 +1,168 @@
+using System.Net.Sockets;
+using Failmail.Batching;
+using Failmail.Hosting;
+using Failmail.Maildir;
+using Failmail.Relay;
+using Failmail.Smtp;
+using Microsoft.Extensions.Logging;
+
+namespace Failmail;
+
+// Builds the running parts from the options and owns their lifetimes: the incoming store,
+// the SMTP listener (receiver half), the batcher and relay (sender half) and the HTTP server.
+// Construction order is dependency order; every constructor that can fail on bad settings
+// (a broken expression, an unwritable store, a port in use) fails here, before READY=1.
+internal sealed class FailmailServices : IAsyncDisposable
+{
+    private readonly FailmailOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopBatcher = new();
+    private readonly CancellationTokenSource _abortFlush = new();
+    private readonly CancellationTokenSource _stopRelay = new();
+    private readonly List<IDisposable> _disposables = [];
+    private Task _batcherTask = Task.CompletedTask;
+    private Task _relayTask = Task.CompletedTask;
+
+    private FailmailServices(FailmailOptions options, ILogger logger, IMessageStore store)
+    {
+        _options = options;
+        _logger = logger;
+        Store = store;
+    }
+
+    public IMessageStore Store { get; }
+
+    public SmtpListener? Listener { get; private set; }
+
+    public BatcherService? Batcher { get; private set; }
+
+    public RelayService? Relay { get; private set; }
+
+    public HttpStatsServer? Http { get; private set; }
+
+    // inheritedSocket: from --socket-fd or systemd; such a process may be a reload child whose
+    // parent still commits its last sessions into the shared store, so it keeps polling it.
+    public static async Task<FailmailServices> StartAsync(FailmailOptions options, Socket? inheritedSocket,
+        ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var logger = loggerFactory.CreateLogger("Failmail.Host");
+        var store = OpenStore(options, options.MessageStore, loggerFactory, time);
+        var services = new FailmailServices(options, logger, store);
+        try
+        {
+            await services.StartPartsAsync(inheritedSocket, loggerFactory, time, cancellationToken).ConfigureAwait(false);
+            return services;
+        }
+        catch
+        {
+            await services.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // SIGINT/SIGTERM: stop taking mail, let sessions finish, hand every pending batch to the
+    // relay queue, give the relay one last go, and stop.
+    public async Task ShutdownAsync()
+    {
+        if (Listener is not null)
+        {
+            await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+        }
+        // The flush only writes digests into the durable outgoing queue; bound it anyway.
+        _abortFlush.CancelAfter(_options.ShutdownTimeout + _options.RelayTimeout);
+        await _stopBatcher.CancelAsync().ConfigureAwait(false);
+        await _batcherTask.ConfigureAwait(false);
+        await _stopRelay.CancelAsync().ConfigureAwait(false);
+        await _relayTask.ConfigureAwait(false);
+    }
+
+    // Reload: the child already accepts on the same socket and loads the store and the queue.
+    // This process lets its open sessions finish and leaves what they stored to the child
+    // (which polls the store); only a memory store, which the child cannot see, is flushed.
+    public async Task HandOverAsync()
+    {
+        if (Listener is not null)
+        {
+            await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+        }
+        if (!_options.MemoryStore)
+        {
+            await _abortFlush.CancelAsync().ConfigureAwait(false);
+        }
+        await _stopBatcher.CancelAsync().ConfigureAwait(false);
+        await _batcherTask.ConfigureAwait(false);
+        await _stopRelay.CancelAsync().ConfigureAwait(false);
+        await _relayTask.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Http is not null)
+        {
+            await Http.DisposeAsync().ConfigureAwait(false);
+        }
+        if (Listener is not null)
+        {
+            await Listener.DisposeAsync().ConfigureAwait(false);
+        }
+        if (Relay is not null)
+        {
+            await Relay.DisposeAsync().ConfigureAwait(false);
+        }
+        foreach (var disposable in _disposables)
+        {
+            disposable.Dispose();
+        }
+        if (Store is IDisposable store)
+        {
+            store.Dispose();
+        }
+        _stopBatcher.Dispose();
+        _abortFlush.Dispose();
+        _stopRelay.Dispose();
+    }
+
+    private async Task StartPartsAsync(Socket? inheritedSocket, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    {
+        IMessageSink sink = StoreOnlySink.Instance;
+        if (_options.RunSender)
+        {
+            var outgoing = OpenStore(_options, _options.QueueDir, loggerFactory, time);
+            if (outgoing is IDisposable disposable)
+            {
+                _disposables.Add(disposable);
+            }
+            var transport = RelayTransportFactory.Create(_options, time, Console.OpenStandardOutput());
+            Relay = new RelayService(_options, outgoing, transport, loggerFactory, time);
+            var pollStore = !_options.RunReceiver || inheritedSocket is not null;
+            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore);
+            sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
+        }
+        else if (_options.RelayAll)
+        {
+            HostLog.RelayAllNeedsSender(_logger);
+        }
+
+        if (_options.RunReceiver)
+        {
+            Listener = new SmtpListener(_options, Store, sink, loggerFactory, time);
+            Listener.Start(inheritedSocket);
+        }
+
+        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time);
+        Http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+
+        if (Relay is not null && Batcher is not null)
+        {
+            var relay = Relay;
+            var batcher = Batcher;
+            _relayTask = Task.Run(() => relay.RunAsync(_stopRelay.Token), CancellationToken.None);
+            _batcherTask = Task.Run(() => batcher.RunAsync(_stopBatcher.Token, _abortFlush.Token), CancellationToken.None);
+        }
+    }
+
+    // --memory-store keeps both the incoming store and the outgoing queue in this process.
+    private static IMessageStore OpenStore(FailmailOptions options, string path, ILoggerFactory loggerFactory, TimeProvider time) =>
+        options.MemoryStore ? new MemoryMessageStore() : new MaildirMessageStore(path, loggerFactory, time);
+}
