@@ -281,4 +281,26 @@ public class RelayServiceTests
         var copy = Assert.Single(Directory.GetFiles(Path.Combine(options.AllDir, "new")));
         Assert.Equal(Bytes(digest.Message), await File.ReadAllBytesAsync(copy));
     }
+
+    [Fact]
+    public async Task UnexpectedFaultBacksOffInsteadOfEndingTheWorker()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer();
+        var options = Options(dir, server.Address);
+        var time = new FakeTimeProvider(Start);
+        var store = new FaultyReadStore { FailReads = true };
+        await using var relay = Relay(options, store, time);
+        await using var running = Running.Start(relay);
+
+        await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        await UntilAsync(relay, () => relay.RelayFailures == 1);
+        Assert.False(running.Task.IsCompleted);
+        Assert.Equal(1, relay.QueueLength);
+
+        store.FailReads = false;
+        time.Advance(options.RetryMin);
+        Assert.Equal(["ops@example.com"], (await server.ReceiveAsync()).Recipients);
+        await UntilAsync(relay, () => relay.DigestsSent == 1);
+    }
 }
