@@ -131,7 +131,9 @@ public class RelayServiceTests
         Assert.Equal(["ops@example.com"], mail.Recipients);
         await UntilAsync(relay, () => relay.DigestsSent == 1);
         Assert.Equal(3, server.RcptCommands);
+        // One connection throughout, checked with NOOP before each reuse after the wait.
         Assert.Equal(1, server.Connections);
+        Assert.Equal(2, server.NoOps);
         Assert.Empty(store.LoadPending());
         Assert.Null(relay.FirstFailureSince);
         Assert.Equal(0, relay.FailDirWrites);

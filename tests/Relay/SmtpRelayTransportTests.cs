@@ -213,4 +213,26 @@ public class SmtpRelayTransportTests
 
         Assert.Equal(RelayFailureKind.Permanent, failure.Kind);
     }
+
+    [Fact]
+    public async Task ConnectionClosedWhileIdleIsNoticedByNoOpAndReopened()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer { CloseAfterMessage = true };
+        var options = Options(dir, server.Address);
+        var time = new FakeTimeProvider(Start);
+        await using var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time), new ListLoggerFactory(), time);
+        await using var running = Running.Start(relay);
+
+        await relay.SendAsync(Digest("a@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        Assert.Equal(1, (await server.ReceiveAsync()).Connection);
+        await UntilAsync(relay, () => relay.DigestsSent == 1);
+
+        // Idle for longer than the NOOP threshold, shorter than the idle close.
+        time.Advance(TimeSpan.FromSeconds(3));
+        await relay.SendAsync(Digest("b@example.com", "y"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        Assert.Equal(2, (await server.ReceiveAsync()).Connection);
+        await UntilAsync(relay, () => relay.DigestsSent == 2);
+        Assert.Equal(0, relay.RelayFailures);
+    }
 }
