@@ -26,7 +26,7 @@ public class SmtpRelayTransportTests
         using var dir = new TempDir();
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server);
-        var (relay, running, _) = await StartAsync(Options(dir, server.Address), certificates);
+        var (relay, running, _) = await StartAsync(Options(dir, server.Address), certificates).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -42,7 +42,7 @@ public class SmtpRelayTransportTests
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server);
         // No trust hook: MailKit's default verification against the system roots.
-        var (relay, running, logs) = await StartAsync(Options(dir, server.Address));
+        var (relay, running, logs) = await StartAsync(Options(dir, server.Address)).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -64,7 +64,7 @@ public class SmtpRelayTransportTests
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server, "alerts", "pa:ss word", mechanisms);
         var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "pa:ss word" };
-        var (relay, running, _) = await StartAsync(options, certificates);
+        var (relay, running, _) = await StartAsync(options, certificates).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -81,7 +81,7 @@ public class SmtpRelayTransportTests
         using var dir = new TempDir();
         await using var server = new TestSmtpServer(null, "alerts", "right-password");
         var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "wrong-password" };
-        var (relay, running, logs) = await StartAsync(options);
+        var (relay, running, logs) = await StartAsync(options).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -114,7 +114,7 @@ public class SmtpRelayTransportTests
             case "data": server.DataReply = reply; break;
             default: server.EndOfDataReply = reply; break;
         }
-        var (relay, running, _) = await StartAsync(Options(dir, server.Address));
+        var (relay, running, _) = await StartAsync(Options(dir, server.Address)).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -175,7 +175,7 @@ public class SmtpRelayTransportTests
         {
             var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
             var options = Options(dir, $"127.0.0.1:{port}") with { RelayTimeout = TimeSpan.FromMilliseconds(300) };
-            var (relay, running, logs) = await StartAsync(options);
+            var (relay, running, logs) = await StartAsync(options).WaitAsync(Patience);
             await using (relay)
             await using (running)
             {
