@@ -35,6 +35,12 @@ internal static partial class RelayLog
     [LoggerMessage(EventId = 332, Level = LogLevel.Error, Message = "queued message {QueueId} is unreadable, keeping it: {Reason}")]
     public static partial void Unreadable(ILogger logger, string queueId, string reason);
 
+    [LoggerMessage(EventId = 333, Level = LogLevel.Error, Message = "could not remove {QueueId} from the outgoing queue; a restart may send it again: {Reason}")]
+    public static partial void RemoveFailed(ILogger logger, string queueId, string reason);
+
+    [LoggerMessage(EventId = 334, Level = LogLevel.Error, Message = "relay attempt for {QueueId} failed unexpectedly")]
+    public static partial void AttemptFailed(ILogger logger, string queueId, Exception exception);
+
     [LoggerMessage(EventId = 340, Level = LogLevel.Error, Message = "relay worker failed")]
     public static partial void WorkerFailed(ILogger logger, Exception exception);
 }

@@ -63,6 +63,14 @@ internal sealed class RelayQueue
         return null;
     }
 
+    public List<RelayQueueEntry> Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _entries];
+        }
+    }
+
     public List<RelayQueueEntry> Where(Func<RelayQueueEntry, bool> predicate)
     {
         lock (_lock)

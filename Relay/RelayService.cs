@@ -159,7 +159,18 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             }
             else if (_queue.NextDue(now, out deadline) is { } entry)
             {
-                _ = await AttemptAsync(entry, stop).ConfigureAwait(false);
+                try
+                {
+                    _ = await AttemptAsync(entry, stop).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Never let one bad attempt end the worker (STYLE pitfall 12); back off
+                    // as for a down relay so a repeating fault cannot spin.
+                    RelayLog.AttemptFailed(_logger, entry.Id, e);
+                    _counters.Failed();
+                    RelayDown($"{e.GetType().Name}: {e.Message}");
+                }
                 continue;
             }
             if (_connected)
@@ -182,7 +193,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     private async Task DrainAsync()
     {
         using var bound = new CancellationTokenSource(_options.ShutdownTimeout, _time);
-        var snapshot = _queue.Where(_ => true);
+        var snapshot = _queue.Snapshot();
         try
         {
             foreach (var entry in snapshot)
@@ -371,8 +382,16 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
 
     private void Forget(RelayQueueEntry entry)
     {
-        _outgoing.Remove([entry.Id]);
         _queue.Remove(entry);
+        try
+        {
+            _outgoing.Remove([entry.Id]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // It is out (relayed or in the fail-dir); at worst a restart sends it again.
+            RelayLog.RemoveFailed(_logger, entry.Id, e.Message);
+        }
     }
 
     internal TimeSpan Backoff(int failures) => RelayBackoff.Delay(failures, _options.RetryMin, _options.RetryMax);

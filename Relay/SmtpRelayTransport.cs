@@ -73,7 +73,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         }
         catch (ParseException e)
         {
-            throw new RelayException(RelayFailureKind.Permanent, $"invalid envelope address: {e.Message}", e);
+            throw new RelayException(RelayFailureKind.Permanent, $"invalid envelope address: {OneLine(e.Message)}", e);
         }
         if (to.Count == 0)
         {
@@ -232,7 +232,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
                 return relay;
             case SmtpCommandException command:
                 var code = (int)command.StatusCode;
-                var text = $"{code} {command.Message.Trim()}";
+                var text = $"{code} {OneLine(command.Message)}";
                 // A 421 means the relay is closing: the connection failed, not the message.
                 if (!aboutMessage || code == 421)
                 {
@@ -242,13 +242,17 @@ internal sealed class SmtpRelayTransport : IRelayTransport
                     ? new RelayException(RelayFailureKind.Permanent, $"relay rejected the message: {text}", e)
                     : new RelayException(RelayFailureKind.MessageTransient, $"relay deferred the message: {text}", e);
             case AuthenticationException:
-                return new RelayException(RelayFailureKind.ConnectionTransient, $"relay AUTH failed: {e.Message}", e);
+                return new RelayException(RelayFailureKind.ConnectionTransient, $"relay AUTH failed: {OneLine(e.Message)}", e);
             case SslHandshakeException:
-                return new RelayException(RelayFailureKind.ConnectionTransient, $"TLS with the relay failed: {e.Message}", e);
+                return new RelayException(RelayFailureKind.ConnectionTransient, $"TLS with the relay failed: {OneLine(e.Message)}", e);
             default:
                 // SmtpProtocolException, IOException, SocketException, TimeoutException,
                 // NotSupportedException (no AUTH offered): reconnect later.
-                return new RelayException(RelayFailureKind.ConnectionTransient, $"relay connection failed: {e.GetType().Name}: {e.Message}", e);
+                return new RelayException(RelayFailureKind.ConnectionTransient, $"relay connection failed: {e.GetType().Name}: {OneLine(e.Message)}", e);
         }
     }
+
+    // MailKit's TLS errors span several lines; the log has one line per event.
+    private static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -49,7 +49,7 @@ public class RelayAllSinkTests
         await using (var draft = incoming.CreateDraft())
         {
             draft.Write(bytes);
-            received = await draft.CommitAsync(new Envelope("", ["ops@example.com", "dev@example.com"], time.GetUtcNow(), "127.0.0.1"), CancellationToken.None);
+            received = await draft.CommitAsync(new Envelope("", ["ops@example.com", "dev@example.com"], time.GetUtcNow(), "127.0.0.1"), CancellationToken.None).AsTask().WaitAsync(Patience);
         }
         var outgoing = new MemoryMessageStore();
         await using var relay = new RelayService(options, outgoing, new SmtpRelayTransport(options, time), NullLoggerFactory.Instance, time);

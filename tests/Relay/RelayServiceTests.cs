@@ -1,3 +1,4 @@
+using System.Text;
 using Failmail.Maildir;
 using Failmail.Relay;
 using Microsoft.Extensions.Logging;
@@ -131,7 +132,9 @@ public class RelayServiceTests
         Assert.Equal(["ops@example.com"], mail.Recipients);
         await UntilAsync(relay, () => relay.DigestsSent == 1);
         Assert.Equal(3, server.RcptCommands);
+        // One connection throughout, checked with NOOP before each reuse after the wait.
         Assert.Equal(1, server.Connections);
+        Assert.Equal(2, server.NoOps);
         Assert.Empty(store.LoadPending());
         Assert.Null(relay.FirstFailureSince);
         Assert.Equal(0, relay.FailDirWrites);
@@ -156,7 +159,7 @@ public class RelayServiceTests
         await UntilAsync(relay, () => true);
 
         var file = Assert.Single(FailDirFiles(options));
-        Assert.Equal(Bytes(digest.Message), await File.ReadAllBytesAsync(file));
+        Assert.Equal(Bytes(digest.Message), await File.ReadAllBytesAsync(file).WaitAsync(Patience));
         Assert.Empty(FailDirFiles(options, "tmp"));
         Assert.Empty(store.LoadPending());
         Assert.Equal(0, relay.QueueLength);
@@ -226,7 +229,7 @@ public class RelayServiceTests
             await first.SendAsync(Digest("a@example.com", "first"), CancellationToken.None).AsTask().WaitAsync(Patience);
             await first.SendAsync(Digest("b@example.com", "second"), CancellationToken.None).AsTask().WaitAsync(Patience);
             await UntilAsync(first, () => first.RelayFailures == 1);
-            await running.StopAsync();
+            await running.StopAsync().WaitAsync(Patience);
             Assert.Equal(2, first.QueueLength);
         }
         Assert.Equal(2, store.LoadPending().Count);
@@ -255,7 +258,7 @@ public class RelayServiceTests
         await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
         await UntilAsync(relay, () => relay.Retries == 1);
         server.RcptReply = null;
-        await running.StopAsync();
+        await running.StopAsync().WaitAsync(Patience);
 
         Assert.Equal(["ops@example.com"], (await server.ReceiveAsync()).Recipients);
         Assert.Equal(1, relay.DigestsSent);
@@ -279,6 +282,113 @@ public class RelayServiceTests
         await UntilAsync(relay, () => relay.Retries == 2);
 
         var copy = Assert.Single(Directory.GetFiles(Path.Combine(options.AllDir, "new")));
-        Assert.Equal(Bytes(digest.Message), await File.ReadAllBytesAsync(copy));
+        Assert.Equal(Bytes(digest.Message), await File.ReadAllBytesAsync(copy).WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task UnexpectedFaultBacksOffInsteadOfEndingTheWorker()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer();
+        var options = Options(dir, server.Address);
+        var time = new FakeTimeProvider(Start);
+        var store = new FaultyReadStore { FailReads = true };
+        await using var relay = Relay(options, store, time);
+        await using var running = Running.Start(relay);
+
+        await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        await UntilAsync(relay, () => relay.RelayFailures == 1);
+        Assert.False(running.Task.IsCompleted);
+        Assert.Equal(1, relay.QueueLength);
+
+        store.FailReads = false;
+        time.Advance(options.RetryMin);
+        Assert.Equal(["ops@example.com"], (await server.ReceiveAsync()).Recipients);
+        await UntilAsync(relay, () => relay.DigestsSent == 1);
+    }
+
+    // Against Postfix's smtp-sink, a real SMTP server (an external program).
+    // smtp-sink writes LF line ends and one blank line after each message.
+    private static string Lf(byte[] message) => Encoding.UTF8.GetString(message).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
+
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public async Task SmtpSinkReceivesDigestsWithEnvelopeAndBytes()
+    {
+        using var dir = new TempDir();
+        using var sink = await SmtpSink.StartAsync(Path.Combine(dir.Path, "dump")).WaitAsync(Patience);
+        var options = Options(dir, sink.Address);
+        var time = new FakeTimeProvider(Start);
+        await using var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time), NullLoggerFactory.Instance, time);
+        await using var running = Running.Start(relay);
+        var first = Digest("a@example.com", "first");
+        var second = Digest("b@example.com", "second");
+
+        await relay.SendAsync(first, CancellationToken.None).AsTask().WaitAsync(Patience);
+        await relay.SendAsync(second, CancellationToken.None).AsTask().WaitAsync(Patience);
+        await UntilAsync(relay, () => relay.DigestsSent == 2);
+
+        var dumps = sink.Dumps();
+        Assert.Equal(2, dumps.Length);
+        var forA = Assert.Single(dumps, d => d.Contains("X-Rcpt-Args: <a@example.com>\n", StringComparison.Ordinal));
+        var forB = Assert.Single(dumps, d => d.Contains("X-Rcpt-Args: <b@example.com>\n", StringComparison.Ordinal));
+        Assert.Contains("X-Mail-Args: <failmail@test.example>", forA, StringComparison.Ordinal);
+        Assert.EndsWith(Lf(Bytes(first.Message)), forA, StringComparison.Ordinal);
+        Assert.EndsWith(Lf(Bytes(second.Message)), forB, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public async Task SmtpSinkSoftRejectIsRetriedAndDeliveredOnceItRecovers()
+    {
+        using var dir = new TempDir();
+        var dump = Path.Combine(dir.Path, "dump");
+        var sink = await SmtpSink.StartAsync(dump, 0, "-r", "RCPT").WaitAsync(Patience);
+        try
+        {
+            var options = Options(dir, sink.Address);
+            var time = new FakeTimeProvider(Start);
+            await using var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time), NullLoggerFactory.Instance, time);
+            await using var running = Running.Start(relay);
+
+            await relay.SendAsync(Digest("a@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+            await UntilAsync(relay, () => relay.Retries == 1);
+            Assert.Equal(1, relay.QueueLength);
+            Assert.Empty(sink.Dumps());
+
+            var port = sink.Port;
+            sink.Dispose();
+            sink = await SmtpSink.StartAsync(dump, port).WaitAsync(Patience);
+            time.Advance(options.RetryMin);
+            await UntilAsync(relay, () => relay.DigestsSent == 1);
+            Assert.Single(sink.Dumps());
+            Assert.Equal(0, relay.FailDirWrites);
+        }
+        finally
+        {
+            sink.Dispose();
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public async Task SmtpSinkHardRejectGoesToTheFailDirOnce()
+    {
+        using var dir = new TempDir();
+        using var sink = await SmtpSink.StartAsync(Path.Combine(dir.Path, "dump"), 0, "-f", "RCPT").WaitAsync(Patience);
+        var options = Options(dir, sink.Address);
+        var time = new FakeTimeProvider(Start);
+        var store = new MemoryMessageStore();
+        await using var relay = new RelayService(options, store, new SmtpRelayTransport(options, time), NullLoggerFactory.Instance, time);
+        await using var running = Running.Start(relay);
+        var digest = Digest("a@example.com", "x");
+
+        await relay.SendAsync(digest, CancellationToken.None).AsTask().WaitAsync(Patience);
+        await UntilAsync(relay, () => relay.FailDirWrites == 1);
+
+        var file = Assert.Single(FailDirFiles(options));
+        Assert.Equal(Bytes(digest.Message), await File.ReadAllBytesAsync(file).WaitAsync(Patience));
+        Assert.Empty(store.LoadPending());
+        Assert.Empty(sink.Dumps());
     }
 }

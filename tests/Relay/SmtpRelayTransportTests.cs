@@ -26,7 +26,7 @@ public class SmtpRelayTransportTests
         using var dir = new TempDir();
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server);
-        var (relay, running, _) = await StartAsync(Options(dir, server.Address), certificates);
+        var (relay, running, _) = await StartAsync(Options(dir, server.Address), certificates).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -42,15 +42,16 @@ public class SmtpRelayTransportTests
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server);
         // No trust hook: MailKit's default verification against the system roots.
-        var (relay, running, logs) = await StartAsync(Options(dir, server.Address));
+        var (relay, running, logs) = await StartAsync(Options(dir, server.Address)).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
             await UntilAsync(relay, () => relay.RelayFailures == 1);
             Assert.Equal(1, relay.QueueLength);
             Assert.Empty(server.Messages);
-            Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("TLS", StringComparison.Ordinal)
-                && l.Text.Contains("certificate", StringComparison.OrdinalIgnoreCase));
+            var warning = Assert.Single(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("TLS", StringComparison.Ordinal));
+            Assert.Contains("certificate", warning.Text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain('\n', warning.Text);
         }
     }
 
@@ -63,7 +64,7 @@ public class SmtpRelayTransportTests
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server, "alerts", "pa:ss word", mechanisms);
         var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "pa:ss word" };
-        var (relay, running, _) = await StartAsync(options, certificates);
+        var (relay, running, _) = await StartAsync(options, certificates).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -80,7 +81,7 @@ public class SmtpRelayTransportTests
         using var dir = new TempDir();
         await using var server = new TestSmtpServer(null, "alerts", "right-password");
         var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "wrong-password" };
-        var (relay, running, logs) = await StartAsync(options);
+        var (relay, running, logs) = await StartAsync(options).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -113,7 +114,7 @@ public class SmtpRelayTransportTests
             case "data": server.DataReply = reply; break;
             default: server.EndOfDataReply = reply; break;
         }
-        var (relay, running, _) = await StartAsync(Options(dir, server.Address));
+        var (relay, running, _) = await StartAsync(Options(dir, server.Address)).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -174,7 +175,7 @@ public class SmtpRelayTransportTests
         {
             var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
             var options = Options(dir, $"127.0.0.1:{port}") with { RelayTimeout = TimeSpan.FromMilliseconds(300) };
-            var (relay, running, logs) = await StartAsync(options);
+            var (relay, running, logs) = await StartAsync(options).WaitAsync(Patience);
             await using (relay)
             await using (running)
             {
@@ -212,5 +213,27 @@ public class SmtpRelayTransportTests
             () => transport.SendAsync(Digest("ops@example.com", "x").Message, "failmail@test.example", [recipient], CancellationToken.None).AsTask().WaitAsync(Patience));
 
         Assert.Equal(RelayFailureKind.Permanent, failure.Kind);
+    }
+
+    [Fact]
+    public async Task ConnectionClosedWhileIdleIsNoticedByNoOpAndReopened()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer { CloseAfterMessage = true };
+        var options = Options(dir, server.Address);
+        var time = new FakeTimeProvider(Start);
+        await using var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time), new ListLoggerFactory(), time);
+        await using var running = Running.Start(relay);
+
+        await relay.SendAsync(Digest("a@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        Assert.Equal(1, (await server.ReceiveAsync()).Connection);
+        await UntilAsync(relay, () => relay.DigestsSent == 1);
+
+        // Idle for longer than the NOOP threshold, shorter than the idle close.
+        time.Advance(TimeSpan.FromSeconds(3));
+        await relay.SendAsync(Digest("b@example.com", "y"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        Assert.Equal(2, (await server.ReceiveAsync()).Connection);
+        await UntilAsync(relay, () => relay.DigestsSent == 2);
+        Assert.Equal(0, relay.RelayFailures);
     }
 }

@@ -26,6 +26,7 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     private int _connections;
     private int _rcptCommands;
     private int _quits;
+    private int _noOps;
     private int _authFailures;
 
     public TestSmtpServer(X509Certificate2? certificate = null, string? user = null, string? password = null, string authMechanisms = "PLAIN LOGIN")
@@ -53,9 +54,13 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     // Close the connection at DATA without a reply, like a crashing relay.
     public volatile bool DropAtData;
 
+    // Close the connection after each accepted message, as a relay with a per-connection limit.
+    public volatile bool CloseAfterMessage;
+
     public int Connections => Volatile.Read(ref _connections);
     public int RcptCommands => Volatile.Read(ref _rcptCommands);
     public int Quits => Volatile.Read(ref _quits);
+    public int NoOps => Volatile.Read(ref _noOps);
     public int AuthFailures => Volatile.Read(ref _authFailures);
 
     public List<ReceivedMail> Messages { get; } = [];
@@ -210,6 +215,10 @@ internal sealed class TestSmtpServer : IAsyncDisposable
                         from = null;
                         recipients.Clear();
                         await SendAsync(stream, endReply, token);
+                        if (CloseAfterMessage)
+                        {
+                            return;
+                        }
                         break;
                     case "RSET":
                         from = null;
@@ -217,6 +226,7 @@ internal sealed class TestSmtpServer : IAsyncDisposable
                         await SendAsync(stream, "250 2.0.0 ok", token);
                         break;
                     case "NOOP":
+                        Interlocked.Increment(ref _noOps);
                         await SendAsync(stream, "250 2.0.0 ok", token);
                         break;
                     case "QUIT":
