@@ -91,6 +91,10 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
         await _stopBatcher.CancelAsync().ConfigureAwait(false);
         await _batcherTask.ConfigureAwait(false);
+        if (!_options.MemoryStore)
+        {
+            Relay?.SkipDrainOnStop();
+        }
         await _stopRelay.CancelAsync().ConfigureAwait(false);
         await _relayTask.ConfigureAwait(false);
     }

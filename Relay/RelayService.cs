@@ -33,6 +33,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
 
     // Worker-only state.
     private bool _connected;
+    private volatile bool _skipDrain;
     private long _lastActivity;
     private int _connectionFailures;
     private long _relayReadyAt;
@@ -137,12 +138,19 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         }
         finally
         {
-            await DrainAsync().ConfigureAwait(false);
+            if (!_skipDrain)
+            {
+                await DrainAsync().ConfigureAwait(false);
+            }
             RelayLog.Stopped(_logger, QueueLength);
         }
     }
 
     public ValueTask DisposeAsync() => _transport.DisposeAsync();
+
+    // Reload: the new process loads the same queue and delivers it, so this one must not
+    // make its last attempt (that would send the same digests twice). Call before stopping.
+    public void SkipDrainOnStop() => _skipDrain = true;
 
     private async Task WorkAsync(CancellationToken stop)
     {
