@@ -281,7 +281,13 @@ internal sealed class FailmailCommand : RootCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await errorWriter.WriteLineAsync($"failmail: --write-config {path}: {e.Message}").ConfigureAwait(false);
+            var reason = e switch
+            {
+                DirectoryNotFoundException => "no such directory",
+                UnauthorizedAccessException => "permission denied",
+                _ => e.Message,
+            };
+            await errorWriter.WriteLineAsync($"failmail: --write-config {path}: {reason}").ConfigureAwait(false);
             return 1;
         }
         return 0;

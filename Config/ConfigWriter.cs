@@ -30,38 +30,30 @@ internal static class ConfigWriter
         return true;
     }
 
-    // Writes a temporary file created 0600 beside the target, then renames it over the target,
-    // so an existing file's wider mode does not carry over and no reader sees half a file.
+    // Writes in place rather than through a temporary file and a rename, so that a symlink or
+    // a device such as /dev/stdout is written to, not replaced. An existing regular file is
+    // narrowed to 0600 before anything is written into it; a new one is created 0600.
     public static void Write(string path, string text)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
-        var temporary = $"{full}.{Environment.ProcessId}.tmp";
-        try
+        var fileOptions = new FileStreamOptions
         {
-            var fileOptions = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-            using (var stream = new FileStream(temporary, fileOptions))
-            {
-                stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+        };
+        if (!OperatingSystem.IsWindows())
         {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+        using var stream = new FileStream(path, fileOptions);
+        // Pipes and terminals cannot seek; regular files can, and only they get a mode and fsync.
+        var regular = stream.CanSeek;
+        if (regular && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+        stream.Flush(flushToDisk: regular);
     }
 }

@@ -319,8 +319,30 @@ public sealed class FailmailCommandTests : IDisposable
         File.SetUnixFileMode(path, (UnixFileMode)0b110_100_100);
         Assert.Equal(0, (await InvokeAsync("-write-config", path, "-relay-password=secret")).ExitCode);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-        Assert.Contains("relay_password = secret\n", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
-        Assert.Single(Directory.GetFiles(_dir));
+        var text = await File.ReadAllTextAsync(path);
+        Assert.StartsWith("bind_addr = ", text, StringComparison.Ordinal);
+        Assert.Contains("relay_password = secret\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WriteConfigWritesThroughASymlinkInsteadOfReplacingIt()
+    {
+        var target = Path.Combine(_dir, "target.conf");
+        var link = Path.Combine(_dir, "link.conf");
+        File.CreateSymbolicLink(link, target);
+        Assert.Equal(0, (await InvokeAsync("-write-config", link)).ExitCode);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.StartsWith("bind_addr = localhost:2525\n", await File.ReadAllTextAsync(target), StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(target));
+    }
+
+    [Fact]
+    public async Task WriteConfigIntoAMissingDirectoryFailsWithOneLine()
+    {
+        var path = Path.Combine(_dir, "missing", "x.conf");
+        var outcome = await InvokeAsync("-write-config", path);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Equal($"failmail: --write-config {path}: no such directory", Assert.Single(outcome.ErrorLines));
     }
 
     [Fact]
