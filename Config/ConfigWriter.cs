@@ -4,8 +4,8 @@ using System.Text;
 namespace Failmail.Config;
 
 // --write-config (../shared/failmail-spec.md §1.5): one `key = value` line per setting in
-// failmail's order, an empty value still followed by "= " as failmail wrote it. Mode 0600,
-// unlike failmail's 0666 minus umask: the file may hold credentials and relay_password.
+// failmail's order, an empty value still followed by "= " as failmail wrote it. A new file
+// is created 0600, not failmail's 0666 minus umask: it may hold credentials and relay_password.
 internal static class ConfigWriter
 {
     public static bool TryRender(IReadOnlyList<Setting> settings, FailmailOptions options,
@@ -31,8 +31,9 @@ internal static class ConfigWriter
     }
 
     // Writes in place rather than through a temporary file and a rename, so that a symlink or
-    // a device such as /dev/stdout is written to, not replaced. An existing regular file is
-    // narrowed to 0600 before anything is written into it; a new one is created 0600.
+    // a device such as /dev/stdout is written to, not replaced. A new file is created 0600; an
+    // existing one keeps the mode its owner gave it, as with a shell redirection (we cannot
+    // tell a regular file from a device before writing, and must not chmod /dev/null).
     public static void Write(string path, string text)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -47,13 +48,8 @@ internal static class ConfigWriter
             fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
         using var stream = new FileStream(path, fileOptions);
-        // Pipes and terminals cannot seek; regular files can, and only they get a mode and fsync.
-        var regular = stream.CanSeek;
-        if (regular && !OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
         stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
-        stream.Flush(flushToDisk: regular);
+        // Pipes and terminals cannot seek and have nothing to fsync.
+        stream.Flush(flushToDisk: stream.CanSeek);
     }
 }

@@ -313,14 +313,16 @@ public sealed class FailmailCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task WriteConfigOverwritesAnExistingFileWithMode0600()
+    public async Task WriteConfigReplacesAnExistingFilesContentAndKeepsItsMode()
     {
-        var path = WriteFile("old.conf", "stale\n");
-        File.SetUnixFileMode(path, (UnixFileMode)0b110_100_100);
+        var path = WriteFile("old.conf", new string('#', 4000) + "\n");
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+        File.SetUnixFileMode(path, mode);
         Assert.Equal(0, (await InvokeAsync("-write-config", path, "-relay-password=secret")).ExitCode);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(mode, File.GetUnixFileMode(path));
         var text = await File.ReadAllTextAsync(path);
         Assert.StartsWith("bind_addr = ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain('#', text);
         Assert.Contains("relay_password = secret\n", text, StringComparison.Ordinal);
     }
 
