@@ -383,6 +383,7 @@ public sealed class FailmailCommandTests : IDisposable
     [InlineData("-help")]
     [InlineData("-h")]
     [InlineData("--h")]
+    [InlineData("-max-wait=5x", "--help")]
     public async Task HelpListsEveryFlagWithItsDefault(params string[] args)
     {
         var outcome = await InvokeAsync(args);
