@@ -191,9 +191,18 @@ public sealed class FailmailCommandTests : IDisposable
     [Fact]
     public async Task ConfigAndWriteConfigKeysInAFileAreIgnored()
     {
-        var config = WriteFile("i.conf", $"config = {Path.Combine(_dir, "other.conf")}\nwrite_config = {Path.Combine(_dir, "out.conf")}\nversion = false\n");
+        var config = WriteFile("i.conf", $"config = {Path.Combine(_dir, "other.conf")}\nwrite_config = {Path.Combine(_dir, "out.conf")}\nversion = true\n");
+        // failmail printed its version and exited on every start when a file said version = true.
         Assert.Equal(Defaults, await OptionsAsync("--config", config));
         Assert.False(File.Exists(Path.Combine(_dir, "out.conf")));
+    }
+
+    [Fact]
+    public async Task AVersionKeyInAFileMustStillBeABool()
+    {
+        var config = WriteFile("vb.conf", "version = yes\n");
+        Assert.Equal($"failmail: --config {config}: line 1: version: invalid boolean value \"yes\" (use true or false)",
+            await SingleErrorAsync("--config", config));
     }
 
     [Fact]
