@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Failmail.Config;
 
@@ -191,7 +192,8 @@ internal sealed class FailmailCommand : RootCommand
     }
 
     // Go flag syntax first, then System.CommandLine. error is one line without "failmail: ".
-    public bool TryParse(IReadOnlyList<string> args, out ParseResult parseResult, out string? error)
+    public bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ParseResult? parseResult,
+        [NotNullWhen(false)] out string? error)
     {
         var flagIsBool = _settings.ToDictionary(s => s.Name, s => s.IsBool, StringComparer.Ordinal);
         flagIsBool["config"] = false;
@@ -199,26 +201,27 @@ internal sealed class FailmailCommand : RootCommand
         var subcommands = Subcommands.SelectMany(c => c.Aliases.Append(c.Name)).ToHashSet(StringComparer.Ordinal);
         var configuration = new ParserConfiguration { EnablePosixBundling = false, ResponseFileTokenReplacer = null };
 
+        parseResult = null;
         if (!GoFlagSyntax.TryNormalize(args, flagIsBool, subcommands, out var normalized, out error))
         {
-            parseResult = Parse([], configuration);
             return false;
         }
-        parseResult = Parse(normalized, configuration);
-        // --help wins over other mistakes on the line, as System.CommandLine's help does.
-        if (parseResult.Action is HelpAction || parseResult.Errors.Count == 0)
+        var result = Parse(normalized, configuration);
+        // --help wins over a bad value elsewhere on the line, as System.CommandLine's help does.
+        if (result.Action is HelpAction || result.Errors.Count == 0)
         {
+            parseResult = result;
             error = null;
             return true;
         }
         // One line, not Go's twice-printed message followed by the whole usage text.
-        error = parseResult.Errors[0].Message;
+        error = result.Errors[0].Message;
         return false;
     }
 
     // The merged options for a root-command parse result, or the config file's error.
-    public bool TryPrepare(ParseResult parseResult, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FailmailOptions? options,
-        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    public bool TryPrepare(ParseResult parseResult, [NotNullWhen(true)] out FailmailOptions? options,
+        [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
         if (_prepared is { } prepared && ReferenceEquals(prepared.Result, parseResult))
@@ -281,7 +284,13 @@ internal sealed class FailmailCommand : RootCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await errorWriter.WriteLineAsync($"failmail: --write-config {path}: {e.Message}").ConfigureAwait(false);
+            var reason = e switch
+            {
+                DirectoryNotFoundException => "no such directory",
+                UnauthorizedAccessException => "permission denied",
+                _ => e.Message,
+            };
+            await errorWriter.WriteLineAsync($"failmail: --write-config {path}: {reason}").ConfigureAwait(false);
             return 1;
         }
         return 0;

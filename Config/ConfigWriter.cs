@@ -4,8 +4,8 @@ using System.Text;
 namespace Failmail.Config;
 
 // --write-config (../shared/failmail-spec.md §1.5): one `key = value` line per setting in
-// failmail's order, an empty value still followed by "= " as failmail wrote it. Mode 0600,
-// unlike failmail's 0666 minus umask: the file may hold credentials and relay_password.
+// failmail's order, an empty value still followed by "= " as failmail wrote it. A new file
+// is created 0600, not failmail's 0666 minus umask: it may hold credentials and relay_password.
 internal static class ConfigWriter
 {
     public static bool TryRender(IReadOnlyList<Setting> settings, FailmailOptions options,
@@ -30,38 +30,26 @@ internal static class ConfigWriter
         return true;
     }
 
-    // Writes a temporary file created 0600 beside the target, then renames it over the target,
-    // so an existing file's wider mode does not carry over and no reader sees half a file.
+    // Writes in place rather than through a temporary file and a rename, so that a symlink or
+    // a device such as /dev/stdout is written to, not replaced. A new file is created 0600; an
+    // existing one keeps the mode its owner gave it, as with a shell redirection (we cannot
+    // tell a regular file from a device before writing, and must not chmod /dev/null).
     public static void Write(string path, string text)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
-        var temporary = $"{full}.{Environment.ProcessId}.tmp";
-        try
+        var fileOptions = new FileStreamOptions
         {
-            var fileOptions = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-            using (var stream = new FileStream(temporary, fileOptions))
-            {
-                stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+        };
+        if (!OperatingSystem.IsWindows())
         {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+        using var stream = new FileStream(path, fileOptions);
+        stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+        // Pipes and terminals cannot seek and have nothing to fsync.
+        stream.Flush(flushToDisk: stream.CanSeek);
     }
 }

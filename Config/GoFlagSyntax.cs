@@ -7,7 +7,8 @@ namespace Failmail.Config;
 //   -name / --name           one or two hyphens are the same flag
 //   -name=v / -name v        for flags with a value; the next argument is the value even
 //                            when it starts with '-'
-//   -flag / -flag=false      for bools: bare means true; `-flag false` is not a value
+//   -flag / -flag=false      for bools: bare means true; `-flag false` is not a value;
+//                            Go's literals (1, t, T, TRUE, True, 0, f, ...) become true/false
 //   repeated flags           the last occurrence wins
 //   --                       ends the flags; the rest is passed on as it is
 // Parsing stops at the first argument that is not a flag: a subcommand name (its own
@@ -54,6 +55,7 @@ internal static class GoFlagSyntax
             }
             var equals = body.IndexOf('=');
             var name = (equals < 0 ? body : body[..equals]).ToString();
+            var spelled = equals < 0 ? arg : arg[..(arg.Length - body.Length + equals)];
             string? value = equals < 0 ? null : body[(equals + 1)..].ToString();
 
             if (name is "h" or "help" or "?")
@@ -63,12 +65,26 @@ internal static class GoFlagSyntax
             }
             if (!flagIsBool.TryGetValue(name, out var isBool))
             {
-                error = $"flag provided but not defined: {arg}";
+                error = $"flag provided but not defined: {spelled}";
                 return false;
             }
             if (isBool)
             {
-                value ??= "true";
+                // System.CommandLine leaves a bool's value unmatched unless bool.TryParse
+                // reads it, whatever the option's parser, so Go's literals are settled here.
+                if (value is null)
+                {
+                    value = "true";
+                }
+                else if (GoValues.TryParseBool(value, out var flag))
+                {
+                    value = GoValues.FormatBool(flag);
+                }
+                else
+                {
+                    error = $"--{name}: {GoValues.InvalidBool(value)}";
+                    return false;
+                }
             }
             else if (value is null)
             {

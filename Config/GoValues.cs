@@ -24,6 +24,8 @@ internal static class GoValues
 
     public static string FormatBool(bool value) => value ? "true" : "false";
 
+    public static string InvalidBool(string text) => $"invalid boolean value \"{text}\" (use true or false)";
+
     // Base 0: "0x1F", "0o17", "0b101", leading-0 octal "017", or decimal; an optional sign;
     // underscores between digits ("1_000") only as Go allows them, i.e. with base 0.
     public static bool TryParseInt64(string text, out long value)

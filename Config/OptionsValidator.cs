@@ -82,11 +82,13 @@ internal static class OptionsValidator
         return errors;
     }
 
+    // failmail's patterns are Go RE2, whose named groups may be written (?P<name>...); .NET
+    // reads only (?<name>...), so that spelling is translated before the check.
     private static string? TryCompile(string pattern)
     {
         try
         {
-            _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            _ = new Regex(pattern.Replace("(?P<", "(?<", StringComparison.Ordinal), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
             return null;
         }
         catch (ArgumentException e)

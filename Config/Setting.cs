@@ -59,7 +59,7 @@ internal abstract class Setting
     private static (bool, string?) ParseBool(string text) =>
         GoValues.TryParseBool(text, out var value)
             ? (value, null)
-            : (false, $"invalid boolean value \"{text}\" (use true or false)");
+            : (false, GoValues.InvalidBool(text));
 
     private static (int, string?) ParseInt32(string text) =>
         GoValues.TryParseInt32(text, out var value) ? (value, null) : (0, $"invalid integer \"{text}\"");

@@ -60,7 +60,9 @@ internal sealed class Setting<T> : Setting
     public override FailmailOptions ApplyFlag(FailmailOptions options, ParseResult parseResult)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
-        if (parseResult.GetResult(TypedOption) is not { } result)
+        // Implicit: a result System.CommandLine made up for a flag that was not given (it
+        // does so for bools).
+        if (parseResult.GetResult(TypedOption) is not { Implicit: false } result)
         {
             return options;
         }

@@ -58,6 +58,12 @@ public class OptionsValidatorTests
     }
 
     [Fact]
+    public void GoNamedGroupsAreAccepted()
+    {
+        Assert.Empty(OptionsValidator.Validate(Defaults with { RewriteSrc = "^(?P<user>.*)@old$", RewriteDest = "${user}@new" }));
+    }
+
+    [Fact]
     public void InvalidRewriteRegexIsRejected()
     {
         var error = SingleError(Defaults with { RewriteSrc = "(unclosed", RewriteDest = "x" });
