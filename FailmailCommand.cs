@@ -81,6 +81,7 @@ internal sealed class FailmailCommand : RootCommand
         RetryMax = Add(Setting.Duration("retry-max", "longest delay between relay retries", d, o => o.RetryMax, (o, v) => o with { RetryMax = v }));
         QueueLifetime = Add(Setting.Duration("queue-lifetime", "give up retrying a summary after this long and move it to the fail-dir", d, o => o.QueueLifetime, (o, v) => o with { QueueLifetime = v }));
         RelayTimeout = Add(Setting.Duration("relay-timeout", "time limit for each relay connect, command and message transfer", d, o => o.RelayTimeout, (o, v) => o with { RelayTimeout = v }));
+        LogJson = Add(Setting.Bool("log-json", "write each log line as a JSON object", d, o => o.LogJson, (o, v) => o with { LogJson = v }));
 
         Config = new Option<string>("--config") { Description = "read settings from this file (flags override it)", HelpName = "string" };
         WriteConfig = new Option<string>("--write-config") { Description = "write the effective settings to this file and exit", HelpName = "string" };
@@ -156,6 +157,7 @@ internal sealed class FailmailCommand : RootCommand
     public Option<TimeSpan> RetryMax { get; }
     public Option<TimeSpan> QueueLifetime { get; }
     public Option<TimeSpan> RelayTimeout { get; }
+    public Option<bool> LogJson { get; }
     public Option<string> Config { get; }
     public Option<string> WriteConfig { get; }
 
@@ -178,16 +180,11 @@ internal sealed class FailmailCommand : RootCommand
             return UsageError;
         }
 
-        if (parseResult.Action == Action && TryPrepare(parseResult, out var options, out _))
-        {
-            // System.CommandLine cancels the action on SIGINT/SIGTERM and, after this timeout,
-            // returns 130/143 whether or not the action finished (2 s by default, STYLE pitfall
-            // 10). Shutdown needs --shutdown-timeout for open SMTP sessions, then the final
-            // flush, whose relay attempts are each bounded by --relay-timeout (what fails goes
-            // to the durable queue), and a margin for fsyncs. With the defaults that is 80 s,
-            // inside systemd's 90 s TimeoutStopSec.
-            configuration.ProcessTerminationTimeout = options.ShutdownTimeout + options.RelayTimeout + TimeSpan.FromSeconds(15);
-        }
+        // System.CommandLine's own SIGINT/SIGTERM handling blocks the signal thread until its
+        // ProcessTerminationTimeout and then forces exit 130/143 (STYLE pitfall 10), which
+        // starved Hosting.SignalHandler. The host owns signals instead: the first stop signal
+        // drains and flushes within bounds it sets itself, and a second one exits at once.
+        configuration.ProcessTerminationTimeout = null;
         return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
 

@@ -286,6 +286,7 @@ public sealed class FailmailCommandTests : IDisposable
             retry_max = 10m0s
             queue_lifetime = 24h0m0s
             relay_timeout = 1m0s
+            log_json = false
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -306,7 +307,7 @@ public sealed class FailmailCommandTests : IDisposable
             "-receiver", "-sender", "-bind-http=:8026", "-pidfile=failmail.pid", "-relay-all",
             "-max-message-size=0x100000", "-max-command-line=1024", "-max-recipients=5", "-max-connections=7",
             "-command-timeout=1m", "-data-timeout=2m", "-queue-dir=q", "-retry-min=1s", "-retry-max=2h",
-            "-queue-lifetime=72h", "-relay-timeout=15s",
+            "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
@@ -447,10 +448,11 @@ public sealed class FailmailCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task TerminationTimeoutCoversTheShutdownDeadlines()
+    public async Task SignalHandlingIsLeftToTheHost()
     {
+        // System.CommandLine's handler would block the signal thread and force exit 130/143.
         var outcome = await InvokeAsync("--shutdown-timeout=10s", "--relay-timeout=20s");
-        Assert.Equal(TimeSpan.FromSeconds(45), outcome.Configuration.ProcessTerminationTimeout);
+        Assert.Null(outcome.Configuration.ProcessTerminationTimeout);
     }
 
     [Fact]
