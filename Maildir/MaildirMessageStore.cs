@@ -99,7 +99,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
             {
                 // One sync for the whole call: the meta deletions are what must last.
                 FileSync.Directory(_layout.Meta);
-                Counters.DirectorySynced();
+                Counters.RemoveSynced();
             }
             catch (IOException e)
             {

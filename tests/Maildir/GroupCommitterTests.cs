@@ -38,7 +38,8 @@ public class GroupCommitterTests
 
         var done = await Task.WhenAll(group.Select(c => c.Done.Task)).WaitAsync(Timeout);
         Assert.Equal(group.Select(c => c.Id), done.Select(m => m.Id));
-        Assert.Equal(2, counters.DirectorySyncs);
+        Assert.Equal(1, counters.DataSyncs);
+        Assert.Equal(1, counters.MetaSyncs);
         Assert.Equal(1, counters.Groups);
         Assert.Equal(10, Directory.GetFiles(layout.Cur).Length);
         Assert.Equal(10, Directory.GetFiles(layout.Meta).Length);

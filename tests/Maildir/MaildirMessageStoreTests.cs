@@ -71,7 +71,7 @@ public class MaildirMessageStoreTests
             await Task.WhenAll(Enumerable.Range(0, 10).Select(i => CommitAsync(store, $"m{i}", EnvelopeAt(T0.AddSeconds(i)))))
                 .WaitAsync(Timeout);
             Assert.Equal(0, store.Counters.FileSyncs);
-            Assert.Equal(2 * store.Counters.Groups, store.Counters.DirectorySyncs);
+            Assert.Equal(store.Counters.Groups, store.Counters.MetaSyncs);
         }
         using var reopened = Open(dir.Path);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
@@ -124,7 +124,7 @@ public class MaildirMessageStoreTests
     }
 
     [Fact]
-    public async Task FiftyConcurrentCommitsAllLandAndShareDirectorySyncs()
+    public async Task FiftyConcurrentCommitsAllLandWithOneMetaSyncPerGroup()
     {
         using var dir = new TempDirectory();
         ReceivedMessage[] committed;
@@ -142,8 +142,9 @@ public class MaildirMessageStoreTests
             Assert.Equal(50, committed.Select(m => m.Id).Distinct().Count());
             Assert.Equal(50, store.Counters.Commits);
             Assert.Equal(100, store.Counters.FileSyncs);
-            // Two directory syncs per group, never per message beyond that.
-            Assert.Equal(2 * store.Counters.Groups, store.Counters.DirectorySyncs);
+            // One .meta/ sync per published group, at most one cur/ sync per commit.
+            Assert.Equal(store.Counters.Groups, store.Counters.MetaSyncs);
+            Assert.InRange(store.Counters.DataSyncs, store.Counters.Groups, 50);
         }
         using var reopened = Open(dir.Path);
         var loaded = reopened.LoadPending();
