@@ -15,6 +15,8 @@ namespace Failmail.Maildir;
 //   - Entries that cannot be loaded go to quarantine/, never block the others.
 internal sealed class MaildirMessageStore : IMessageStore, IDisposable
 {
+    private static readonly ParallelOptions RemoveParallelism = new() { MaxDegreeOfParallelism = 8 };
+
     private readonly MaildirLayout _layout;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -23,7 +25,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
     private readonly GroupCommitter _committer;
 
     public MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider)
-        : this(root, loggerFactory, timeProvider, CommitSync.PerFile)
+        : this(root, loggerFactory, timeProvider, CommitSync.FileSystem)
     {
     }
 
@@ -75,25 +77,23 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
     // again after a restart, while an exception here would stop the batcher.
     public void Remove(IEnumerable<string> ids)
     {
-        var uncommitted = false;
-        foreach (var id in ids)
+        var uncommitted = 0;
+        // Freeing a file's blocks can wait on the device (about 3 ms per unlink on a disk
+        // mounted with discard), so a digest's worth of messages is removed in parallel.
+        Parallel.ForEach(ids.Where(MaildirName.IsValidId), RemoveParallelism, id =>
         {
-            if (!MaildirName.IsValidId(id))
-            {
-                continue;
-            }
             try
             {
                 File.Delete(_layout.MetaFile(id));
-                uncommitted = true;
+                Interlocked.Increment(ref uncommitted);
                 File.Delete(_layout.CurFile(id));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 MaildirLog.RemoveFailed(_logger, id, e.Message);
             }
-        }
-        if (uncommitted)
+        });
+        if (uncommitted > 0)
         {
             try
             {

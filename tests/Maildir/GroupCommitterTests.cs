@@ -31,7 +31,7 @@ public class GroupCommitterTests
         using var dir = new TempDirectory();
         var layout = CreateLayout(dir);
         var counters = new StoreCounters();
-        var committer = new GroupCommitter(layout, NullLogger.Instance, counters);
+        var committer = new GroupCommitter(layout, NullLogger.Instance, counters, CommitSync.FileSystem);
         var group = Enumerable.Range(1, 10).Select(i => Stage(layout, $"1.1_{i}.h")).ToList();
 
         committer.Commit(group);
