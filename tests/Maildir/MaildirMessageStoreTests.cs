@@ -95,6 +95,25 @@ public class MaildirMessageStoreTests
     }
 
     [Fact]
+    public async Task FirstLoadPendingAfterRestartReflectsRemovalsAndCommitsSinceOpening()
+    {
+        using var dir = new TempDirectory();
+        string first;
+        using (var store = Open(dir.Path))
+        {
+            first = (await CommitAsync(store, "one", EnvelopeAt(T0))).Id;
+        }
+        using (var reopened = Open(dir.Path))
+        {
+            reopened.Remove([first]);
+            Assert.Empty(reopened.LoadPending());
+        }
+        using var third = Open(dir.Path);
+        var late = await CommitAsync(third, "late", EnvelopeAt(T0));
+        Assert.Equal([late.Id], third.LoadPending().Select(m => m.Id));
+    }
+
+    [Fact]
     public async Task DiscardedDraftLeavesNothingBehind()
     {
         using var dir = new TempDirectory();
