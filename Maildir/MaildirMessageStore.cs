@@ -7,8 +7,8 @@ namespace Failmail.Maildir;
 //
 // On-disk invariants (see MaildirLayout for the paths):
 //   - .meta/<id> exists  <=>  the message is committed (acknowledged with 250 or about to
-//     be). A meta is renamed in only after cur/<id> is durable, and both files were fsynced
-//     in tmp/ before their renames, so a committed meta always has its complete bytes.
+//     be). A meta is renamed in only after cur/<id> and the contents of both files are
+//     durable (GroupCommitter), so a committed meta always has its complete bytes.
 //   - cur/<id> without .meta/<id> was never acknowledged; recovery deletes it.
 //   - tmp/ holds only unfinished deliveries; recovery deletes them.
 //   - Remove deletes the meta first (uncommit), then the bytes.
@@ -22,11 +22,11 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly MaildirName _names = new();
     private readonly MaildirScanner _scanner;
+    private readonly GroupCommitter _committer;
     // The recovery scan's result, handed to the first LoadPending if nothing was committed
     // or removed in between: a restart with 100k pending then reads the metas once.
     private List<ReceivedMessage>? _recovered;
     private long _removeCalls;
-    private readonly GroupCommitter _committer;
 
     public MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider)
         : this(root, loggerFactory, timeProvider, CommitSync.FileSystem)
@@ -40,9 +40,17 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
         _timeProvider = timeProvider;
         _layout.Create();
 
-        var removed = RemoveLeftovers();
         _scanner = new MaildirScanner(_layout, _logger);
-        _recovered = _scanner.Scan(removeOrphans: true);
+        int removed;
+        try
+        {
+            removed = RemoveLeftovers();
+            _recovered = _scanner.Scan(removeOrphans: true);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"Cannot read the message store {_layout.Root}: {e.Message}", e);
+        }
         MaildirLog.StoreOpened(_logger, _layout.Root, _recovered.Count, removed + _scanner.OrphansRemoved, _scanner.Quarantined);
 
         _committer = new GroupCommitter(_layout, _logger, Counters, sync);
@@ -51,8 +59,6 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
     public string Root => _layout.Root;
 
     internal StoreCounters Counters { get; } = new();
-
-    internal GroupCommitter Committer => _committer;
 
     public IMessageDraft CreateDraft() =>
         new MaildirDraft(_layout, _committer, Counters, _logger, _names.Next(_timeProvider.GetUtcNow()));
