@@ -1,6 +1,11 @@
 namespace Failmail.Maildir;
 
 // How a commit makes the message bytes and the envelope durable before publishing them.
+// The store uses FileSystem: in bench/store it was 2-2.6x faster than PerFile with 20
+// concurrent writers and needs ~0.2 fsync calls per message instead of ~2.4, and SMTP
+// sessions never block a pool thread in fsync (a burst of 200 sessions would otherwise
+// starve the thread pool). PerFile stays for filesystems where syncfs is a poor fit
+// (a busy shared filesystem where other writers keep lots of dirty data).
 internal enum CommitSync
 {
     // Each draft fsyncs its own two files, in parallel on the sessions' threads; the

@@ -3,18 +3,23 @@ using Microsoft.Extensions.Logging;
 
 namespace Failmail.Maildir;
 
-// Group commit: one loop takes every commit that is waiting, publishes them together and
-// syncs each directory once for the whole group, so concurrent SMTP sessions share the
-// directory fsyncs instead of queueing behind each other's. With CommitSync.PerFile the
-// file fsyncs happen before a commit is queued, in parallel on the sessions' threads;
-// with CommitSync.FileSystem step 2 is one syncfs(2) that also covers the files.
+// Group commit: commits that wait are published together, and each directory is synced
+// once per group, so concurrent SMTP sessions share the directory fsyncs instead of
+// queueing behind each other's. With CommitSync.PerFile the file fsyncs happen before a
+// commit is queued, in parallel on the sessions' threads; with CommitSync.FileSystem the
+// cur/ sync is one syncfs(2) that also covers the files.
 //
-// Publication order per group, which makes ".meta/<id> exists" equal to "committed":
-//   1. rename tmp/<name> -> cur/<id> for all;       2. fsync cur/ (or syncfs)
-//   3. rename tmp/<name>.meta -> .meta/<id> for all; 4. fsync .meta/
-//   5. complete all (only now may SMTP say 250)
-// A crash before 4 can leave cur/ files without meta (never acknowledged: recovery
-// deletes them) but never a meta whose message bytes are not durable.
+// Publication order, which makes ".meta/<id> exists" equal to "committed":
+//   stage 1, per group:  rename tmp/<name> -> cur/<id> for all; fsync cur/ (or syncfs)
+//   stage 2, per group:  rename tmp/<name>.meta -> .meta/<id> for all; fsync .meta/;
+//                        complete all (only now may SMTP say 250)
+// A crash before stage 2's fsync can leave cur/ files without meta (never acknowledged:
+// recovery deletes them) but never a meta whose message bytes are not durable.
+//
+// Each stage is a loop on a thread of its own (the sessions block pool threads in fsync,
+// and the loops that release them must not wait for the pool to grow). They form a
+// pipeline: while stage 2 syncs .meta/ for one group, stage 1 already syncs cur/ for the
+// next, and stage 2 merges whatever groups stage 1 finished meanwhile into one sync.
 internal sealed class GroupCommitter
 {
     private readonly MaildirLayout _layout;
@@ -24,22 +29,25 @@ internal sealed class GroupCommitter
     private readonly StoreCounters _counters;
     private readonly Channel<PendingCommit> _queue =
         Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<List<PendingCommit>> _dataDurable =
+        Channel.CreateUnbounded<List<PendingCommit>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GroupCommitter(MaildirLayout layout, ILogger logger, StoreCounters counters, CommitSync sync = CommitSync.PerFile)
     {
         _layout = layout;
         _sync = sync;
+        _logger = logger;
+        _counters = counters;
         if (sync == CommitSync.FileSystem)
         {
             _rootFd = FileSync.OpenDirectory(layout.Root);
         }
-        _logger = logger;
-        _counters = counters;
-        // A thread of its own: the sessions block pool threads in fsync, and the loop that
-        // releases them must not wait for the pool to grow.
-        new Thread(Run) { IsBackground = true, Name = "maildir-committer" }.Start();
+        new Thread(RunDataStage) { IsBackground = true, Name = "maildir-commit-cur" }.Start();
+        new Thread(RunMetaStage) { IsBackground = true, Name = "maildir-commit-meta" }.Start();
     }
+
+    public CommitSync Sync => _sync;
 
     public Task<ReceivedMessage> Enqueue(PendingCommit commit)
     {
@@ -51,8 +59,6 @@ internal sealed class GroupCommitter
         return commit.Done.Task;
     }
 
-    public CommitSync Sync => _sync;
-
     // Stops taking commits; the ones already queued still complete.
     public Task CompleteAsync()
     {
@@ -60,34 +66,67 @@ internal sealed class GroupCommitter
         return _stopped.Task;
     }
 
-    private void Run()
+    // Synchronous, both stages in a row, so tests can hand it a whole group.
+    internal void Commit(IReadOnlyList<PendingCommit> group) => PublishMeta(PublishData(group));
+
+    private void RunDataStage()
     {
         var group = new List<PendingCommit>();
         try
         {
-            while (WaitForCommits())
+            while (Wait(_queue.Reader))
             {
-                group.Clear();
+                group = [];
                 while (_queue.Reader.TryRead(out var commit))
                 {
                     group.Add(commit);
                 }
-                Commit(group);
+                var durable = PublishData(group);
+                if (durable.Count > 0)
+                {
+                    _dataDurable.Writer.TryWrite(durable);
+                }
+            }
+            _dataDurable.Writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            // Each step handles I/O errors per message; anything else is a bug. Fail what
+            // is waiting rather than leaving SMTP sessions hanging forever.
+            MaildirLog.CommitterCrashed(_logger, e);
+            _queue.Writer.TryComplete(e);
+            FailAll(group, e);
+            while (_queue.Reader.TryRead(out var commit))
+            {
+                commit.Done.TrySetException(e);
+            }
+            _dataDurable.Writer.TryComplete();
+        }
+    }
+
+    private void RunMetaStage()
+    {
+        var group = new List<PendingCommit>();
+        try
+        {
+            while (Wait(_dataDurable.Reader))
+            {
+                group = [];
+                while (_dataDurable.Reader.TryRead(out var durable))
+                {
+                    group.AddRange(durable);
+                }
+                PublishMeta(group);
             }
         }
         catch (Exception e)
         {
-            // Commit handles I/O errors per message; anything else is a bug. Fail what is
-            // waiting rather than leaving SMTP sessions hanging forever.
             MaildirLog.CommitterCrashed(_logger, e);
             _queue.Writer.TryComplete(e);
-            foreach (var commit in group)
+            FailAll(group, e);
+            while (_dataDurable.Reader.TryRead(out var durable))
             {
-                commit.Done.TrySetException(e);
-            }
-            while (_queue.Reader.TryRead(out var commit))
-            {
-                commit.Done.TrySetException(e);
+                FailAll(durable, e);
             }
         }
         finally
@@ -100,14 +139,22 @@ internal sealed class GroupCommitter
         }
     }
 
-    private bool WaitForCommits()
+    private static bool Wait<T>(ChannelReader<T> reader)
     {
-        var ready = _queue.Reader.WaitToReadAsync();
+        var ready = reader.WaitToReadAsync();
         return ready.IsCompleted ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
     }
 
-    // Synchronous and separate from the loop so tests can hand it a whole group.
-    internal void Commit(IReadOnlyList<PendingCommit> group)
+    private static void FailAll(List<PendingCommit> commits, Exception e)
+    {
+        foreach (var commit in commits)
+        {
+            commit.Done.TrySetException(e);
+        }
+    }
+
+    // Stage 1: the message bytes into cur/, durable. Returns the commits that got there.
+    private List<PendingCommit> PublishData(IReadOnlyList<PendingCommit> group)
     {
         var moved = new List<PendingCommit>(group.Count);
         foreach (var commit in group)
@@ -117,20 +164,25 @@ internal sealed class GroupCommitter
                 moved.Add(commit);
             }
         }
-        if (moved.Count == 0 || !SyncOrFail(_layout.Cur, moved, wholeFileSystem: _sync == CommitSync.FileSystem))
+        if (moved.Count > 0 && !SyncOrFail(_layout.Cur, moved, _counters.DataSynced, wholeFileSystem: _sync == CommitSync.FileSystem))
         {
-            return;
+            moved.Clear();
         }
+        return moved;
+    }
 
-        var published = new List<PendingCommit>(moved.Count);
-        foreach (var commit in moved)
+    // Stage 2: the envelopes into .meta/, durable; this is the commit point.
+    private void PublishMeta(List<PendingCommit> durable)
+    {
+        var published = new List<PendingCommit>(durable.Count);
+        foreach (var commit in durable)
         {
             if (Try(commit, () => File.Move(_layout.TmpMeta(commit.Name), _layout.MetaFile(commit.Id), overwrite: true)))
             {
                 published.Add(commit);
             }
         }
-        if (published.Count == 0 || !SyncOrFail(_layout.Meta, published))
+        if (published.Count == 0 || !SyncOrFail(_layout.Meta, published, _counters.MetaSynced))
         {
             return;
         }
@@ -157,7 +209,7 @@ internal sealed class GroupCommitter
         }
     }
 
-    private bool SyncOrFail(string directory, List<PendingCommit> commits, bool wholeFileSystem = false)
+    private bool SyncOrFail(string directory, List<PendingCommit> commits, Action synced, bool wholeFileSystem = false)
     {
         try
         {
@@ -169,7 +221,7 @@ internal sealed class GroupCommitter
             {
                 FileSync.Directory(directory);
             }
-            _counters.DirectorySynced();
+            synced();
             return true;
         }
         catch (IOException e)

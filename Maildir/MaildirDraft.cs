@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace Failmail.Maildir;
 
 // One message streaming into tmp/<name> through a buffered FileStream; memory stays flat
-// whatever the message size. CommitAsync syncs the bytes and the envelope in tmp/ on the
-// caller's thread (so sessions sync in parallel), then hands the publication to the
-// GroupCommitter and waits for it.
+// whatever the message size. CommitAsync writes the envelope to tmp/ (with
+// CommitSync.PerFile it also fsyncs both files on the caller's thread), then hands the
+// publication to the GroupCommitter and waits for it.
 internal sealed class MaildirDraft : IMessageDraft
 {
     private const int BufferSize = 64 * 1024;

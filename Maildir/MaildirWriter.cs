@@ -5,40 +5,52 @@ namespace Failmail.Maildir;
 internal sealed class MaildirWriter
 {
     private readonly string _root;
-    private long _counter;
+    // Same unique names as the store: a random part per writer, so a restart that reuses
+    // the pid within the same second cannot collide with an earlier delivery.
+    private readonly MaildirName _names = new();
 
     public MaildirWriter(string root)
     {
         _root = root;
         foreach (var sub in new[] { "tmp", "new", "cur" })
         {
-            Directory.CreateDirectory(Path.Combine(root, sub));
+            var dir = Path.Combine(root, sub);
+            try
+            {
+                Directory.CreateDirectory(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"Cannot create maildir directory {dir}: {e.Message}", e);
+            }
         }
     }
 
     public string Root => _root;
 
-    // Returns the file name in new/. Throws IOException when the maildir cannot be written.
+    // Returns the file name in new/. Throws IOException when the maildir cannot be written;
+    // nothing is left in tmp/ then.
     public string Deliver(ReadOnlySpan<byte> message)
     {
-        var name = UniqueName();
+        var name = _names.Next(DateTimeOffset.UtcNow);
         var tmp = Path.Combine(_root, "tmp", name);
         var final = Path.Combine(_root, "new", name);
-        using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        try
         {
-            file.Write(message);
-            file.Flush(flushToDisk: true);
+            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0))
+            {
+                file.Write(message);
+                file.Flush(flushToDisk: true);
+            }
+            // rename(2): the names are unique, so nothing is overwritten.
+            File.Move(tmp, final, overwrite: true);
+            FileSync.Directory(Path.Combine(_root, "new"));
+            return name;
         }
-        File.Move(tmp, final);
-        FileSync.Directory(Path.Combine(_root, "new"));
-        return name;
-    }
-
-    private string UniqueName()
-    {
-        var seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var n = Interlocked.Increment(ref _counter);
-        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{seconds}.{Environment.ProcessId}_{n}.{Environment.MachineName}");
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            GroupCommitter.TryDelete(tmp);
+            throw new IOException($"Cannot deliver to maildir {_root}: {e.Message}", e);
+        }
     }
 }

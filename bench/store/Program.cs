@@ -93,7 +93,7 @@ void Report(string name, TimeSpan elapsed, StoreCounters? counters)
     {
         var fsyncs = counters.FileSyncs + counters.DirectorySyncs;
         line += $", {(double)fsyncs / n:F3} fsyncs/message ({counters.FileSyncs} file + " +
-            $"{counters.DirectorySyncs} directory), {counters.Groups} groups, " +
+            $"{counters.DataSyncs} cur/ or syncfs + {counters.MetaSyncs} .meta/), {counters.Groups} groups, " +
             $"{(double)counters.Commits / counters.Groups:F1} commits/group";
     }
     else

@@ -31,14 +31,15 @@ public class GroupCommitterTests
         using var dir = new TempDirectory();
         var layout = CreateLayout(dir);
         var counters = new StoreCounters();
-        var committer = new GroupCommitter(layout, NullLogger.Instance, counters);
+        var committer = new GroupCommitter(layout, NullLogger.Instance, counters, CommitSync.FileSystem);
         var group = Enumerable.Range(1, 10).Select(i => Stage(layout, $"1.1_{i}.h")).ToList();
 
         committer.Commit(group);
 
         var done = await Task.WhenAll(group.Select(c => c.Done.Task)).WaitAsync(Timeout);
         Assert.Equal(group.Select(c => c.Id), done.Select(m => m.Id));
-        Assert.Equal(2, counters.DirectorySyncs);
+        Assert.Equal(1, counters.DataSyncs);
+        Assert.Equal(1, counters.MetaSyncs);
         Assert.Equal(1, counters.Groups);
         Assert.Equal(10, Directory.GetFiles(layout.Cur).Length);
         Assert.Equal(10, Directory.GetFiles(layout.Meta).Length);

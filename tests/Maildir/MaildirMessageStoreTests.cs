@@ -63,15 +63,15 @@ public class MaildirMessageStoreTests
     }
 
     [Fact]
-    public async Task FileSystemSyncModeCommitsConcurrentDraftsThatSurviveRestart()
+    public async Task PerFileSyncModeCommitsConcurrentDraftsThatSurviveRestart()
     {
         using var dir = new TempDirectory();
-        using (var store = new MaildirMessageStore(dir.Path, NullLoggerFactory.Instance, new FakeTimeProvider(T0), CommitSync.FileSystem))
+        using (var store = new MaildirMessageStore(dir.Path, NullLoggerFactory.Instance, new FakeTimeProvider(T0), CommitSync.PerFile))
         {
             await Task.WhenAll(Enumerable.Range(0, 10).Select(i => CommitAsync(store, $"m{i}", EnvelopeAt(T0.AddSeconds(i)))))
                 .WaitAsync(Timeout);
-            Assert.Equal(0, store.Counters.FileSyncs);
-            Assert.Equal(2 * store.Counters.Groups, store.Counters.DirectorySyncs);
+            Assert.Equal(20, store.Counters.FileSyncs);
+            Assert.Equal(store.Counters.Groups, store.Counters.MetaSyncs);
         }
         using var reopened = Open(dir.Path);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
@@ -92,6 +92,25 @@ public class MaildirMessageStoreTests
         }
         using var reopened = Open(dir.Path);
         Assert.Equal("two", ReadAll(reopened, Assert.Single(reopened.LoadPending()).Id));
+    }
+
+    [Fact]
+    public async Task FirstLoadPendingAfterRestartReflectsRemovalsAndCommitsSinceOpening()
+    {
+        using var dir = new TempDirectory();
+        string first;
+        using (var store = Open(dir.Path))
+        {
+            first = (await CommitAsync(store, "one", EnvelopeAt(T0))).Id;
+        }
+        using (var reopened = Open(dir.Path))
+        {
+            reopened.Remove([first]);
+            Assert.Empty(reopened.LoadPending());
+        }
+        using var third = Open(dir.Path);
+        var late = await CommitAsync(third, "late", EnvelopeAt(T0));
+        Assert.Equal([late.Id], third.LoadPending().Select(m => m.Id));
     }
 
     [Fact]
@@ -124,7 +143,7 @@ public class MaildirMessageStoreTests
     }
 
     [Fact]
-    public async Task FiftyConcurrentCommitsAllLandAndShareDirectorySyncs()
+    public async Task FiftyConcurrentCommitsAllLandWithOneMetaSyncPerGroup()
     {
         using var dir = new TempDirectory();
         ReceivedMessage[] committed;
@@ -141,9 +160,10 @@ public class MaildirMessageStoreTests
 
             Assert.Equal(50, committed.Select(m => m.Id).Distinct().Count());
             Assert.Equal(50, store.Counters.Commits);
-            Assert.Equal(100, store.Counters.FileSyncs);
-            // Two directory syncs per group, never per message beyond that.
-            Assert.Equal(2 * store.Counters.Groups, store.Counters.DirectorySyncs);
+            Assert.Equal(0, store.Counters.FileSyncs); // syncfs covers the files
+            // One .meta/ sync per published group, at most one cur/ sync per commit.
+            Assert.Equal(store.Counters.Groups, store.Counters.MetaSyncs);
+            Assert.InRange(store.Counters.DataSyncs, store.Counters.Groups, 50);
         }
         using var reopened = Open(dir.Path);
         var loaded = reopened.LoadPending();

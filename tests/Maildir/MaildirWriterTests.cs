@@ -21,4 +21,17 @@ public class MaildirWriterTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public void FailedDeliveryThrowsIOExceptionAndLeavesNothingInTmp()
+    {
+        using var dir = new TempDirectory();
+        var writer = new MaildirWriter(dir.Path);
+        // Tests run as root: a regular file where new/ should be fails for root too.
+        Directory.Delete(dir.Combine("new"));
+        File.WriteAllText(dir.Combine("new"), "");
+        var e = Assert.ThrowsAny<IOException>(() => writer.Deliver("Subject: x\r\n\r\n"u8));
+        Assert.Contains(dir.Path, e.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(dir.Combine("tmp")));
+    }
 }
