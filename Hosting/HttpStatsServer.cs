@@ -65,11 +65,18 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         }
         var endpoint = await ResolveAsync(bindHttp, cancellationToken).ConfigureAwait(false);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
+        // The empty builder is the slim builder minus what failmail must not pick up from its
+        // working directory and environment: appsettings.json (with a file watcher on the
+        // directory), ASPNETCORE_* settings and the default console logger.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         builder.Logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
         // Request-per-line logs would drown the mail events; Kestrel's warnings still show.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // A bind failure comes back to the caller as IOException; the host's own stack-trace
+        // line for it would say the same twice.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
         builder.WebHost.ConfigureKestrel(options =>
         {

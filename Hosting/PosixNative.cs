@@ -35,8 +35,8 @@ internal static unsafe partial class PosixNative
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
-    [LibraryImport("libc", EntryPoint = "getppid")]
-    public static partial int GetParentPid();
+    [LibraryImport("libc", EntryPoint = "waitid", SetLastError = true)]
+    private static partial int WaitId(int idType, int id, void* info, int options);
 
     [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
     public static partial int WaitPid(int pid, int* status, int options);
@@ -78,7 +78,8 @@ internal static unsafe partial class PosixNative
     [LibraryImport("libc", EntryPoint = "posix_spawnp", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int PosixSpawnP(int* pid, string file, void* actions, void* attr, nint* argv, nint* envp);
 
-    // True when the process exists (kill 0 succeeds, or fails only for lack of permission).
+    // True when the process is running: kill 0 succeeds (or fails only for lack of permission)
+    // and it is not a zombie, which kill also reaches until its parent reaps it.
     public static bool ProcessExists(int pid)
     {
         const int EPerm = 1;
@@ -86,7 +87,27 @@ internal static unsafe partial class PosixNative
         {
             return false;
         }
-        return Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == EPerm;
+        if (Kill(pid, 0) != 0 && Marshal.GetLastPInvokeError() != EPerm)
+        {
+            return false;
+        }
+        return !IsZombie(pid);
+    }
+
+    // /proc/<pid>/stat is "pid (comm) S ...": the state follows the last ')'.
+    private static bool IsZombie(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        var close = stat.LastIndexOf(')');
+        return close >= 0 && close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X';
     }
 
     // Collects a finished child (a spawned one is otherwise a zombie until we exit); with
@@ -95,6 +116,16 @@ internal static unsafe partial class PosixNative
     {
         int status;
         return WaitPid(pid, &status, block ? 0 : WNoHang);
+    }
+
+    // Blocks until the child has exited but leaves it a zombie (WNOWAIT); Reap collects it.
+    public static bool WaitExitedKeepZombie(int pid)
+    {
+        const int PPid = 1;
+        const int WExited = 4;
+        const int WNoWait = 0x01000000;
+        var info = stackalloc byte[256]; // siginfo_t is 128 bytes
+        return WaitId(PPid, pid, info, WExited | WNoWait) == 0;
     }
 
     public static bool IsCloseOnExec(int fd)

@@ -13,8 +13,13 @@ internal static unsafe class ReloadHandOff
 {
     public const int ChildSocketFd = 3;
 
+    // Tells the child which process handed it the socket: the pidfile naming that process is
+    // the child's to take over. getppid() cannot tell, as the parent may exit (and the child be
+    // re-parented) before the child looks.
+    public const string ParentPidVariable = "FAILMAIL_RELOAD_PARENT_PID";
+
     // Environment variables that describe this process's own sockets, not the child's.
-    private static readonly string[] DroppedEnvironment = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"];
+    private static readonly string[] DroppedEnvironment = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", ParentPidVariable];
 
     // The original argv minus every --socket-fd (in any spelling failmail's flag package takes:
     // -socket-fd, --socket-fd, with `=value` or a separate value), plus `--socket-fd=3`.
@@ -71,10 +76,20 @@ internal static unsafe class ReloadHandOff
         throw new InvalidOperationException("cannot tell which program to start on reload: argv[0] is empty");
     }
 
-    // The inherited environment without the socket-activation variables.
+    // In a reload child: the pid of the process that handed over the socket, for
+    // Pidfile.Create's parentPid; null when not started by a reload. Consumed: unset after.
+    public static int? TakeParentPid()
+    {
+        var value = Environment.GetEnvironmentVariable(ParentPidVariable);
+        Environment.SetEnvironmentVariable(ParentPidVariable, null);
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
+    }
+
+    // The inherited environment without the socket-activation variables, plus this process's
+    // pid for the child's TakeParentPid.
     public static IReadOnlyList<string> ChildEnvironment()
     {
-        var result = new List<string>();
+        var result = new List<string> { string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ParentPidVariable}={Environment.ProcessId}") };
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             var name = (string)entry.Key;

@@ -20,6 +20,8 @@ internal sealed class SignalHandler : IDisposable
 
     // exit is how a second stop signal ends the process (default Environment.Exit); tests
     // pass their own. Nothing is lost by it: a message is acknowledged only once fsynced.
+    // The console logger writes from a queue: an exit that first disposes the logger factory
+    // gets the "exiting at once" line out too.
     public SignalHandler(ILogger logger, Action<int>? exit = null)
     {
         _logger = logger;

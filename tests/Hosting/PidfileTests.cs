@@ -37,6 +37,30 @@ public sealed class PidfileTests : IDisposable
         Assert.Equal(Environment.ProcessId, Pidfile.ReadPid(PidPath));
     }
 
+    // A process that has exited but not been reaped still answers kill(pid, 0): the check
+    // must not take it for a running holder.
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public void PidfileOfAZombieIsStale()
+    {
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        var zombie = ReloadHandOff.Spawn("/bin/true", [], [], listener);
+        try
+        {
+            Assert.True(PosixNative.WaitExitedKeepZombie(zombie));
+            Assert.Equal(0, PosixNative.Kill(zombie, 0));
+            File.WriteAllText(PidPath, $"{zombie}\n");
+
+            using var pidfile = Pidfile.Create(PidPath);
+
+            Assert.Equal(zombie, pidfile.ReplacedStalePid);
+        }
+        finally
+        {
+            PosixNative.Reap(zombie, block: true);
+        }
+    }
+
     [Fact]
     public void GarbagePidfileIsReplaced()
     {

@@ -46,11 +46,27 @@ public sealed class ReloadHandOffTests
             var env = ReloadHandOff.ChildEnvironment();
 
             Assert.Contains("FAILMAIL_TEST_KEEP=yes", env);
+            Assert.Single(env, e => e == $"FAILMAIL_RELOAD_PARENT_PID={Environment.ProcessId}");
             Assert.DoesNotContain(env, e => e.StartsWith("LISTEN_FDS=", StringComparison.Ordinal) || e.StartsWith("LISTEN_PID=", StringComparison.Ordinal));
         }
         finally
         {
             Environment.SetEnvironmentVariable("FAILMAIL_TEST_KEEP", null);
+        }
+    }
+
+    [Fact]
+    public void ReloadChildLearnsItsParentOnceFromTheEnvironment()
+    {
+        Environment.SetEnvironmentVariable(ReloadHandOff.ParentPidVariable, "4242");
+        try
+        {
+            Assert.Equal(4242, ReloadHandOff.TakeParentPid());
+            Assert.Null(ReloadHandOff.TakeParentPid());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ReloadHandOff.ParentPidVariable, null);
         }
     }
 
