@@ -33,7 +33,7 @@ internal static class FailmailHost
             if (options.Pidfile.Length > 0)
             {
                 // A reload child takes over the file its parent (the socket's previous owner) wrote.
-                pidfile = Pidfile.Create(options.Pidfile, parentPid: socket is null ? null : PosixNative.GetParentPid());
+                pidfile = Pidfile.Create(options.Pidfile, parentPid: ReloadHandOff.TakeParentPid());
             }
             services = await FailmailServices.StartAsync(options, socket, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
         }

@@ -1,7 +1,7 @@
 namespace Failmail.Hosting;
 
 // Everything the HTTP endpoints show (spec §7 plus /metrics and /healthz), read from any
-// thread. FailmailMetrics is the implementation the services feed.
+// thread. ServiceStats reads it from the running services.
 internal interface IFailmailStats
 {
     // §7: (batch key, recipient) batches in memory, including due ones waiting on the relay.

@@ -1,9 +1,9 @@
-namespace Failmail.Hosting;
+using Failmail.Hosting;
 
-// The one IFailmailStats instance: counters and event hooks the services call from any
-// thread, and gauges read through callbacks that the owning service registers (the batcher
-// and the store own that state; the callbacks must be safe to call from the HTTP threads,
-// for example by returning a snapshot the owner publishes with Volatile.Write).
+namespace Failmail.Tests.Hosting;
+
+// A settable IFailmailStats for the HTTP and Prometheus tests: counters the test bumps and
+// gauges read through callbacks, standing in for ServiceStats over running services.
 internal sealed class FailmailMetrics : IFailmailStats
 {
     private readonly DurationHistogram _digestSendDuration = new();

@@ -1,4 +1,6 @@
-namespace Failmail.Hosting;
+using Failmail.Hosting;
+
+namespace Failmail.Tests.Hosting;
 
 // What the batcher reports for spec §7's JSON; LastReceived is MinValue with no batches.
 internal readonly record struct BatcherStats(int ActiveBatches, int ActiveMessages, DateTimeOffset LastReceived)
