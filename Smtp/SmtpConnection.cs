@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
-using System.Net.Security;
 using System.Text;
 using Failmail.Maildir;
 
@@ -10,7 +8,7 @@ namespace Failmail.Smtp;
 // command line in the buffer, flushes once per read (RFC 2920), streams DATA through a
 // DataReader into a store draft, upgrades to TLS on STARTTLS. Deadlines run per phase
 // from the TimeProvider and are not extended by single bytes (slowloris, STYLE pitfall 5).
-internal sealed class SmtpConnection
+internal sealed class SmtpConnection : IAsyncDisposable
 {
     private enum Next
     {
@@ -23,13 +21,10 @@ internal sealed class SmtpConnection
 
     private readonly SmtpConnectionContext _context;
     private readonly long _id;
-    private readonly Stream _transport;
+    private readonly SmtpTransport _io;
     private readonly string _clientAddress;
     private readonly SmtpSession _session;
     private readonly SmtpLimits _limits;
-    private Stream _stream;
-    private PipeReader _reader;
-    private PipeWriter _writer;
     private CancellationTokenSource? _deadline;
     private volatile bool _timedOut;
     private volatile bool _inData;
@@ -44,12 +39,10 @@ internal sealed class SmtpConnection
         ArgumentNullException.ThrowIfNull(transport);
         _context = context;
         _id = id;
-        _transport = transport;
-        _stream = transport;
+        _io = new SmtpTransport(transport, id, context.Logger, context.DebugReceiver);
         _clientAddress = clientAddress;
         _limits = context.Settings.Limits;
         _session = new SmtpSession(context.Settings, encrypted);
-        (_reader, _writer) = CreatePipes(transport);
     }
 
     // Test hook: called with the byte count of every read once it has been handled.
@@ -93,9 +86,7 @@ internal sealed class SmtpConnection
             {
                 await _draft.DisposeAsync().ConfigureAwait(false);
             }
-            await _reader.CompleteAsync().ConfigureAwait(false);
-            await _writer.CompleteAsync().ConfigureAwait(false);
-            await _stream.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync().ConfigureAwait(false);
             SmtpLog.ConnectionClosed(_context.Logger, _id);
         }
     }
@@ -117,7 +108,7 @@ internal sealed class SmtpConnection
                 await CloseWithAsync(SmtpReply.ShuttingDown).ConfigureAwait(false);
                 return;
             }
-            var result = await _reader.ReadAsync().ConfigureAwait(false);
+            var result = await _io.Reader.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
             var consumed = buffer.Start;
             var examined = buffer.End;
@@ -149,7 +140,7 @@ internal sealed class SmtpConnection
             }
             finally
             {
-                _reader.AdvanceTo(consumed, examined);
+                _io.Reader.AdvanceTo(consumed, examined);
             }
             ReadObserved?.Invoke(length);
             await FlushAsync().ConfigureAwait(false);
@@ -310,7 +301,7 @@ internal sealed class SmtpConnection
         var data = _data ?? throw new InvalidOperationException("not in DATA");
         while (true)
         {
-            var result = await _reader.ReadAsync().ConfigureAwait(false);
+            var result = await _io.Reader.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
             var done = false;
             var consumed = buffer.Start;
@@ -330,7 +321,7 @@ internal sealed class SmtpConnection
             finally
             {
                 // Commands pipelined after the terminator are unread, not examined.
-                _reader.AdvanceTo(consumed, done ? consumed : buffer.End);
+                _io.Reader.AdvanceTo(consumed, done ? consumed : buffer.End);
             }
             ReadObserved?.Invoke(length);
             if (_timedOut)
@@ -363,17 +354,10 @@ internal sealed class SmtpConnection
 
     private async Task<bool> StartTlsAsync()
     {
-        // The old pipes go; leaveOpen kept the transport, which SslStream now wraps.
-        await _reader.CompleteAsync().ConfigureAwait(false);
-        await _writer.CompleteAsync().ConfigureAwait(false);
         var certificate = _context.Certificate ?? throw new InvalidOperationException("STARTTLS without a certificate");
-        var ssl = new SslStream(_transport, leaveInnerStreamOpen: false);
-        _stream = ssl;
-        (_reader, _writer) = CreatePipes(ssl);
         try
         {
-            var options = new SslServerAuthenticationOptions { ServerCertificateContext = certificate };
-            await ssl.AuthenticateAsServerAsync(options, _deadline?.Token ?? default).ConfigureAwait(false);
+            await _io.UpgradeToTlsAsync(certificate, _deadline?.Token ?? default).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
@@ -401,53 +385,24 @@ internal sealed class SmtpConnection
         await FlushAsync().ConfigureAwait(false);
     }
 
-    private void Write(SmtpReply reply)
-    {
-        var text = reply.ToString();
-        if (_context.DebugReceiver)
-        {
-            foreach (var line in text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
-            {
-                SmtpLog.LineWritten(_context.Logger, _id, line);
-            }
-        }
-        var bytes = Encoding.UTF8.GetBytes(text);
-        _writer.Write(bytes);
-    }
+    // RunAsync disposes on its way out; disposing twice is harmless.
+    public ValueTask DisposeAsync() => _io.DisposeAsync();
+
+    private void Write(SmtpReply reply) => _io.Write(reply);
 
     private async ValueTask FlushAsync()
     {
         // A client that does not read its replies cannot hold the connection past the deadline.
         // Once the deadline has fired, the 421 still goes out; only the listener's abort stops it.
         var token = _timedOut || _deadline is null ? _context.Abort : _deadline.Token;
-        await _writer.FlushAsync(token).ConfigureAwait(false);
+        await _io.FlushAsync(token).ConfigureAwait(false);
     }
 
-    private void LogRead(string text)
-    {
-        if (_context.DebugReceiver)
-        {
-            SmtpLog.LineRead(_context.Logger, _id, text);
-        }
-    }
+    private void LogRead(string text) => _io.LogRead(text);
 
-    private void CancelRead()
-    {
-        try
-        {
-            _reader.CancelPendingRead();
-        }
-        catch (InvalidOperationException)
-        {
-            // The reader was completed: the connection is closing anyway.
-        }
-    }
+    private void CancelRead() => _io.CancelPendingRead();
 
     internal static SmtpReply StoreFailure(IOException e) =>
         // ENOSPC (28) and Windows' ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL: §4.2.5 452 4.3.1.
         (e.HResult & 0xFFFF) is 28 or 39 or 112 ? SmtpReply.DiskFull : SmtpReply.StorageFailed;
-
-    private static (PipeReader, PipeWriter) CreatePipes(Stream stream) => (
-        PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
-        PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
 }
