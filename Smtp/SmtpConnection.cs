@@ -142,6 +142,8 @@ internal sealed class SmtpConnection : IAsyncDisposable
             {
                 _io.Reader.AdvanceTo(consumed, examined);
             }
+            // The delay's timer is armed before anyone is told the read was handled.
+            var authDelay = next == Next.AuthFailed ? DelayAfterAuthFailureAsync() : Task.CompletedTask;
             ReadObserved?.Invoke(length);
             await FlushAsync().ConfigureAwait(false);
             switch (next)
@@ -149,7 +151,9 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 case Next.Close:
                     return;
                 case Next.AuthFailed:
-                    await DelayAfterAuthFailureAsync().ConfigureAwait(false);
+                    await authDelay.ConfigureAwait(false);
+                    Write(_pendingReply);
+                    await FlushAsync().ConfigureAwait(false);
                     break;
                 case Next.StartTls:
                     if (!await StartTlsAsync().ConfigureAwait(false))
@@ -174,6 +178,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 {
                     // Keep nothing of an over-long line: memory stays bounded.
                     consumed = buffer.End;
+                    examined = buffer.End;
                     return Next.Continue;
                 }
                 _discarding = false;
@@ -187,7 +192,9 @@ internal sealed class SmtpConnection : IAsyncDisposable
             {
                 if (window.Length < _limits.MaxCommandLine)
                 {
+                    // Incomplete: everything was looked at, so the next read waits for more.
                     consumed = reader.Position;
+                    examined = buffer.End;
                     return Next.Continue;
                 }
                 // §4.5.3.1.4: over 512 octets. Discard up to the next line end.
@@ -200,10 +207,11 @@ internal sealed class SmtpConnection : IAsyncDisposable
             }
             reader.Advance(lineReader.Consumed);
             consumed = reader.Position;
-            examined = consumed;
             var next = HandleLine(line);
             if (next != Next.Continue)
             {
+                // What follows belongs to the next mode: unread, so not examined either.
+                examined = consumed;
                 if (next == Next.StartTls)
                 {
                     // RFC 3207 §4.2 (CVE-2011-0411): nothing sent before the handshake counts.
@@ -371,12 +379,10 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     // Wrong AUTH: answer after a delay that grows with each failure (one second per
     // failure so far), so guessing is slow; the session closes after MaxAuthFailures.
-    private async Task DelayAfterAuthFailureAsync()
+    private Task DelayAfterAuthFailureAsync()
     {
         SmtpLog.AuthFailed(_context.Logger, _id, _session.AuthFailures);
-        await Task.Delay(TimeSpan.FromSeconds(_session.AuthFailures), _context.TimeProvider, _context.Abort).ConfigureAwait(false);
-        Write(_pendingReply);
-        await FlushAsync().ConfigureAwait(false);
+        return Task.Delay(TimeSpan.FromSeconds(_session.AuthFailures), _context.TimeProvider, _context.Abort);
     }
 
     private async Task CloseWithAsync(SmtpReply reply)

@@ -83,6 +83,24 @@ public class SmtpConnectionTests
     }
 
     [Fact]
+    public async Task APartialLineAfterACompleteOneWaitsForMoreInsteadOfSpinning()
+    {
+        await using var t = new SmtpTranscript();
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.SendRawAsync("NOOP\r\nNO");
+        await t.ExpectAsync("250 2.0.0 OK");
+        var reads = t.ReadCount;
+        // Give a spinning reader (examined left short of the buffer end) the chance to show.
+        for (var i = 0; i < 1000; i++)
+        {
+            await Task.Yield();
+        }
+        await t.SendRawAsync("OP\r\n");
+        await t.ExpectAsync("250 2.0.0 OK");
+        Assert.InRange(t.ReadCount - reads, 0, 2);
+    }
+
+    [Fact]
     public async Task APartialLineAtEofIsNotRun()
     {
         await using var t = new SmtpTranscript();
