@@ -28,7 +28,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
     private CancellationTokenSource? _deadline;
     private volatile bool _timedOut;
     private volatile bool _inData;
-    private bool _discarding;
+    private readonly CommandLineFramer _framer;
     private DataReader? _data;
     private IMessageDraft? _draft;
     private SmtpReply _pendingReply;
@@ -42,6 +42,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
         _io = new SmtpTransport(transport, id, context.Logger, context.DebugReceiver);
         _clientAddress = clientAddress;
         _limits = context.Settings.Limits;
+        _framer = new CommandLineFramer(_limits.MaxCommandLine);
         _session = new SmtpSession(context.Settings, encrypted);
     }
 
@@ -172,41 +173,22 @@ internal sealed class SmtpConnection : IAsyncDisposable
         var reader = new SequenceReader<byte>(buffer);
         while (!reader.End)
         {
-            if (_discarding)
+            var framed = _framer.TryRead(ref reader, out var line);
+            if (framed == FrameResult.NeedMore)
             {
-                if (!reader.TryAdvanceToAny("\n"u8, advancePastDelimiter: true))
-                {
-                    // Keep nothing of an over-long line: memory stays bounded.
-                    consumed = buffer.End;
-                    examined = buffer.End;
-                    return Next.Continue;
-                }
-                _discarding = false;
+                // Incomplete: everything was looked at, so the next read waits for more.
                 consumed = reader.Position;
-                continue;
+                examined = buffer.End;
+                return Next.Continue;
             }
-            // Parse through a window (Kestrel/Bedrock): a line never buffers beyond the limit.
-            var window = reader.UnreadSequence.Slice(0, Math.Min(reader.Remaining, _limits.MaxCommandLine));
-            var lineReader = new SequenceReader<byte>(window);
-            if (!SmtpCommandParser.TryReadLine(ref lineReader, out var line))
+            consumed = reader.Position;
+            if (framed == FrameResult.TooLong)
             {
-                if (window.Length < _limits.MaxCommandLine)
-                {
-                    // Incomplete: everything was looked at, so the next read waits for more.
-                    consumed = reader.Position;
-                    examined = buffer.End;
-                    return Next.Continue;
-                }
-                // §4.5.3.1.4: over 512 octets. Discard up to the next line end.
+                // §4.5.3.1.4: over the command line limit.
                 SmtpLog.LineTooLong(_context.Logger, _id);
                 Write(SmtpReply.LineTooLong);
-                _discarding = true;
-                reader.Advance(window.Length);
-                consumed = reader.Position;
                 continue;
             }
-            reader.Advance(lineReader.Consumed);
-            consumed = reader.Position;
             var next = HandleLine(line);
             if (next != Next.Continue)
             {
@@ -279,6 +261,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
         if (!_context.Sink.HasCapacity)
         {
             SmtpLog.QueueFull(_context.Logger, _id);
+            _context.CountRejected();
             _session.EndData();
             Write(SmtpReply.QueueFull);
             return Next.Continue;
@@ -290,8 +273,9 @@ internal sealed class SmtpConnection : IAsyncDisposable
         catch (IOException e)
         {
             SmtpLog.StoreFailed(_context.Logger, _id, e);
+            _context.CountRejected();
             _session.EndData();
-            Write(StoreFailure(e));
+            Write(SmtpDelivery.StoreFailure(e));
             return Next.Continue;
         }
         _data = new DataReader(_draft, _limits.MaxMessageSize);
@@ -407,8 +391,4 @@ internal sealed class SmtpConnection : IAsyncDisposable
     private void LogRead(string text) => _io.LogRead(text);
 
     private void CancelRead() => _io.CancelPendingRead();
-
-    internal static SmtpReply StoreFailure(IOException e) =>
-        // ENOSPC (28) and Windows' ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL: §4.2.5 452 4.3.1.
-        (e.HResult & 0xFFFF) is 28 or 39 or 112 ? SmtpReply.DiskFull : SmtpReply.StorageFailed;
 }

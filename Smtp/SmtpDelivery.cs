@@ -21,7 +21,7 @@ internal static class SmtpDelivery
             {
                 SmtpLog.StoreFailed(context.Logger, connectionId, writeError);
                 context.CountRejected();
-                return SmtpConnection.StoreFailure(writeError);
+                return StoreFailure(writeError);
             }
             if (!context.Sink.HasCapacity)
             {
@@ -43,7 +43,7 @@ internal static class SmtpDelivery
             {
                 SmtpLog.StoreFailed(context.Logger, connectionId, e);
                 context.CountRejected();
-                return SmtpConnection.StoreFailure(e);
+                return StoreFailure(e);
             }
             try
             {
@@ -58,5 +58,14 @@ internal static class SmtpDelivery
             SmtpLog.MessageAccepted(context.Logger, connectionId, message.Id, envelope.From, envelope.Recipients.Count, message.Size);
             return new SmtpReply(250, "2.0.0 Ok: queued as " + message.Id);
         }
+    }
+
+    // A full disk is 452 4.3.1 (§4.2.5, RFC 3463), any other store error 451 4.3.0. On Unix
+    // .NET puts the errno (ENOSPC = 28) in HResult; on Windows ERROR_DISK_FULL (112) or
+    // ERROR_HANDLE_DISK_FULL (39) wrapped in an HRESULT.
+    internal static SmtpReply StoreFailure(IOException e)
+    {
+        var diskFull = OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 39 or 112 : e.HResult == 28;
+        return diskFull ? SmtpReply.DiskFull : SmtpReply.StorageFailed;
     }
 }

@@ -180,6 +180,8 @@ public class SmtpConnectionTests
         await t.ExpectAsync("451 4.3.2 Queue full, try again later");
         Assert.Empty(t.Sink.Messages);
         Assert.Empty(t.Store.LoadPending());
+        Assert.Equal(2, t.Context.MessagesRejected);
+        Assert.Equal(0, t.Context.MessagesAccepted);
     }
 
     [Theory]
