@@ -189,6 +189,11 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 Write(SmtpReply.LineTooLong);
                 continue;
             }
+            if (framed == FrameResult.BareLf)
+            {
+                Write(SmtpReply.BareLf);
+                continue;
+            }
             var next = HandleLine(line);
             if (next != Next.Continue)
             {

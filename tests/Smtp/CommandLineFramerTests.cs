@@ -25,7 +25,12 @@ public class CommandLineFramerTests
                 {
                     break;
                 }
-                results.Add(result == FrameResult.Line ? Encoding.ASCII.GetString(line.ToArray()) : "<too long>");
+                results.Add(result switch
+                {
+                    FrameResult.Line => Encoding.ASCII.GetString(line.ToArray()),
+                    FrameResult.BareLf => "<bare lf>",
+                    _ => "<too long>",
+                });
             }
             pending = data[(int)reader.Consumed..];
             Assert.True(pending.Length < maxLine, "never more than a line is kept");
@@ -40,8 +45,8 @@ public class CommandLineFramerTests
     [InlineData(1000)]
     public void LinesAndOverlongLinesInAnyChunking(int chunk)
     {
-        var input = "NOOP\r\n" + new string('x', 40) + "\r\nQUIT\r\n" + new string('y', 100) + "\nRSET\r\n" + new string('z', 14) + "\r\n";
-        Assert.Equal(["NOOP", "<too long>", "QUIT", "<too long>", "RSET", new string('z', 14)], Frame(input, 16, chunk));
+        var input = "NOOP\r\n" + new string('x', 40) + "\r\nQUIT\r\n" + new string('y', 100) + "\nRSET\r\n" + new string('z', 14) + "\r\nHELO\nNO\rOP\r\n\r\n";
+        Assert.Equal(["NOOP", "<too long>", "QUIT", "<too long>", "RSET", new string('z', 14), "<bare lf>", "NO\rOP", ""], Frame(input, 16, chunk));
     }
 
     [Fact]

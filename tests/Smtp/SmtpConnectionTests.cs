@@ -101,6 +101,17 @@ public class SmtpConnectionTests
     }
 
     [Fact]
+    public async Task ABareLfCommandIsAnsweredAt500RightAway()
+    {
+        await using var t = new SmtpTranscript();
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.SendRawAsync("NOOP\n");
+        await t.ExpectAsync("500 5.5.2 Bare LF, end command lines with CRLF");
+        await t.SendAsync("NOOP");
+        await t.ExpectAsync("250 2.0.0 OK");
+    }
+
+    [Fact]
     public async Task APartialLineAtEofIsNotRun()
     {
         await using var t = new SmtpTranscript();
