@@ -338,8 +338,9 @@ internal sealed class SmtpConnection : IAsyncDisposable
         }
         LogRead($"<{data.WireLength} bytes of DATA hidden>");
         var draft = _draft ?? throw new InvalidOperationException("DATA without a draft");
-        var reply = await SmtpDelivery.FinishAsync(_context, _id, _session, data, draft, _clientAddress).ConfigureAwait(false);
+        // FinishAsync owns the draft now (and disposes it), even if it throws.
         _draft = null;
+        var reply = await SmtpDelivery.FinishAsync(_context, _id, _session, data, draft, _clientAddress).ConfigureAwait(false);
         _data = null;
         _inData = false;
         _session.EndData();

@@ -68,6 +68,27 @@ public class SmtpSessionTests
     }
 
     [Fact]
+    public void MailWithoutHeloIsAcceptedAsFailmailAndPostfixDo()
+    {
+        var session = NewSession();
+        Assert.Equal(250, Send(session, "MAIL FROM:<a@b.c>").Code);
+        Assert.Equal(SessionState.HaveMail, session.State);
+    }
+
+    [Fact]
+    public void EhloInsideATransactionResetsIt()
+    {
+        var session = NewSession();
+        Send(session, "EHLO one");
+        Send(session, "MAIL FROM:<a@b.c>");
+        Send(session, "RCPT TO:<x@b.c>");
+        Assert.Equal(250, Send(session, "EHLO two").Code);
+        Assert.Equal(SessionState.Greeted, session.State);
+        Assert.Empty(session.Recipients);
+        Assert.Equal("two", session.HeloDomain);
+    }
+
+    [Fact]
     public void RsetClearsTheTransaction()
     {
         var session = NewSession();
