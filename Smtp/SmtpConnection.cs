@@ -25,8 +25,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
     private readonly string _clientAddress;
     private readonly SmtpSession _session;
     private readonly SmtpLimits _limits;
-    private CancellationTokenSource? _deadline;
-    private volatile bool _timedOut;
+    private readonly PhaseDeadline _deadline;
     private volatile bool _inData;
     private readonly CommandLineFramer _framer;
     private DataReader? _data;
@@ -43,6 +42,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
         _clientAddress = clientAddress;
         _limits = context.Settings.Limits;
         _framer = new CommandLineFramer(_limits.MaxCommandLine);
+        _deadline = new PhaseDeadline(context.TimeProvider, () => _io.CancelPendingRead());
         _session = new SmtpSession(context.Settings, encrypted);
     }
 
@@ -53,13 +53,6 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     public async Task RunAsync()
     {
-        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _context.TimeProvider);
-        _deadline = deadline;
-        using var onDeadline = deadline.Token.Register(() =>
-        {
-            _timedOut = true;
-            CancelRead();
-        });
         using var onShutdown = _context.Shutdown.Register(() =>
         {
             // A session inside DATA may finish its message; the others stop at once (§3.8).
@@ -72,12 +65,12 @@ internal sealed class SmtpConnection : IAsyncDisposable
         {
             // The deadline exists before the greeting is sent, so a test that has read the
             // greeting can advance a fake clock past it.
-            deadline.CancelAfter(_limits.CommandTimeout);
+            _deadline.Restart(_limits.CommandTimeout);
             Write(_session.Greeting());
             await FlushAsync().ConfigureAwait(false);
             await LoopAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
             SmtpLog.ClientGone(_context.Logger, _id, "during " + (_inData ? "DATA" : "a command") + ": " + e.GetType().Name);
         }
@@ -117,7 +110,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
             var length = buffer.Length;
             try
             {
-                if (_timedOut)
+                if (_deadline.Expired)
                 {
                     SmtpLog.Timeout(_context.Logger, _id, "command");
                     Write(SmtpReply.Timeout);
@@ -239,7 +232,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
             reply = _session.Handle(command);
         }
         // A complete command restarts the command deadline; bytes alone never do.
-        _deadline?.CancelAfter(_limits.CommandTimeout);
+        _deadline.Restart(_limits.CommandTimeout);
         if (reply.Code == SmtpReply.AuthFailed.Code)
         {
             _pendingReply = reply;
@@ -287,7 +280,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
         _inData = true;
         Write(SmtpReply.StartData);
         // §4.5.3.2.6: the whole DATA phase has its own deadline.
-        _deadline?.CancelAfter(_limits.DataTimeout);
+        _deadline.Restart(_limits.DataTimeout);
         return Next.ReadData;
     }
 
@@ -305,7 +298,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
             var length = buffer.Length;
             try
             {
-                if (_timedOut)
+                if (_deadline.Expired)
                 {
                     SmtpLog.Timeout(_context.Logger, _id, "DATA");
                     Write(SmtpReply.Timeout);
@@ -321,7 +314,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 _io.Reader.AdvanceTo(consumed, done ? consumed : buffer.End);
             }
             ReadObserved?.Invoke(length);
-            if (_timedOut)
+            if (_deadline.Expired)
             {
                 await FlushAsync().ConfigureAwait(false);
                 return false;
@@ -345,7 +338,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
         _inData = false;
         _session.EndData();
         Write(reply);
-        _deadline?.CancelAfter(_limits.CommandTimeout);
+        _deadline.Restart(_limits.CommandTimeout);
         await FlushAsync().ConfigureAwait(false);
         return true;
     }
@@ -355,7 +348,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
         var certificate = _context.Certificate ?? throw new InvalidOperationException("STARTTLS without a certificate");
         try
         {
-            await _io.UpgradeToTlsAsync(certificate, _deadline?.Token ?? default).ConfigureAwait(false);
+            await _io.UpgradeToTlsAsync(certificate, _deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
@@ -363,7 +356,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
             return false;
         }
         _session.TlsStarted();
-        _deadline?.CancelAfter(_limits.CommandTimeout);
+        _deadline.Restart(_limits.CommandTimeout);
         return true;
     }
 
@@ -382,7 +375,11 @@ internal sealed class SmtpConnection : IAsyncDisposable
     }
 
     // RunAsync disposes on its way out; disposing twice is harmless.
-    public ValueTask DisposeAsync() => _io.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        _deadline.Dispose();
+        return _io.DisposeAsync();
+    }
 
     private void Write(SmtpReply reply) => _io.Write(reply);
 
@@ -390,7 +387,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
     {
         // A client that does not read its replies cannot hold the connection past the deadline.
         // Once the deadline has fired, the 421 still goes out; only the listener's abort stops it.
-        var token = _timedOut || _deadline is null ? _context.Abort : _deadline.Token;
+        var token = _deadline.Expired ? _context.Abort : _deadline.Token;
         await _io.FlushAsync(token).ConfigureAwait(false);
     }
 

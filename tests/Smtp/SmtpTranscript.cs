@@ -165,3 +165,22 @@ internal sealed class ListLogger : ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         Lines.Enqueue(formatter(state, exception));
 }
+
+internal sealed class ListLoggerFactory : ILoggerFactory
+{
+    public ListLogger Logger { get; } = new();
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public ILogger CreateLogger(string categoryName) => Logger;
+
+    // A connection task that failed unexpectedly logs "connection failed"; tests assert none did.
+    public void AssertNoConnectionFailed() =>
+        Assert.DoesNotContain(Logger.Lines, l => l.Contains("connection failed", StringComparison.Ordinal));
+
+    public void Dispose()
+    {
+    }
+}
