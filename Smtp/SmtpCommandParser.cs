@@ -13,11 +13,6 @@ internal static class SmtpCommandParser
     // The largest line parsed on the stack; §4.5.3.1.4 makes 512 the usual limit.
     private const int StackLineLimit = 512;
 
-    // Finds the next CRLF-terminated line (without the CRLF). A bare LF does not end a
-    // command line: it stays inside the line, which then fails to parse.
-    public static bool TryReadLine(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> line) =>
-        reader.TryReadTo(out line, "\r\n"u8, advancePastDelimiter: true);
-
     public static SmtpCommand Parse(in ReadOnlySequence<byte> line)
     {
         if (line.IsSingleSegment)

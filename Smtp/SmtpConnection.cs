@@ -49,8 +49,6 @@ internal sealed class SmtpConnection : IAsyncDisposable
     // Test hook: called with the byte count of every read once it has been handled.
     internal Action<long>? ReadObserved { get; init; }
 
-    internal SmtpSession Session => _session;
-
     public async Task RunAsync()
     {
         using var onShutdown = _context.Shutdown.Register(() =>

@@ -325,6 +325,27 @@ public class SmtpConnectionTests
     }
 
     [Fact]
+    public async Task AuthPlainContinuationAndCancelOverTheWire()
+    {
+        await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.SendAsync("AUTH PLAIN");
+        await t.ExpectAsync("334 ");
+        await t.SendAsync("*");
+        await t.ExpectAsync("501 5.7.0 Authentication cancelled");
+        await t.SendAsync("AUTH LOGIN");
+        await t.ExpectAsync("334 VXNlcm5hbWU6");
+        await t.SendAsync("not base64!");
+        await t.ExpectAsync("501 5.5.2 Cannot decode response");
+        await t.SendAsync("AUTH XOAUTH2", "AUTH PLAIN");
+        await t.ExpectAsync("504 5.5.4 Unrecognized authentication type", "334 ");
+        await t.SendAsync(Convert.ToBase64String("\0u\0p"u8.ToArray()));
+        await t.ExpectAsync("235 2.7.0 Authentication successful");
+        await t.SendAsync("MAIL FROM:<a@b.c>");
+        await t.ExpectAsync("250 2.1.0 OK");
+    }
+
+    [Fact]
     public async Task DebugLogShowsCommandsButNeverAuthDataOrMessageContent()
     {
         var logger = new ListLogger();
