@@ -254,24 +254,11 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     private Next StartData()
     {
-        if (!_context.Sink.HasCapacity)
+        _draft = SmtpDelivery.Begin(_context, _id, out var refusal);
+        if (_draft is null)
         {
-            SmtpLog.QueueFull(_context.Logger, _id);
-            _context.CountRejected();
             _session.EndData();
-            Write(SmtpReply.QueueFull);
-            return Next.Continue;
-        }
-        try
-        {
-            _draft = _context.Store.CreateDraft();
-        }
-        catch (IOException e)
-        {
-            SmtpLog.StoreFailed(_context.Logger, _id, e);
-            _context.CountRejected();
-            _session.EndData();
-            Write(SmtpDelivery.StoreFailure(e));
+            Write(refusal);
             return Next.Continue;
         }
         _data = new DataReader(_draft, _limits.MaxMessageSize);

@@ -2,10 +2,36 @@ using Failmail.Maildir;
 
 namespace Failmail.Smtp;
 
-// The end of DATA: decides the reply, commits the draft with its envelope and hands the
-// message to the sink. Only a durable commit earns 250 (failmail's rule, §2.8).
+// The store and sink side of DATA. At its end: decides the reply, commits the draft with
+// its envelope and hands the message to the sink. Only a durable commit earns 250
+// (failmail's rule, spec §2.8).
 internal static class SmtpDelivery
 {
+    // The DATA command was in order: a draft to stream into, or null and the reply that
+    // refuses it (451 when the batcher's queue is full or the store cannot be written).
+    public static IMessageDraft? Begin(SmtpConnectionContext context, long connectionId, out SmtpReply refusal)
+    {
+        refusal = default;
+        if (!context.Sink.HasCapacity)
+        {
+            SmtpLog.QueueFull(context.Logger, connectionId);
+            context.CountRejected();
+            refusal = SmtpReply.QueueFull;
+            return null;
+        }
+        try
+        {
+            return context.Store.CreateDraft();
+        }
+        catch (IOException e)
+        {
+            SmtpLog.StoreFailed(context.Logger, connectionId, e);
+            context.CountRejected();
+            refusal = StoreFailure(e);
+            return null;
+        }
+    }
+
     public static async ValueTask<SmtpReply> FinishAsync(
         SmtpConnectionContext context, long connectionId, SmtpSession session, DataReader data, IMessageDraft draft, string clientAddress)
     {
