@@ -191,7 +191,11 @@ internal sealed class SmtpSession
         var sb = new StringBuilder();
         sb.Append(_settings.HostName).Append(" Hello ").Append(clientDomain);
         // RFC 2920, RFC 1870, RFC 6152, RFC 2034, RFC 6531.
-        sb.Append("\nPIPELINING\nSIZE ").Append(_settings.Limits.MaxMessageSize);
+        sb.Append("\nPIPELINING\nSIZE");
+        if (_settings.Limits.MaxMessageSize != long.MaxValue)
+        {
+            sb.Append(' ').Append(_settings.Limits.MaxMessageSize);
+        }
         sb.Append("\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8");
         if (_settings.TlsAvailable && !Encrypted)
         {

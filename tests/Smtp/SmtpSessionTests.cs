@@ -257,6 +257,17 @@ public class SmtpSessionTests
     }
 
     [Fact]
+    public void ZeroLimitsFromOptionsMeanNoLimit()
+    {
+        var limits = SmtpLimits.From(new FailmailOptions { MaxMessageSize = 0, CommandTimeout = TimeSpan.Zero, MaxCommandLine = 80 });
+        Assert.Equal(long.MaxValue, limits.MaxMessageSize);
+        Assert.Equal(Timeout.InfiniteTimeSpan, limits.CommandTimeout);
+        Assert.Equal(512, limits.MaxCommandLine);
+        var session = new SmtpSession(new SmtpSessionSettings("mx", limits));
+        Assert.Contains("SIZE", Send(session, "EHLO c").Text.Split('\n'));
+    }
+
+    [Fact]
     public void MultiLineReplyFormatting()
     {
         Assert.Equal("250-a\r\n250-b\r\n250 c\r\n", new SmtpReply(250, "a\nb\nc").ToString());
