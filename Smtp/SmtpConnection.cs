@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
-using System.Net.Security;
 using System.Text;
 using Failmail.Maildir;
 
@@ -10,7 +8,7 @@ namespace Failmail.Smtp;
 // command line in the buffer, flushes once per read (RFC 2920), streams DATA through a
 // DataReader into a store draft, upgrades to TLS on STARTTLS. Deadlines run per phase
 // from the TimeProvider and are not extended by single bytes (slowloris, STYLE pitfall 5).
-internal sealed class SmtpConnection
+internal sealed class SmtpConnection : IAsyncDisposable
 {
     private enum Next
     {
@@ -23,17 +21,13 @@ internal sealed class SmtpConnection
 
     private readonly SmtpConnectionContext _context;
     private readonly long _id;
-    private readonly Stream _transport;
+    private readonly SmtpTransport _io;
     private readonly string _clientAddress;
     private readonly SmtpSession _session;
     private readonly SmtpLimits _limits;
-    private Stream _stream;
-    private PipeReader _reader;
-    private PipeWriter _writer;
-    private CancellationTokenSource? _deadline;
-    private volatile bool _timedOut;
+    private readonly PhaseDeadline _deadline;
     private volatile bool _inData;
-    private bool _discarding;
+    private readonly CommandLineFramer _framer;
     private DataReader? _data;
     private IMessageDraft? _draft;
     private SmtpReply _pendingReply;
@@ -44,28 +38,19 @@ internal sealed class SmtpConnection
         ArgumentNullException.ThrowIfNull(transport);
         _context = context;
         _id = id;
-        _transport = transport;
-        _stream = transport;
+        _io = new SmtpTransport(transport, id, context.Logger, context.DebugReceiver);
         _clientAddress = clientAddress;
         _limits = context.Settings.Limits;
+        _framer = new CommandLineFramer(_limits.MaxCommandLine);
+        _deadline = new PhaseDeadline(context.TimeProvider, () => _io.CancelPendingRead());
         _session = new SmtpSession(context.Settings, encrypted);
-        (_reader, _writer) = CreatePipes(transport);
     }
 
     // Test hook: called with the byte count of every read once it has been handled.
     internal Action<long>? ReadObserved { get; init; }
 
-    internal SmtpSession Session => _session;
-
     public async Task RunAsync()
     {
-        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _context.TimeProvider);
-        _deadline = deadline;
-        using var onDeadline = deadline.Token.Register(() =>
-        {
-            _timedOut = true;
-            CancelRead();
-        });
         using var onShutdown = _context.Shutdown.Register(() =>
         {
             // A session inside DATA may finish its message; the others stop at once (§3.8).
@@ -78,12 +63,12 @@ internal sealed class SmtpConnection
         {
             // The deadline exists before the greeting is sent, so a test that has read the
             // greeting can advance a fake clock past it.
-            deadline.CancelAfter(_limits.CommandTimeout);
+            _deadline.Restart(_limits.CommandTimeout);
             Write(_session.Greeting());
             await FlushAsync().ConfigureAwait(false);
             await LoopAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
             SmtpLog.ClientGone(_context.Logger, _id, "during " + (_inData ? "DATA" : "a command") + ": " + e.GetType().Name);
         }
@@ -93,9 +78,7 @@ internal sealed class SmtpConnection
             {
                 await _draft.DisposeAsync().ConfigureAwait(false);
             }
-            await _reader.CompleteAsync().ConfigureAwait(false);
-            await _writer.CompleteAsync().ConfigureAwait(false);
-            await _stream.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync().ConfigureAwait(false);
             SmtpLog.ConnectionClosed(_context.Logger, _id);
         }
     }
@@ -117,7 +100,7 @@ internal sealed class SmtpConnection
                 await CloseWithAsync(SmtpReply.ShuttingDown).ConfigureAwait(false);
                 return;
             }
-            var result = await _reader.ReadAsync().ConfigureAwait(false);
+            var result = await _io.Reader.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
             var consumed = buffer.Start;
             var examined = buffer.End;
@@ -125,7 +108,7 @@ internal sealed class SmtpConnection
             var length = buffer.Length;
             try
             {
-                if (_timedOut)
+                if (_deadline.Expired)
                 {
                     SmtpLog.Timeout(_context.Logger, _id, "command");
                     Write(SmtpReply.Timeout);
@@ -149,8 +132,10 @@ internal sealed class SmtpConnection
             }
             finally
             {
-                _reader.AdvanceTo(consumed, examined);
+                _io.Reader.AdvanceTo(consumed, examined);
             }
+            // The delay's timer is armed before anyone is told the read was handled.
+            var authDelay = next == Next.AuthFailed ? DelayAfterAuthFailureAsync() : Task.CompletedTask;
             ReadObserved?.Invoke(length);
             await FlushAsync().ConfigureAwait(false);
             switch (next)
@@ -158,7 +143,9 @@ internal sealed class SmtpConnection
                 case Next.Close:
                     return;
                 case Next.AuthFailed:
-                    await DelayAfterAuthFailureAsync().ConfigureAwait(false);
+                    await authDelay.ConfigureAwait(false);
+                    Write(_pendingReply);
+                    await FlushAsync().ConfigureAwait(false);
                     break;
                 case Next.StartTls:
                     if (!await StartTlsAsync().ConfigureAwait(false))
@@ -177,42 +164,32 @@ internal sealed class SmtpConnection
         var reader = new SequenceReader<byte>(buffer);
         while (!reader.End)
         {
-            if (_discarding)
+            var framed = _framer.TryRead(ref reader, out var line);
+            if (framed == FrameResult.NeedMore)
             {
-                if (!reader.TryAdvanceToAny("\n"u8, advancePastDelimiter: true))
-                {
-                    // Keep nothing of an over-long line: memory stays bounded.
-                    consumed = buffer.End;
-                    return Next.Continue;
-                }
-                _discarding = false;
+                // Incomplete: everything was looked at, so the next read waits for more.
                 consumed = reader.Position;
-                continue;
+                examined = buffer.End;
+                return Next.Continue;
             }
-            // Parse through a window (Kestrel/Bedrock): a line never buffers beyond the limit.
-            var window = reader.UnreadSequence.Slice(0, Math.Min(reader.Remaining, _limits.MaxCommandLine));
-            var lineReader = new SequenceReader<byte>(window);
-            if (!SmtpCommandParser.TryReadLine(ref lineReader, out var line))
+            consumed = reader.Position;
+            if (framed == FrameResult.TooLong)
             {
-                if (window.Length < _limits.MaxCommandLine)
-                {
-                    consumed = reader.Position;
-                    return Next.Continue;
-                }
-                // §4.5.3.1.4: over 512 octets. Discard up to the next line end.
+                // §4.5.3.1.4: over the command line limit.
                 SmtpLog.LineTooLong(_context.Logger, _id);
                 Write(SmtpReply.LineTooLong);
-                _discarding = true;
-                reader.Advance(window.Length);
-                consumed = reader.Position;
                 continue;
             }
-            reader.Advance(lineReader.Consumed);
-            consumed = reader.Position;
-            examined = consumed;
+            if (framed == FrameResult.BareLf)
+            {
+                Write(SmtpReply.BareLf);
+                continue;
+            }
             var next = HandleLine(line);
             if (next != Next.Continue)
             {
+                // What follows belongs to the next mode: unread, so not examined either.
+                examined = consumed;
                 if (next == Next.StartTls)
                 {
                     // RFC 3207 §4.2 (CVE-2011-0411): nothing sent before the handshake counts.
@@ -253,7 +230,7 @@ internal sealed class SmtpConnection
             reply = _session.Handle(command);
         }
         // A complete command restarts the command deadline; bytes alone never do.
-        _deadline?.CancelAfter(_limits.CommandTimeout);
+        _deadline.Restart(_limits.CommandTimeout);
         if (reply.Code == SmtpReply.AuthFailed.Code)
         {
             _pendingReply = reply;
@@ -277,29 +254,18 @@ internal sealed class SmtpConnection
 
     private Next StartData()
     {
-        if (!_context.Sink.HasCapacity)
+        _draft = SmtpDelivery.Begin(_context, _id, out var refusal);
+        if (_draft is null)
         {
-            SmtpLog.QueueFull(_context.Logger, _id);
             _session.EndData();
-            Write(SmtpReply.QueueFull);
-            return Next.Continue;
-        }
-        try
-        {
-            _draft = _context.Store.CreateDraft();
-        }
-        catch (IOException e)
-        {
-            SmtpLog.StoreFailed(_context.Logger, _id, e);
-            _session.EndData();
-            Write(StoreFailure(e));
+            Write(refusal);
             return Next.Continue;
         }
         _data = new DataReader(_draft, _limits.MaxMessageSize);
         _inData = true;
         Write(SmtpReply.StartData);
         // §4.5.3.2.6: the whole DATA phase has its own deadline.
-        _deadline?.CancelAfter(_limits.DataTimeout);
+        _deadline.Restart(_limits.DataTimeout);
         return Next.ReadData;
     }
 
@@ -310,14 +276,14 @@ internal sealed class SmtpConnection
         var data = _data ?? throw new InvalidOperationException("not in DATA");
         while (true)
         {
-            var result = await _reader.ReadAsync().ConfigureAwait(false);
+            var result = await _io.Reader.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
             var done = false;
             var consumed = buffer.Start;
             var length = buffer.Length;
             try
             {
-                if (_timedOut)
+                if (_deadline.Expired)
                 {
                     SmtpLog.Timeout(_context.Logger, _id, "DATA");
                     Write(SmtpReply.Timeout);
@@ -330,10 +296,10 @@ internal sealed class SmtpConnection
             finally
             {
                 // Commands pipelined after the terminator are unread, not examined.
-                _reader.AdvanceTo(consumed, done ? consumed : buffer.End);
+                _io.Reader.AdvanceTo(consumed, done ? consumed : buffer.End);
             }
             ReadObserved?.Invoke(length);
-            if (_timedOut)
+            if (_deadline.Expired)
             {
                 await FlushAsync().ConfigureAwait(false);
                 return false;
@@ -350,30 +316,24 @@ internal sealed class SmtpConnection
         }
         LogRead($"<{data.WireLength} bytes of DATA hidden>");
         var draft = _draft ?? throw new InvalidOperationException("DATA without a draft");
-        var reply = await SmtpDelivery.FinishAsync(_context, _id, _session, data, draft, _clientAddress).ConfigureAwait(false);
+        // FinishAsync owns the draft now (and disposes it), even if it throws.
         _draft = null;
+        var reply = await SmtpDelivery.FinishAsync(_context, _id, _session, data, draft, _clientAddress).ConfigureAwait(false);
         _data = null;
         _inData = false;
         _session.EndData();
         Write(reply);
-        _deadline?.CancelAfter(_limits.CommandTimeout);
+        _deadline.Restart(_limits.CommandTimeout);
         await FlushAsync().ConfigureAwait(false);
         return true;
     }
 
     private async Task<bool> StartTlsAsync()
     {
-        // The old pipes go; leaveOpen kept the transport, which SslStream now wraps.
-        await _reader.CompleteAsync().ConfigureAwait(false);
-        await _writer.CompleteAsync().ConfigureAwait(false);
         var certificate = _context.Certificate ?? throw new InvalidOperationException("STARTTLS without a certificate");
-        var ssl = new SslStream(_transport, leaveInnerStreamOpen: false);
-        _stream = ssl;
-        (_reader, _writer) = CreatePipes(ssl);
         try
         {
-            var options = new SslServerAuthenticationOptions { ServerCertificateContext = certificate };
-            await ssl.AuthenticateAsServerAsync(options, _deadline?.Token ?? default).ConfigureAwait(false);
+            await _io.UpgradeToTlsAsync(certificate, _deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
@@ -381,18 +341,16 @@ internal sealed class SmtpConnection
             return false;
         }
         _session.TlsStarted();
-        _deadline?.CancelAfter(_limits.CommandTimeout);
+        _deadline.Restart(_limits.CommandTimeout);
         return true;
     }
 
     // Wrong AUTH: answer after a delay that grows with each failure (one second per
     // failure so far), so guessing is slow; the session closes after MaxAuthFailures.
-    private async Task DelayAfterAuthFailureAsync()
+    private Task DelayAfterAuthFailureAsync()
     {
         SmtpLog.AuthFailed(_context.Logger, _id, _session.AuthFailures);
-        await Task.Delay(TimeSpan.FromSeconds(_session.AuthFailures), _context.TimeProvider, _context.Abort).ConfigureAwait(false);
-        Write(_pendingReply);
-        await FlushAsync().ConfigureAwait(false);
+        return Task.Delay(TimeSpan.FromSeconds(_session.AuthFailures), _context.TimeProvider, _context.Abort);
     }
 
     private async Task CloseWithAsync(SmtpReply reply)
@@ -401,53 +359,24 @@ internal sealed class SmtpConnection
         await FlushAsync().ConfigureAwait(false);
     }
 
-    private void Write(SmtpReply reply)
+    // RunAsync disposes on its way out; disposing twice is harmless.
+    public ValueTask DisposeAsync()
     {
-        var text = reply.ToString();
-        if (_context.DebugReceiver)
-        {
-            foreach (var line in text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
-            {
-                SmtpLog.LineWritten(_context.Logger, _id, line);
-            }
-        }
-        var bytes = Encoding.UTF8.GetBytes(text);
-        _writer.Write(bytes);
+        _deadline.Dispose();
+        return _io.DisposeAsync();
     }
+
+    private void Write(SmtpReply reply) => _io.Write(reply);
 
     private async ValueTask FlushAsync()
     {
         // A client that does not read its replies cannot hold the connection past the deadline.
         // Once the deadline has fired, the 421 still goes out; only the listener's abort stops it.
-        var token = _timedOut || _deadline is null ? _context.Abort : _deadline.Token;
-        await _writer.FlushAsync(token).ConfigureAwait(false);
+        var token = _deadline.Expired ? _context.Abort : _deadline.Token;
+        await _io.FlushAsync(token).ConfigureAwait(false);
     }
 
-    private void LogRead(string text)
-    {
-        if (_context.DebugReceiver)
-        {
-            SmtpLog.LineRead(_context.Logger, _id, text);
-        }
-    }
+    private void LogRead(string text) => _io.LogRead(text);
 
-    private void CancelRead()
-    {
-        try
-        {
-            _reader.CancelPendingRead();
-        }
-        catch (InvalidOperationException)
-        {
-            // The reader was completed: the connection is closing anyway.
-        }
-    }
-
-    internal static SmtpReply StoreFailure(IOException e) =>
-        // ENOSPC (28) and Windows' ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL: §4.2.5 452 4.3.1.
-        (e.HResult & 0xFFFF) is 28 or 39 or 112 ? SmtpReply.DiskFull : SmtpReply.StorageFailed;
-
-    private static (PipeReader, PipeWriter) CreatePipes(Stream stream) => (
-        PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
-        PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+    private void CancelRead() => _io.CancelPendingRead();
 }

@@ -2,10 +2,36 @@ using Failmail.Maildir;
 
 namespace Failmail.Smtp;
 
-// The end of DATA: decides the reply, commits the draft with its envelope and hands the
-// message to the sink. Only a durable commit earns 250 (failmail's rule, §2.8).
+// The store and sink side of DATA. At its end: decides the reply, commits the draft with
+// its envelope and hands the message to the sink. Only a durable commit earns 250
+// (failmail's rule, spec §2.8).
 internal static class SmtpDelivery
 {
+    // The DATA command was in order: a draft to stream into, or null and the reply that
+    // refuses it (451 when the batcher's queue is full or the store cannot be written).
+    public static IMessageDraft? Begin(SmtpConnectionContext context, long connectionId, out SmtpReply refusal)
+    {
+        refusal = default;
+        if (!context.Sink.HasCapacity)
+        {
+            SmtpLog.QueueFull(context.Logger, connectionId);
+            context.CountRejected();
+            refusal = SmtpReply.QueueFull;
+            return null;
+        }
+        try
+        {
+            return context.Store.CreateDraft();
+        }
+        catch (IOException e)
+        {
+            SmtpLog.StoreFailed(context.Logger, connectionId, e);
+            context.CountRejected();
+            refusal = StoreFailure(e);
+            return null;
+        }
+    }
+
     public static async ValueTask<SmtpReply> FinishAsync(
         SmtpConnectionContext context, long connectionId, SmtpSession session, DataReader data, IMessageDraft draft, string clientAddress)
     {
@@ -21,7 +47,7 @@ internal static class SmtpDelivery
             {
                 SmtpLog.StoreFailed(context.Logger, connectionId, writeError);
                 context.CountRejected();
-                return SmtpConnection.StoreFailure(writeError);
+                return StoreFailure(writeError);
             }
             if (!context.Sink.HasCapacity)
             {
@@ -43,7 +69,7 @@ internal static class SmtpDelivery
             {
                 SmtpLog.StoreFailed(context.Logger, connectionId, e);
                 context.CountRejected();
-                return SmtpConnection.StoreFailure(e);
+                return StoreFailure(e);
             }
             try
             {
@@ -58,5 +84,14 @@ internal static class SmtpDelivery
             SmtpLog.MessageAccepted(context.Logger, connectionId, message.Id, envelope.From, envelope.Recipients.Count, message.Size);
             return new SmtpReply(250, "2.0.0 Ok: queued as " + message.Id);
         }
+    }
+
+    // A full disk is 452 4.3.1 (§4.2.5, RFC 3463), any other store error 451 4.3.0. On Unix
+    // .NET puts the errno (ENOSPC = 28) in HResult; on Windows ERROR_DISK_FULL (112) or
+    // ERROR_HANDLE_DISK_FULL (39) wrapped in an HRESULT.
+    internal static SmtpReply StoreFailure(IOException e)
+    {
+        var diskFull = OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 39 or 112 : e.HResult == 28;
+        return diskFull ? SmtpReply.DiskFull : SmtpReply.StorageFailed;
     }
 }

@@ -16,13 +16,15 @@ internal readonly record struct SmtpLimits(
     {
         ArgumentNullException.ThrowIfNull(options);
         return new SmtpLimits(
-            options.MaxMessageSize,
+            // Zero or less: no limit (EHLO then advertises a bare SIZE, RFC 1870 §4).
+            options.MaxMessageSize > 0 ? options.MaxMessageSize : long.MaxValue,
             // §4.5.3.1.4: 512 octets including CRLF is the floor a server must accept;
             // a smaller setting would refuse conforming clients, so it is raised to 512.
             Math.Max(options.MaxCommandLine, 512),
             Math.Max(options.MaxRecipients, 1),
             Math.Max(options.MaxConnections, 1),
-            options.CommandTimeout,
-            options.DataTimeout);
+            // Zero or less: no deadline.
+            options.CommandTimeout > TimeSpan.Zero ? options.CommandTimeout : Timeout.InfiniteTimeSpan,
+            options.DataTimeout > TimeSpan.Zero ? options.DataTimeout : Timeout.InfiniteTimeSpan);
     }
 }

@@ -58,6 +58,11 @@ internal sealed class SmtpListener : IAsyncDisposable
             SmtpCredentials.Parse(options.Credentials),
             options.AllowUnencryptedAuth,
             TlsAvailable: certificate is not null && !options.Ssl);
+        // failmail accepted this configuration silently and then refused every message.
+        if (settings.Credentials is not null && certificate is null && !options.AllowUnencryptedAuth)
+        {
+            SmtpLog.AuthUnusable(_logger);
+        }
         _context = new SmtpConnectionContext
         {
             Settings = settings,

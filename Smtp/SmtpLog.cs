@@ -65,4 +65,7 @@ internal static partial class SmtpLog
 
     [LoggerMessage(119, LogLevel.Debug, "[{ConnectionId}] client closed the connection {Where}")]
     public static partial void ClientGone(ILogger logger, long connectionId, string where);
+
+    [LoggerMessage(120, LogLevel.Warning, "--credentials is set but AUTH is only allowed on encrypted connections and no TLS is configured: no client can send mail (set --tls-cert/--tls-key or --allow-unencrypted-auth)")]
+    public static partial void AuthUnusable(ILogger logger);
 }

@@ -21,6 +21,7 @@ internal readonly record struct SmtpReply(int Code, string Text)
     // §4.2.4: 500 for an unrecognised command, 502 for one we know but do not implement.
     public static readonly SmtpReply UnknownCommand = new(500, "5.5.2 Command not recognized");
     public static readonly SmtpReply LineTooLong = new(500, "5.5.2 Line too long");
+    public static readonly SmtpReply BareLf = new(500, "5.5.2 Bare LF, end command lines with CRLF");
     public static readonly SmtpReply NotImplemented = new(502, "5.5.1 Command not implemented");
     public static readonly SmtpReply BadSequence = new(503, "5.5.1 Bad sequence of commands");
     public static readonly SmtpReply NeedMail = new(503, "5.5.1 Need MAIL before RCPT");

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Failmail.Smtp;
@@ -26,18 +25,10 @@ internal enum SessionAction
 // connection what mode comes next. The connection owns the instance.
 internal sealed class SmtpSession
 {
-    private enum AuthStep
-    {
-        None,
-        PlainResponse,
-        LoginUser,
-        LoginPassword,
-    }
-
     private readonly SmtpSessionSettings _settings;
     private readonly List<string> _recipients = [];
-    private AuthStep _authStep;
-    private string _loginUser = "";
+    // Null when --credentials is not set.
+    private readonly SmtpAuthenticator? _auth;
     private bool _greeted;
 
     public SmtpSession(SmtpSessionSettings settings, bool encrypted = false)
@@ -45,20 +36,21 @@ internal sealed class SmtpSession
         ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
         Encrypted = encrypted;
+        _auth = settings.Credentials is null ? null : new SmtpAuthenticator(settings.Credentials);
     }
 
     public SessionState State { get; private set; } = SessionState.Connected;
     public SessionAction Action { get; private set; }
     public bool Encrypted { get; private set; }
-    public bool Authenticated { get; private set; }
-    public int AuthFailures { get; private set; }
+    public bool Authenticated => _auth?.Authenticated == true;
+    public int AuthFailures => _auth?.Failures ?? 0;
     public string HeloDomain { get; private set; } = "";
     // The reverse-path; "" is the null sender.
     public string From { get; private set; } = "";
     public IReadOnlyList<string> Recipients => _recipients;
 
     // True while an AUTH exchange waits for the client's next line (a 334 was sent).
-    public bool ExpectsAuthResponse => _authStep != AuthStep.None;
+    public bool ExpectsAuthResponse => _auth?.ExpectsResponse == true;
 
     private bool AuthAllowed => Encrypted || _settings.AllowUnencryptedAuth;
 
@@ -177,8 +169,7 @@ internal sealed class SmtpSession
     {
         ResetTransaction();
         Encrypted = true;
-        Authenticated = false;
-        _authStep = AuthStep.None;
+        _auth?.Reset();
         _greeted = false;
         HeloDomain = "";
         State = SessionState.Connected;
@@ -200,7 +191,11 @@ internal sealed class SmtpSession
         var sb = new StringBuilder();
         sb.Append(_settings.HostName).Append(" Hello ").Append(clientDomain);
         // RFC 2920, RFC 1870, RFC 6152, RFC 2034, RFC 6531.
-        sb.Append("\nPIPELINING\nSIZE ").Append(_settings.Limits.MaxMessageSize);
+        sb.Append("\nPIPELINING\nSIZE");
+        if (_settings.Limits.MaxMessageSize != long.MaxValue)
+        {
+            sb.Append(' ').Append(_settings.Limits.MaxMessageSize);
+        }
         sb.Append("\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8");
         if (_settings.TlsAvailable && !Encrypted)
         {
@@ -217,7 +212,7 @@ internal sealed class SmtpSession
 
     private SmtpReply StartAuth(in SmtpCommand command)
     {
-        if (_settings.Credentials is null)
+        if (_auth is null)
         {
             return SmtpReply.AuthNotEnabled;
         }
@@ -233,131 +228,23 @@ internal sealed class SmtpSession
         {
             return SmtpReply.EncryptionRequired;
         }
-        switch (command.Argument)
-        {
-            case "PLAIN":
-                if (command.Parameter is null)
-                {
-                    _authStep = AuthStep.PlainResponse;
-                    return new SmtpReply(334, "");
-                }
-                return CheckPlain(command.Parameter);
-            case "LOGIN":
-                if (command.Parameter is null)
-                {
-                    _authStep = AuthStep.LoginUser;
-                    return new SmtpReply(334, "VXNlcm5hbWU6"); // "Username:"
-                }
-                return LoginUser(command.Parameter);
-            default:
-                return SmtpReply.UnknownMechanism;
-        }
+        return AfterAuth(_auth.Start(command.Argument, command.Parameter));
     }
 
     // The client's line after a 334 challenge (RFC 4954 §4), without its CRLF.
     public SmtpReply HandleAuthResponse(ReadOnlySpan<byte> line)
     {
         Action = SessionAction.None;
-        var step = _authStep;
-        _authStep = AuthStep.None;
-        var text = Encoding.ASCII.GetString(line.Trim(" \t"u8));
-        if (text == "*")
-        {
-            return SmtpReply.AuthCancelled;
-        }
-        return step switch
-        {
-            AuthStep.PlainResponse => CheckPlain(text),
-            AuthStep.LoginUser => LoginUser(text),
-            AuthStep.LoginPassword => CheckLogin(text),
-            _ => SmtpReply.BadSequence,
-        };
+        return _auth is null ? SmtpReply.BadSequence : AfterAuth(_auth.Respond(line));
     }
 
-    private SmtpReply LoginUser(string base64)
+    private SmtpReply AfterAuth(SmtpReply reply)
     {
-        if (!TryDecode(base64, out var user))
-        {
-            return SmtpReply.BadBase64;
-        }
-        _loginUser = Encoding.UTF8.GetString(user);
-        _authStep = AuthStep.LoginPassword;
-        return new SmtpReply(334, "UGFzc3dvcmQ6"); // "Password:"
-    }
-
-    private SmtpReply CheckLogin(string base64)
-    {
-        if (!TryDecode(base64, out var password))
-        {
-            return SmtpReply.BadBase64;
-        }
-        return Verify(Encoding.UTF8.GetBytes(_loginUser), password);
-    }
-
-    // RFC 4616: authzid NUL authcid NUL passwd; an authzid other than the user is refused.
-    private SmtpReply CheckPlain(string base64)
-    {
-        if (!TryDecode(base64, out var decoded))
-        {
-            return SmtpReply.BadBase64;
-        }
-        var span = decoded.AsSpan();
-        var first = span.IndexOf((byte)0);
-        var second = first < 0 ? -1 : span[(first + 1)..].IndexOf((byte)0);
-        if (first < 0 || second < 0 || span[(first + 1 + second + 1)..].Contains((byte)0))
-        {
-            return SmtpReply.BadCredentialsFormat;
-        }
-        var authzid = span[..first];
-        var user = span.Slice(first + 1, second);
-        var password = span[(first + 1 + second + 1)..];
-        if (!authzid.IsEmpty && !authzid.SequenceEqual(user))
-        {
-            return Failed();
-        }
-        return Verify(user, password);
-    }
-
-    private SmtpReply Verify(ReadOnlySpan<byte> user, ReadOnlySpan<byte> password)
-    {
-        // Guarded by StartAuth: no AUTH exchange begins without credentials.
-        var expected = _settings.Credentials ?? throw new InvalidOperationException("AUTH without credentials");
-        var userOk = CryptographicOperations.FixedTimeEquals(user, Encoding.UTF8.GetBytes(expected.User));
-        var passwordOk = CryptographicOperations.FixedTimeEquals(password, Encoding.UTF8.GetBytes(expected.Password));
-        if (userOk && passwordOk)
-        {
-            Authenticated = true;
-            return SmtpReply.AuthSucceeded;
-        }
-        return Failed();
-    }
-
-    private SmtpReply Failed()
-    {
-        AuthFailures++;
-        if (AuthFailures >= SmtpLimits.MaxAuthFailures)
+        if (reply.Code == SmtpReply.TooManyAuthFailures.Code)
         {
             State = SessionState.Closing;
             Action = SessionAction.Close;
-            return SmtpReply.TooManyAuthFailures;
         }
-        return SmtpReply.AuthFailed;
-    }
-
-    private static bool TryDecode(string base64, out byte[] bytes)
-    {
-        // RFC 4954 §4: "=" is an empty initial response.
-        if (base64 == "=")
-        {
-            bytes = [];
-            return true;
-        }
-        bytes = new byte[base64.Length];
-        if (Convert.TryFromBase64String(base64, bytes, out var written))
-        {
-            bytes = bytes[..written];
-            return true;
-        }
-        return false;
+        return reply;
     }
 }

@@ -9,7 +9,7 @@ public class SmtpCommandParserTests
     private static SmtpCommand ParseLine(string text)
     {
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(text + "\r\n")));
-        Assert.True(SmtpCommandParser.TryReadLine(ref reader, out var line));
+        Assert.Equal(FrameResult.Line, new CommandLineFramer(1000).TryRead(ref reader, out var line));
         return SmtpCommandParser.Parse(line);
     }
 
@@ -33,14 +33,14 @@ public class SmtpCommandParserTests
             foreach (var prefix in Segments.Variants(bytes[..length]))
             {
                 var reader = new SequenceReader<byte>(prefix);
-                Assert.False(SmtpCommandParser.TryReadLine(ref reader, out _), $"prefix of {length} bytes");
+                Assert.Equal(FrameResult.NeedMore, new CommandLineFramer(512).TryRead(ref reader, out _));
                 Assert.Equal(0, reader.Consumed);
             }
         }
         foreach (var whole in Segments.Variants(bytes))
         {
             var reader = new SequenceReader<byte>(whole);
-            Assert.True(SmtpCommandParser.TryReadLine(ref reader, out var line));
+            Assert.Equal(FrameResult.Line, new CommandLineFramer(512).TryRead(ref reader, out var line));
             Assert.Equal(bytes.Length, reader.Consumed);
             Assert.Equal(expected, SmtpCommandParser.Parse(line));
         }
@@ -52,21 +52,24 @@ public class SmtpCommandParserTests
         foreach (var buffer in Segments.Variants("NOOP\r\nQUIT\r\nRS"u8.ToArray()))
         {
             var reader = new SequenceReader<byte>(buffer);
-            Assert.True(SmtpCommandParser.TryReadLine(ref reader, out var first));
+            var framer = new CommandLineFramer(512);
+            Assert.Equal(FrameResult.Line, framer.TryRead(ref reader, out var first));
             Assert.Equal(SmtpVerb.Noop, SmtpCommandParser.Parse(first).Verb);
-            Assert.True(SmtpCommandParser.TryReadLine(ref reader, out var second));
+            Assert.Equal(FrameResult.Line, framer.TryRead(ref reader, out var second));
             Assert.Equal(SmtpVerb.Quit, SmtpCommandParser.Parse(second).Verb);
-            Assert.False(SmtpCommandParser.TryReadLine(ref reader, out _));
+            Assert.Equal(FrameResult.NeedMore, framer.TryRead(ref reader, out _));
             Assert.Equal(2, reader.Remaining);
         }
     }
 
     [Fact]
-    public void BareLfDoesNotEndACommandLine()
+    public void ABareLfLineIsReportedAndTheNextLineStillParses()
     {
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>("NOOP\nQUIT\r\n"u8.ToArray()));
-        Assert.True(SmtpCommandParser.TryReadLine(ref reader, out var line));
-        Assert.Equal(SmtpVerb.Unknown, SmtpCommandParser.Parse(line).Verb);
+        var framer = new CommandLineFramer(512);
+        Assert.Equal(FrameResult.BareLf, framer.TryRead(ref reader, out _));
+        Assert.Equal(FrameResult.Line, framer.TryRead(ref reader, out var line));
+        Assert.Equal(SmtpVerb.Quit, SmtpCommandParser.Parse(line).Verb);
     }
 
     [Theory]

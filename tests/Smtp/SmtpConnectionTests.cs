@@ -83,6 +83,35 @@ public class SmtpConnectionTests
     }
 
     [Fact]
+    public async Task APartialLineAfterACompleteOneWaitsForMoreInsteadOfSpinning()
+    {
+        await using var t = new SmtpTranscript();
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.SendRawAsync("NOOP\r\nNO");
+        await t.ExpectAsync("250 2.0.0 OK");
+        var reads = t.ReadCount;
+        // Give a spinning reader (examined left short of the buffer end) the chance to show.
+        for (var i = 0; i < 1000; i++)
+        {
+            await Task.Yield();
+        }
+        await t.SendRawAsync("OP\r\n");
+        await t.ExpectAsync("250 2.0.0 OK");
+        Assert.InRange(t.ReadCount - reads, 0, 2);
+    }
+
+    [Fact]
+    public async Task ABareLfCommandIsAnsweredAt500RightAway()
+    {
+        await using var t = new SmtpTranscript();
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.SendRawAsync("NOOP\n");
+        await t.ExpectAsync("500 5.5.2 Bare LF, end command lines with CRLF");
+        await t.SendAsync("NOOP");
+        await t.ExpectAsync("250 2.0.0 OK");
+    }
+
+    [Fact]
     public async Task APartialLineAtEofIsNotRun()
     {
         await using var t = new SmtpTranscript();
@@ -162,6 +191,8 @@ public class SmtpConnectionTests
         await t.ExpectAsync("451 4.3.2 Queue full, try again later");
         Assert.Empty(t.Sink.Messages);
         Assert.Empty(t.Store.LoadPending());
+        Assert.Equal(2, t.Context.MessagesRejected);
+        Assert.Equal(0, t.Context.MessagesAccepted);
     }
 
     [Theory]
@@ -291,6 +322,27 @@ public class SmtpConnectionTests
         await t.SendAsync(wrong);
         await t.ExpectAsync("421 4.7.0 Too many authentication failures");
         await t.ExpectClosedAsync();
+    }
+
+    [Fact]
+    public async Task AuthPlainContinuationAndCancelOverTheWire()
+    {
+        await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.SendAsync("AUTH PLAIN");
+        await t.ExpectAsync("334 ");
+        await t.SendAsync("*");
+        await t.ExpectAsync("501 5.7.0 Authentication cancelled");
+        await t.SendAsync("AUTH LOGIN");
+        await t.ExpectAsync("334 VXNlcm5hbWU6");
+        await t.SendAsync("not base64!");
+        await t.ExpectAsync("501 5.5.2 Cannot decode response");
+        await t.SendAsync("AUTH XOAUTH2", "AUTH PLAIN");
+        await t.ExpectAsync("504 5.5.4 Unrecognized authentication type", "334 ");
+        await t.SendAsync(Convert.ToBase64String("\0u\0p"u8.ToArray()));
+        await t.ExpectAsync("235 2.7.0 Authentication successful");
+        await t.SendAsync("MAIL FROM:<a@b.c>");
+        await t.ExpectAsync("250 2.1.0 OK");
     }
 
     [Fact]

@@ -6,7 +6,6 @@ using Failmail.Maildir;
 using Failmail.Smtp;
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
 
 namespace Failmail.Tests.Smtp;
@@ -20,16 +19,21 @@ public class SmtpListenerTests
     {
         public Server(FailmailOptions options)
         {
-            Listener = new SmtpListener(options with { BindAddr = "127.0.0.1:0" }, Store, Sink, NullLoggerFactory.Instance, TimeProvider.System);
+            Listener = new SmtpListener(options with { BindAddr = "127.0.0.1:0" }, Store, Sink, Logs, TimeProvider.System);
             Listener.Start();
         }
 
+        public ListLoggerFactory Logs { get; } = new();
         public MemoryMessageStore Store { get; } = new();
         public RecordingSink Sink { get; } = new();
         public SmtpListener Listener { get; }
         public int Port => Listener.LocalEndPoint.Port;
 
-        public ValueTask DisposeAsync() => Listener.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await Listener.DisposeAsync();
+            Logs.AssertNoConnectionFailed();
+        }
     }
 
     private static MimeMessage Alert(string subject)

@@ -199,6 +199,23 @@ public class SmtpRawSocketTests
         Assert.Equal(0, listener.OpenSessions);
     }
 
+    [Fact]
+    public async Task AnInheritedListeningSocketIsUsedAsIs()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        socket.Listen(16);
+        // BindAddr points elsewhere on purpose: with a socket given, it is not used.
+        await using var listener = new SmtpListener(
+            new FailmailOptions { BindAddr = "203.0.113.1:1" }, new MemoryMessageStore(), new RecordingSink(), NullLoggerFactory.Instance, TimeProvider.System);
+        listener.Start(socket);
+        Assert.Same(socket, listener.ListenSocket);
+        Assert.Equal(((System.Net.IPEndPoint)socket.LocalEndPoint!).Port, listener.LocalEndPoint.Port);
+        await using var client = new RawClient();
+        await client.ConnectAsync(listener.LocalEndPoint.Port);
+        Assert.StartsWith("220 ", await client.ReadLineAsync());
+    }
+
     [Theory]
     [InlineData("localhost:2525", "127.0.0.1", 2525)]
     [InlineData("127.0.0.1:25", "127.0.0.1", 25)]

@@ -68,6 +68,27 @@ public class SmtpSessionTests
     }
 
     [Fact]
+    public void MailWithoutHeloIsAcceptedAsFailmailAndPostfixDo()
+    {
+        var session = NewSession();
+        Assert.Equal(250, Send(session, "MAIL FROM:<a@b.c>").Code);
+        Assert.Equal(SessionState.HaveMail, session.State);
+    }
+
+    [Fact]
+    public void EhloInsideATransactionResetsIt()
+    {
+        var session = NewSession();
+        Send(session, "EHLO one");
+        Send(session, "MAIL FROM:<a@b.c>");
+        Send(session, "RCPT TO:<x@b.c>");
+        Assert.Equal(250, Send(session, "EHLO two").Code);
+        Assert.Equal(SessionState.Greeted, session.State);
+        Assert.Empty(session.Recipients);
+        Assert.Equal("two", session.HeloDomain);
+    }
+
+    [Fact]
     public void RsetClearsTheTransaction()
     {
         var session = NewSession();
@@ -233,6 +254,17 @@ public class SmtpSessionTests
         Send(session, "AUTH PLAIN " + Plain("u", "p"));
         Send(session, "MAIL FROM:<a@b.c>");
         Assert.Equal(503, Send(session, "AUTH PLAIN " + Plain("u", "p")).Code);
+    }
+
+    [Fact]
+    public void ZeroLimitsFromOptionsMeanNoLimit()
+    {
+        var limits = SmtpLimits.From(new FailmailOptions { MaxMessageSize = 0, CommandTimeout = TimeSpan.Zero, MaxCommandLine = 80 });
+        Assert.Equal(long.MaxValue, limits.MaxMessageSize);
+        Assert.Equal(Timeout.InfiniteTimeSpan, limits.CommandTimeout);
+        Assert.Equal(512, limits.MaxCommandLine);
+        var session = new SmtpSession(new SmtpSessionSettings("mx", limits));
+        Assert.Contains("SIZE", Send(session, "EHLO c").Text.Split('\n'));
     }
 
     [Fact]

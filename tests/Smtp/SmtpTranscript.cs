@@ -19,6 +19,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly SemaphoreSlim _reads = new(0);
     private Stream _client;
+    private int _readCount;
 
     public SmtpTranscript(
         SmtpLimits? limits = null,
@@ -49,7 +50,11 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         _client = new DuplexStream(_toClient.Reader.AsStream(), _toServer.Writer.AsStream());
         Connection = new SmtpConnection(Context, 1, serverStream, "192.0.2.7", encrypted: false)
         {
-            ReadObserved = _ => _reads.Release(),
+            ReadObserved = _ =>
+            {
+                Interlocked.Increment(ref _readCount);
+                _reads.Release();
+            },
         };
         Run = Task.Run(Connection.RunAsync);
     }
@@ -61,6 +66,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
     public SmtpConnectionContext Context { get; }
     public SmtpConnection Connection { get; }
     public Task Run { get; }
+    public int ReadCount => Volatile.Read(ref _readCount);
 
     public Task SendAsync(params string[] lines) => SendRawAsync(string.Concat(lines.Select(l => l + "\r\n")));
 
@@ -158,4 +164,23 @@ internal sealed class ListLogger : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         Lines.Enqueue(formatter(state, exception));
+}
+
+internal sealed class ListLoggerFactory : ILoggerFactory
+{
+    public ListLogger Logger { get; } = new();
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public ILogger CreateLogger(string categoryName) => Logger;
+
+    // A connection task that failed unexpectedly logs "connection failed"; tests assert none did.
+    public void AssertNoConnectionFailed() =>
+        Assert.DoesNotContain(Logger.Lines, l => l.Contains("connection failed", StringComparison.Ordinal));
+
+    public void Dispose()
+    {
+    }
 }
