@@ -32,17 +32,11 @@ internal sealed class BatcherService : IMessageSink
     private readonly Channel<ReceivedMessage> _channel =
         Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
-    private readonly Dictionary<string, int> _remaining = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private readonly Queue<(string Id, DateTimeOffset Received)> _pendingOrder = new();
+    private readonly MessageLedger _ledger = new();
     private readonly List<Outgoing> _outgoing = new();
+    private readonly IdleSignal _idle = new();
     private long _digestsSent;
     private BatcherStats _stats = BatcherStats.Empty;
-
-    private readonly Lock _idleLock = new();
-    private bool _parked;
-    private long _ticks;
-    private TaskCompletionSource _parkSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Throws ExpressionException for a broken --batch-expr, --group-expr or --template.
     // pollStore: sender-only mode (--sender without --receiver): the receiver is another process,
@@ -96,9 +90,9 @@ internal sealed class BatcherService : IMessageSink
                 tick ??= timer.WaitForNextTickAsync(stop).AsTask();
                 read ??= _channel.Reader.WaitToReadAsync(stop).AsTask();
                 Publish();
-                Park();
+                _idle.Park();
                 await Task.WhenAny(tick, read).ConfigureAwait(false);
-                Unpark();
+                _idle.Unpark();
                 if (read.IsCompleted)
                 {
                     _ = await read.ConfigureAwait(false);
@@ -109,10 +103,7 @@ internal sealed class BatcherService : IMessageSink
                     _ = await tick.ConfigureAwait(false);
                     tick = null;
                     await OnTickAsync(stop).ConfigureAwait(false);
-                    lock (_idleLock)
-                    {
-                        _ticks++;
-                    }
+                    _idle.TickDone();
                 }
             }
         }
@@ -121,7 +112,7 @@ internal sealed class BatcherService : IMessageSink
         }
         finally
         {
-            Unpark();
+            _idle.Unpark();
         }
         await ShutdownAsync(flushAbort).ConfigureAwait(false);
     }
@@ -210,22 +201,7 @@ internal sealed class BatcherService : IMessageSink
         _outgoing.Remove(item);
         Interlocked.Increment(ref _digestsSent);
         BatchLog.DigestSent(_logger, item.Digest.Recipient, item.Digest.BatchKey, item.Digest.MessageIds.Count);
-        var done = new List<string>();
-        foreach (var id in item.Digest.MessageIds)
-        {
-            if (_remaining.TryGetValue(id, out var left))
-            {
-                if (left <= 1)
-                {
-                    _remaining.Remove(id);
-                    done.Add(id);
-                }
-                else
-                {
-                    _remaining[id] = left - 1;
-                }
-            }
-        }
+        var done = _ledger.Delivered(item.Digest.MessageIds);
         if (done.Count == 0)
         {
             return;
@@ -233,7 +209,7 @@ internal sealed class BatcherService : IMessageSink
         try
         {
             _store.Remove(done);
-            _seen.ExceptWith(done);
+            _ledger.Removed(done);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -274,14 +250,14 @@ internal sealed class BatcherService : IMessageSink
 
     private bool Process(ReceivedMessage message)
     {
-        if (!_seen.Add(message.Id))
+        if (!_ledger.TryTrack(message.Id))
         {
             return false;
         }
         var mime = StoredMessages.Load(_store, message.Id, _logger);
         if (mime is null)
         {
-            _seen.Remove(message.Id);
+            _ledger.Forget(message.Id);
             return false;
         }
         var recipients = message.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
@@ -290,8 +266,7 @@ internal sealed class BatcherService : IMessageSink
             BatchLog.NoRecipients(_logger, message.Id);
             return false;
         }
-        _remaining[message.Id] = recipients.Count;
-        _pendingOrder.Enqueue((message.Id, message.Envelope.Received));
+        _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
         if (DigestBuilder.IsDigest(mime))
         {
             BatchLog.PassThrough(_logger, message.Id, recipients.Count);
@@ -337,71 +312,24 @@ internal sealed class BatcherService : IMessageSink
 
     private void Publish()
     {
-        while (_pendingOrder.Count > 0 && !_remaining.ContainsKey(_pendingOrder.Peek().Id))
-        {
-            _pendingOrder.Dequeue();
-        }
-        var oldest = _pendingOrder.Count > 0 ? _time.GetUtcNow() - _pendingOrder.Peek().Received : TimeSpan.Zero;
+        var oldest = _ledger.OldestPending() is { } received ? _time.GetUtcNow() - received : TimeSpan.Zero;
         Volatile.Write(ref _stats, new BatcherStats(
             _batcher.ActiveBatches + _outgoing.Count,
             _batcher.ActiveMessages,
             _batcher.LastReceived == default ? DateTimeOffset.MinValue : _batcher.LastReceived,
-            _remaining.Count,
+            _ledger.Pending,
             oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
             Interlocked.Read(ref _digestsSent),
             _outgoing.Count));
     }
 
-    private void Park()
-    {
-        TaskCompletionSource signal;
-        lock (_idleLock)
-        {
-            _parked = true;
-            signal = _parkSignal;
-            _parkSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        signal.TrySetResult();
-    }
-
-    private void Unpark()
-    {
-        lock (_idleLock)
-        {
-            _parked = false;
-        }
-    }
-
     // Test hook (STYLE pitfall 9): completes once the loop is parked on its timer and channel
     // with nothing queued and at least minTicks ticks processed. Only then may a test Advance
     // a FakeTimeProvider.
-    internal async Task WaitIdleAsync(long minTicks = 0, CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            Task signal;
-            lock (_idleLock)
-            {
-                if (_parked && _ticks >= minTicks && _channel.Reader.Count == 0)
-                {
-                    return;
-                }
-                signal = _parkSignal.Task;
-            }
-            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    internal Task WaitIdleAsync(long minTicks = 0, CancellationToken cancellationToken = default) =>
+        _idle.WaitAsync(minTicks, () => _channel.Reader.Count == 0, cancellationToken);
 
-    internal long TicksProcessed
-    {
-        get
-        {
-            lock (_idleLock)
-            {
-                return _ticks;
-            }
-        }
-    }
+    internal long TicksProcessed => _idle.Ticks;
 
     private sealed class Outgoing(Digest digest)
     {
