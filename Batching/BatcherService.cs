@@ -248,12 +248,28 @@ internal sealed class BatcherService : IMessageSink
         }
     }
 
+    // Never lets one message stop the loop: an unexpected failure is logged and the message is
+    // left in the store (a later listing or the next start tries it again).
     private bool Process(ReceivedMessage message)
     {
         if (!_ledger.TryTrack(message.Id))
         {
             return false;
         }
+        try
+        {
+            return Batch(message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            BatchLog.BatchingFailed(_logger, e, message.Id);
+            _ledger.Forget(message.Id);
+            return false;
+        }
+    }
+
+    private bool Batch(ReceivedMessage message)
+    {
         var mime = StoredMessages.Load(_store, message.Id, _logger);
         if (mime is null)
         {
@@ -266,9 +282,9 @@ internal sealed class BatcherService : IMessageSink
             BatchLog.NoRecipients(_logger, message.Id);
             return false;
         }
-        _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
         if (DigestBuilder.IsDigest(mime))
         {
+            _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
             BatchLog.PassThrough(_logger, message.Id, recipients.Count);
             foreach (var recipient in recipients)
             {
@@ -280,6 +296,7 @@ internal sealed class BatcherService : IMessageSink
         var batchKey = Evaluate(_batchExpr, variables, message.Id);
         var groupKey = Evaluate(_groupExpr, variables, message.Id);
         var batched = new BatchedMessage(message.Id, batchKey, groupKey, MessageText.Subject(mime), recipients, message.Envelope.Received);
+        _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
         _batcher.Add(batched, ToTimestamp(message.Envelope.Received));
         BatchLog.Batched(_logger, message.Id, batchKey, groupKey, recipients.Count);
         return true;
