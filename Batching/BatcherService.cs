@@ -33,7 +33,7 @@ internal sealed class BatcherService : IMessageSink
         Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly MessageLedger _ledger = new();
-    private readonly List<Outgoing> _outgoing = new();
+    private readonly DigestOutbox _outbox;
     private readonly IdleSignal _idle = new();
     private long _digestsSent;
     private BatcherStats _stats = BatcherStats.Empty;
@@ -58,6 +58,7 @@ internal sealed class BatcherService : IMessageSink
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
         _poll = options.Poll > TimeSpan.Zero ? options.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;
+        _outbox = new DigestOutbox(_poll, options.RetryMax, frequency);
         _batcher = new Batcher(ToTicks(options.WaitPeriod), ToTicks(options.MaxWait), Batcher.DefaultMaxMessages,
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
     }
@@ -128,7 +129,7 @@ internal sealed class BatcherService : IMessageSink
         {
             Enqueue(due);
         }
-        foreach (var item in _outgoing.ToList())
+        foreach (var item in _outbox.All())
         {
             try
             {
@@ -142,7 +143,7 @@ internal sealed class BatcherService : IMessageSink
         }
         Publish();
         var sent = Interlocked.Read(ref _digestsSent);
-        BatchLog.Stopped(_logger, sent, _outgoing.Count);
+        BatchLog.Stopped(_logger, sent, _outbox.Count);
     }
 
     private async Task OnTickAsync(CancellationToken stop)
@@ -156,11 +157,11 @@ internal sealed class BatcherService : IMessageSink
             Enqueue(due);
         }
         var now = _time.GetTimestamp();
-        foreach (var item in _outgoing.ToList())
+        foreach (var item in _outbox.Due(now))
         {
-            if (item.NextAttempt > now || stop.IsCancellationRequested)
+            if (stop.IsCancellationRequested)
             {
-                continue;
+                return; // the shutdown flush tries again
             }
             try
             {
@@ -169,36 +170,26 @@ internal sealed class BatcherService : IMessageSink
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return; // the shutdown flush tries again
+                return;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                item.Attempts++;
-                var delay = Backoff(item.Attempts);
-                item.NextAttempt = now + ToTicks(delay);
+                var delay = _outbox.Failed(item, now);
                 BatchLog.SendFailed(_logger, e, item.Digest.Recipient, item.Attempts, delay);
             }
         }
         Publish();
     }
 
-    // --poll, doubling per failure, at most --retry-max (and never below --poll).
-    private TimeSpan Backoff(int attempts)
-    {
-        var max = _options.RetryMax > _poll ? _options.RetryMax : _poll;
-        var delay = _poll * Math.Pow(2, Math.Min(attempts - 1, 30));
-        return delay > max ? max : delay;
-    }
-
     private void Enqueue(DueBatch due)
     {
         var digest = _builder.Build(due, id => StoredMessages.Load(_store, id, _logger), _time.GetUtcNow());
-        _outgoing.Add(new Outgoing(digest));
+        _outbox.Add(digest);
     }
 
-    private void Sent(Outgoing item)
+    private void Sent(DigestOutbox.Entry item)
     {
-        _outgoing.Remove(item);
+        _outbox.Sent(item);
         Interlocked.Increment(ref _digestsSent);
         BatchLog.DigestSent(_logger, item.Digest.Recipient, item.Digest.BatchKey, item.Digest.MessageIds.Count);
         var done = _ledger.Delivered(item.Digest.MessageIds);
@@ -288,7 +279,7 @@ internal sealed class BatcherService : IMessageSink
             BatchLog.PassThrough(_logger, message.Id, recipients.Count);
             foreach (var recipient in recipients)
             {
-                _outgoing.Add(new Outgoing(DigestBuilder.PassThrough(recipient, mime, message.Id)));
+                _outbox.Add(DigestBuilder.PassThrough(recipient, mime, message.Id));
             }
             return true;
         }
@@ -331,13 +322,13 @@ internal sealed class BatcherService : IMessageSink
     {
         var oldest = _ledger.OldestPending() is { } received ? _time.GetUtcNow() - received : TimeSpan.Zero;
         Volatile.Write(ref _stats, new BatcherStats(
-            _batcher.ActiveBatches + _outgoing.Count,
+            _batcher.ActiveBatches + _outbox.Count,
             _batcher.ActiveMessages,
             _batcher.LastReceived == default ? DateTimeOffset.MinValue : _batcher.LastReceived,
             _ledger.Pending,
             oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
             Interlocked.Read(ref _digestsSent),
-            _outgoing.Count));
+            _outbox.Count));
     }
 
     // Test hook (STYLE pitfall 9): completes once the loop is parked on its timer and channel
@@ -347,11 +338,4 @@ internal sealed class BatcherService : IMessageSink
         _idle.WaitAsync(minTicks, () => _channel.Reader.Count == 0, cancellationToken);
 
     internal long TicksProcessed => _idle.Ticks;
-
-    private sealed class Outgoing(Digest digest)
-    {
-        public Digest Digest { get; } = digest;
-        public int Attempts { get; set; }
-        public long NextAttempt { get; set; } = long.MinValue;
-    }
 }
