@@ -46,4 +46,7 @@ internal static partial class BatchLog
 
     [LoggerMessage(EventId = 213, Level = LogLevel.Debug, Message = "message {Id} batched: batch \"{BatchKey}\", group \"{GroupKey}\", {Recipients} recipients")]
     public static partial void Batched(ILogger logger, string id, string batchKey, string groupKey, int recipients);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Error, Message = "batching message {Id} failed; it stays in the store")]
+    public static partial void BatchingFailed(ILogger logger, Exception exception, string id);
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Failmail.Batching;
 
 // Owns the open batches. Pure and single-threaded: time comes in as a monotonic tick count
@@ -157,9 +159,12 @@ internal sealed class Batcher
 
     private sealed class Batch(string batchKey, string recipient, long firstSeen)
     {
-        private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
-        private readonly List<Group> _order = new();
-        private readonly List<string> _ids = new();
+        // Most batches hold one group: the dictionary is made only for a second one, which
+        // keeps a batch small and Add cache-friendly with 100k open batches.
+        private Group? _first;
+        private Dictionary<string, Group>? _groups;
+        private List<Group>? _order;
+        private readonly List<string> _ids = new(4);
 
         public string BatchKey { get; } = batchKey;
         public string Recipient { get; } = recipient;
@@ -177,24 +182,45 @@ internal sealed class Batcher
                 LastSeen = now;
             }
             _ids.Add(message.Id);
-            if (!_groups.TryGetValue(message.GroupKey, out var group))
+            FindGroup(message.GroupKey).Add(message);
+        }
+
+        private Group FindGroup(string key)
+        {
+            if (_first is null)
             {
-                group = new Group(message.GroupKey, _order.Count);
-                _groups.Add(message.GroupKey, group);
+                return _first = new Group(key, 0);
+            }
+            if (_groups is null)
+            {
+                if (string.Equals(_first.Key, key, StringComparison.Ordinal))
+                {
+                    return _first;
+                }
+                _groups = new Dictionary<string, Group>(StringComparer.Ordinal) { [_first.Key] = _first };
+                _order = new List<Group> { _first };
+            }
+            if (!_groups.TryGetValue(key, out var group))
+            {
+                Debug.Assert(_order is not null, "_order is created with _groups");
+                group = new Group(key, _order.Count);
+                _groups.Add(key, group);
                 _order.Add(group);
             }
-            group.Add(message);
+            return group;
         }
 
         public DueBatch ToDueBatch()
         {
-            var groups = _order
+            Debug.Assert(_first is not null, "a batch is created for its first message");
+            IEnumerable<Group> all = _order ?? (IEnumerable<Group>)new[] { _first };
+            var groups = all
                 .OrderByDescending(g => g.Ids.Count)
                 .ThenBy(g => g.Index)
                 .Select(g => new DueGroup(g.Key, g.Subject, g.Ids.Count, g.First, g.Last, g.Ids, g.Ids[^1]))
                 .ToList();
-            var oldest = _order.Min(g => g.First);
-            var newest = _order.Max(g => g.Last);
+            var oldest = groups.Min(g => g.First);
+            var newest = groups.Max(g => g.Last);
             return new DueBatch(BatchKey, Recipient, groups, _ids, oldest, newest);
         }
     }
@@ -203,7 +229,7 @@ internal sealed class Batcher
     {
         public string Key { get; } = key;
         public int Index { get; } = index;
-        public List<string> Ids { get; } = new();
+        public List<string> Ids { get; } = new(2);
         public string Subject { get; private set; } = "";
         public DateTimeOffset First { get; private set; } = DateTimeOffset.MaxValue;
         public DateTimeOffset Last { get; private set; } = DateTimeOffset.MinValue;

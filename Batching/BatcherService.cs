@@ -32,17 +32,11 @@ internal sealed class BatcherService : IMessageSink
     private readonly Channel<ReceivedMessage> _channel =
         Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
-    private readonly Dictionary<string, int> _remaining = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private readonly Queue<(string Id, DateTimeOffset Received)> _pendingOrder = new();
-    private readonly List<Outgoing> _outgoing = new();
+    private readonly MessageLedger _ledger = new();
+    private readonly DigestOutbox _outbox;
+    private readonly IdleSignal _idle = new();
     private long _digestsSent;
     private BatcherStats _stats = BatcherStats.Empty;
-
-    private readonly Lock _idleLock = new();
-    private bool _parked;
-    private long _ticks;
-    private TaskCompletionSource _parkSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Throws ExpressionException for a broken --batch-expr, --group-expr or --template.
     // pollStore: sender-only mode (--sender without --receiver): the receiver is another process,
@@ -64,6 +58,7 @@ internal sealed class BatcherService : IMessageSink
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
         _poll = options.Poll > TimeSpan.Zero ? options.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;
+        _outbox = new DigestOutbox(_poll, options.RetryMax, frequency);
         _batcher = new Batcher(ToTicks(options.WaitPeriod), ToTicks(options.MaxWait), Batcher.DefaultMaxMessages,
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
     }
@@ -96,9 +91,9 @@ internal sealed class BatcherService : IMessageSink
                 tick ??= timer.WaitForNextTickAsync(stop).AsTask();
                 read ??= _channel.Reader.WaitToReadAsync(stop).AsTask();
                 Publish();
-                Park();
+                _idle.Park();
                 await Task.WhenAny(tick, read).ConfigureAwait(false);
-                Unpark();
+                _idle.Unpark();
                 if (read.IsCompleted)
                 {
                     _ = await read.ConfigureAwait(false);
@@ -109,10 +104,7 @@ internal sealed class BatcherService : IMessageSink
                     _ = await tick.ConfigureAwait(false);
                     tick = null;
                     await OnTickAsync(stop).ConfigureAwait(false);
-                    lock (_idleLock)
-                    {
-                        _ticks++;
-                    }
+                    _idle.TickDone();
                 }
             }
         }
@@ -121,7 +113,7 @@ internal sealed class BatcherService : IMessageSink
         }
         finally
         {
-            Unpark();
+            _idle.Unpark();
         }
         await ShutdownAsync(flushAbort).ConfigureAwait(false);
     }
@@ -137,7 +129,7 @@ internal sealed class BatcherService : IMessageSink
         {
             Enqueue(due);
         }
-        foreach (var item in _outgoing.ToList())
+        foreach (var item in _outbox.All())
         {
             try
             {
@@ -151,7 +143,7 @@ internal sealed class BatcherService : IMessageSink
         }
         Publish();
         var sent = Interlocked.Read(ref _digestsSent);
-        BatchLog.Stopped(_logger, sent, _outgoing.Count);
+        BatchLog.Stopped(_logger, sent, _outbox.Count);
     }
 
     private async Task OnTickAsync(CancellationToken stop)
@@ -165,11 +157,11 @@ internal sealed class BatcherService : IMessageSink
             Enqueue(due);
         }
         var now = _time.GetTimestamp();
-        foreach (var item in _outgoing.ToList())
+        foreach (var item in _outbox.Due(now))
         {
-            if (item.NextAttempt > now || stop.IsCancellationRequested)
+            if (stop.IsCancellationRequested)
             {
-                continue;
+                return; // the shutdown flush tries again
             }
             try
             {
@@ -178,54 +170,29 @@ internal sealed class BatcherService : IMessageSink
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return; // the shutdown flush tries again
+                return;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                item.Attempts++;
-                var delay = Backoff(item.Attempts);
-                item.NextAttempt = now + ToTicks(delay);
+                var delay = _outbox.Failed(item, now);
                 BatchLog.SendFailed(_logger, e, item.Digest.Recipient, item.Attempts, delay);
             }
         }
         Publish();
     }
 
-    // --poll, doubling per failure, at most --retry-max (and never below --poll).
-    private TimeSpan Backoff(int attempts)
-    {
-        var max = _options.RetryMax > _poll ? _options.RetryMax : _poll;
-        var delay = _poll * Math.Pow(2, Math.Min(attempts - 1, 30));
-        return delay > max ? max : delay;
-    }
-
     private void Enqueue(DueBatch due)
     {
         var digest = _builder.Build(due, id => StoredMessages.Load(_store, id, _logger), _time.GetUtcNow());
-        _outgoing.Add(new Outgoing(digest));
+        _outbox.Add(digest);
     }
 
-    private void Sent(Outgoing item)
+    private void Sent(DigestOutbox.Entry item)
     {
-        _outgoing.Remove(item);
+        _outbox.Sent(item);
         Interlocked.Increment(ref _digestsSent);
         BatchLog.DigestSent(_logger, item.Digest.Recipient, item.Digest.BatchKey, item.Digest.MessageIds.Count);
-        var done = new List<string>();
-        foreach (var id in item.Digest.MessageIds)
-        {
-            if (_remaining.TryGetValue(id, out var left))
-            {
-                if (left <= 1)
-                {
-                    _remaining.Remove(id);
-                    done.Add(id);
-                }
-                else
-                {
-                    _remaining[id] = left - 1;
-                }
-            }
-        }
+        var done = _ledger.Delivered(item.Digest.MessageIds);
         if (done.Count == 0)
         {
             return;
@@ -233,7 +200,7 @@ internal sealed class BatcherService : IMessageSink
         try
         {
             _store.Remove(done);
-            _seen.ExceptWith(done);
+            _ledger.Removed(done);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -272,16 +239,32 @@ internal sealed class BatcherService : IMessageSink
         }
     }
 
+    // Never lets one message stop the loop: an unexpected failure is logged and the message is
+    // left in the store (a later listing or the next start tries it again).
     private bool Process(ReceivedMessage message)
     {
-        if (!_seen.Add(message.Id))
+        if (!_ledger.TryTrack(message.Id))
         {
             return false;
         }
+        try
+        {
+            return Batch(message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            BatchLog.BatchingFailed(_logger, e, message.Id);
+            _ledger.Forget(message.Id);
+            return false;
+        }
+    }
+
+    private bool Batch(ReceivedMessage message)
+    {
         var mime = StoredMessages.Load(_store, message.Id, _logger);
         if (mime is null)
         {
-            _seen.Remove(message.Id);
+            _ledger.Forget(message.Id);
             return false;
         }
         var recipients = message.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
@@ -290,14 +273,13 @@ internal sealed class BatcherService : IMessageSink
             BatchLog.NoRecipients(_logger, message.Id);
             return false;
         }
-        _remaining[message.Id] = recipients.Count;
-        _pendingOrder.Enqueue((message.Id, message.Envelope.Received));
         if (DigestBuilder.IsDigest(mime))
         {
+            _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
             BatchLog.PassThrough(_logger, message.Id, recipients.Count);
             foreach (var recipient in recipients)
             {
-                _outgoing.Add(new Outgoing(DigestBuilder.PassThrough(recipient, mime, message.Id)));
+                _outbox.Add(DigestBuilder.PassThrough(recipient, mime, message.Id));
             }
             return true;
         }
@@ -305,6 +287,7 @@ internal sealed class BatcherService : IMessageSink
         var batchKey = Evaluate(_batchExpr, variables, message.Id);
         var groupKey = Evaluate(_groupExpr, variables, message.Id);
         var batched = new BatchedMessage(message.Id, batchKey, groupKey, MessageText.Subject(mime), recipients, message.Envelope.Received);
+        _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
         _batcher.Add(batched, ToTimestamp(message.Envelope.Received));
         BatchLog.Batched(_logger, message.Id, batchKey, groupKey, recipients.Count);
         return true;
@@ -337,76 +320,22 @@ internal sealed class BatcherService : IMessageSink
 
     private void Publish()
     {
-        while (_pendingOrder.Count > 0 && !_remaining.ContainsKey(_pendingOrder.Peek().Id))
-        {
-            _pendingOrder.Dequeue();
-        }
-        var oldest = _pendingOrder.Count > 0 ? _time.GetUtcNow() - _pendingOrder.Peek().Received : TimeSpan.Zero;
+        var oldest = _ledger.OldestPending() is { } received ? _time.GetUtcNow() - received : TimeSpan.Zero;
         Volatile.Write(ref _stats, new BatcherStats(
-            _batcher.ActiveBatches + _outgoing.Count,
+            _batcher.ActiveBatches + _outbox.Count,
             _batcher.ActiveMessages,
             _batcher.LastReceived == default ? DateTimeOffset.MinValue : _batcher.LastReceived,
-            _remaining.Count,
+            _ledger.Pending,
             oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
             Interlocked.Read(ref _digestsSent),
-            _outgoing.Count));
-    }
-
-    private void Park()
-    {
-        TaskCompletionSource signal;
-        lock (_idleLock)
-        {
-            _parked = true;
-            signal = _parkSignal;
-            _parkSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        signal.TrySetResult();
-    }
-
-    private void Unpark()
-    {
-        lock (_idleLock)
-        {
-            _parked = false;
-        }
+            _outbox.Count));
     }
 
     // Test hook (STYLE pitfall 9): completes once the loop is parked on its timer and channel
     // with nothing queued and at least minTicks ticks processed. Only then may a test Advance
     // a FakeTimeProvider.
-    internal async Task WaitIdleAsync(long minTicks = 0, CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            Task signal;
-            lock (_idleLock)
-            {
-                if (_parked && _ticks >= minTicks && _channel.Reader.Count == 0)
-                {
-                    return;
-                }
-                signal = _parkSignal.Task;
-            }
-            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    internal Task WaitIdleAsync(long minTicks = 0, CancellationToken cancellationToken = default) =>
+        _idle.WaitAsync(minTicks, () => _channel.Reader.Count == 0, cancellationToken);
 
-    internal long TicksProcessed
-    {
-        get
-        {
-            lock (_idleLock)
-            {
-                return _ticks;
-            }
-        }
-    }
-
-    private sealed class Outgoing(Digest digest)
-    {
-        public Digest Digest { get; } = digest;
-        public int Attempts { get; set; }
-        public long NextAttempt { get; set; } = long.MinValue;
-    }
+    internal long TicksProcessed => _idle.Ticks;
 }

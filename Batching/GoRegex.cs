@@ -13,7 +13,9 @@ namespace Failmail.Batching;
 //   [A-Za-z0-9_] run, $$; an unknown group expands to ""), done here rather than through
 //   .NET's $-syntax, which differs;
 // - replace-all skips an empty match right after a previous match.
-// Each pattern is compiled once and cached; every regex has a match timeout.
+// Each pattern is compiled once and cached. Like RE2, the NonBacktracking engine runs in time
+// linear in the input and rejects backreferences and lookaround; a match timeout stays as a
+// second guard.
 internal static class GoRegex
 {
     public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
@@ -29,7 +31,7 @@ internal static class GoRegex
             return compiled;
         }
         var groups = new List<string?>();
-        compiled = new Compiled(new Regex(Translate(pattern, groups), RegexOptions.CultureInvariant, MatchTimeout), groups.ToArray());
+        compiled = new Compiled(new Regex(Translate(pattern, groups), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, MatchTimeout), groups.ToArray());
         if (Cache.Count < MaxCached)
         {
             Cache.TryAdd(pattern, compiled);

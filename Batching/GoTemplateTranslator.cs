@@ -18,7 +18,8 @@ internal static partial class GoTemplateTranslator
         "{{ headers.subject | replace: \"[0-9]+\", \"N\" }} (see docs/TEMPLATES.md)";
 
     // True when expr uses Go template syntax rather than Liquid: an action that starts with a
-    // field (.Header), a comment, or a function name followed by an argument.
+    // field (.Header), a comment, or a function name followed by an argument. Liquid output
+    // such as {{ "x" | upcase }} or {{- subject -}} does not match.
     public static bool IsGoTemplate(string expr)
     {
         ArgumentNullException.ThrowIfNull(expr);
@@ -167,6 +168,6 @@ internal static partial class GoTemplateTranslator
     internal static string Unsupported(string what, string expr) =>
         $"unsupported Go template form {what} in {Quote(expr)}; {LiquidHint}";
 
-    [GeneratedRegex(@"\{\{-?\s*(\.|/\*|\(|""|`|[A-Za-z_][A-Za-z0-9_]*\s+[^\s|}])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\{\{-?\s*(\.|/\*|[A-Za-z_][A-Za-z0-9_]*\s+[^\s|}\-])", RegexOptions.CultureInvariant)]
     private static partial Regex GoActionRegex();
 }

@@ -90,6 +90,7 @@ public sealed class BatcherServiceTests : IAsyncDisposable
     public async Task DigestGoesOutAfterTheQuietPeriodAndTheMessageLeavesTheStore()
     {
         var service = await StartAsync();
+        Assert.True(service.HasCapacity);
         await AcceptAsync(await StoreAsync("disk full"));
         Assert.Equal(1, service.Stats.ActiveBatches);
         Assert.Equal(1, service.Stats.PendingMessages);
@@ -225,6 +226,18 @@ public sealed class BatcherServiceTests : IAsyncDisposable
         Assert.Equal(2, digests.Count);
         Assert.Equal("[failmail] 2 instances: disk 95% full", digests[0].Message.Subject);
         Assert.Equal("b", digests[1].BatchKey);
+    }
+
+    [Fact]
+    public async Task ExpressionFailingForOneMessageUsesAnEmptyKey()
+    {
+        await StartAsync(Options(groupExpr: "{{ subject | match: headers[\"x-pattern\"] }}"));
+        await AcceptAsync(await StoreAsync("disk full", extraHeaders: "X-Pattern: [\r\n"));
+        await AcceptAsync(await StoreAsync("cpu hot", extraHeaders: "X-Pattern: ^cpu\r\n"));
+        await StopAsync();
+        var digest = Assert.Single(_sender.Sent);
+        Assert.Equal("[failmail] 2 instances of 2 messages", digest.Message.Subject);
+        Assert.Empty(_store.LoadPending());
     }
 
     [Fact]

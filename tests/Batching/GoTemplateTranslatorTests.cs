@@ -44,6 +44,9 @@ public class GoTemplateTranslatorTests
     [InlineData("{{ subject | match: \"^x\" }}")]
     [InlineData("plain text")]
     [InlineData("{% if subject %}a{% endif %}")]
+    [InlineData("{{ \"text\" | upcase }}")]
+    [InlineData("{{- subject -}}")]
+    [InlineData("{{ headers[\"x-failmail-split\"] }}")]
     public void LiquidIsNotMistakenForGo(string liquid)
     {
         Assert.False(GoTemplateTranslator.IsGoTemplate(liquid));

@@ -43,6 +43,8 @@ public class MessageExpressionTests
     [InlineData("{{replace \"a*\" \"baaac\" \"-\"}}", "-b-c-")]
     [InlineData("{{replace \"full$\" \"full\\n\" \"X\"}}", "full\n")]
     [InlineData("{{match \"^\\w+\" \"été\"}}", "")]
+    [InlineData("{{match \"(a+)+b\" \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac\"}}", "")]
+    [InlineData("{{match \"(?i)DISK\" (.Header.Get \"Subject\")}}", "disk")]
     public void GoRegexSemantics(string expr, string expected)
     {
         Assert.Equal(expected, Eval(expr, "Subject: [web1] disk full on /var\n\nx\n"));
