@@ -20,6 +20,9 @@ internal sealed class SmtpListener : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly SmtpConnectionContext _context;
     private readonly bool _implicitTls;
+    // After the drain timeout: how long sessions get between their 421 and being cut off.
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(1);
+
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenSource _abort = new();
@@ -100,7 +103,9 @@ internal sealed class SmtpListener : IAsyncDisposable
                 {
                     socket.DualMode = true;
                 }
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT as well, which lets a
+                // second failmail bind the same port silently. A restart still rebinds over
+                // TIME_WAIT anyway: .NET sets SO_REUSEADDR on Unix sockets by default.
                 socket.Bind(endPoint);
                 socket.Listen(512);
             }
@@ -267,10 +272,14 @@ internal sealed class SmtpListener : IAsyncDisposable
             return;
         }
         _stopped = true;
+        // Cancel the pending accept and wait for it before closing: closing a socket with an
+        // accept pending makes .NET close it abortively (SO_LINGER 0), and after a reload
+        // hand-off that socket is the child's, whose connections would then be reset.
         await _stopAccepting.CancelAsync().ConfigureAwait(false);
-        _listenSocket?.Dispose();
         await _acceptLoop.ConfigureAwait(false);
-        await _shutdown.CancelAsync().ConfigureAwait(false);
+        _listenSocket?.Dispose();
+        // Open sessions finish what they are doing, however many messages that is, within
+        // drainTimeout: a stop or reload must not fail a client mid-transaction.
         var all = Task.WhenAll(_connections.Values);
         try
         {
@@ -278,10 +287,20 @@ internal sealed class SmtpListener : IAsyncDisposable
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            SmtpLog.DrainAborted(_logger, OpenSessions);
-            await _abort.CancelAsync().ConfigureAwait(false);
-            // Every connection task catches its own faults; after the abort they end promptly.
-            await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+            // Out of time: 421 at the next command; a session inside DATA may still end its
+            // message, for one more second, before the rest are cut off.
+            await _shutdown.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await all.WaitAsync(ShutdownGrace, _timeProvider, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                SmtpLog.DrainAborted(_logger, OpenSessions);
+                await _abort.CancelAsync().ConfigureAwait(false);
+                // Every connection task catches its own faults; after the abort they end promptly.
+                await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+            }
         }
         SmtpLog.Stopped(_logger, OpenSessions);
     }
