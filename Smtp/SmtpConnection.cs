@@ -223,9 +223,10 @@ internal sealed class SmtpConnection : IAsyncDisposable
             var command = SmtpCommandParser.Parse(line);
             if (_context.DebugReceiver)
             {
-                LogRead(command is { Verb: SmtpVerb.Auth, Parameter: not null, Error: null }
-                    ? "AUTH " + command.Argument + " <AUTH data hidden>"
-                    : Encoding.UTF8.GetString(line));
+                // Any AUTH line may carry a secret, even one that did not parse.
+                LogRead(command.Verb != SmtpVerb.Auth ? Encoding.UTF8.GetString(line)
+                    : command is { Parameter: null, Error: null } ? "AUTH " + command.Argument
+                    : "AUTH " + command.Argument + " <AUTH data hidden>");
             }
             reply = _session.Handle(command);
         }

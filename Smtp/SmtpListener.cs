@@ -217,6 +217,7 @@ internal sealed class SmtpListener : IAsyncDisposable
             client.NoDelay = true;
             Stream stream = new NetworkStream(client, ownsSocket: true);
             await using (stream.ConfigureAwait(false))
+            // The state is the stream passed right here, never null.
             using (_abort.Token.Register(static s => ((Stream)s!).Dispose(), stream))
             {
                 if (_implicitTls)

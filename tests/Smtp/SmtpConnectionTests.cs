@@ -354,6 +354,8 @@ public class SmtpConnectionTests
         var plain = Convert.ToBase64String("\0user\0secret"u8.ToArray());
         await t.SendAsync("AUTH PLAIN " + plain);
         await t.ExpectAsync("235 2.7.0 Authentication successful");
+        await t.SendAsync("AUTH PL@IN c2VjcmV0");
+        await t.ExpectAsync("501 5.5.4 Syntax: AUTH mechanism [initial-response]");
         await t.SendAsync("AUTH LOGIN");
         await t.ExpectAsync("503 5.5.1 Already authenticated");
         await t.SendAsync("MAIL FROM:<a@b.c>", "RCPT TO:<x@b.c>", "DATA");
@@ -365,6 +367,8 @@ public class SmtpConnectionTests
         Assert.Contains(">>> 250 2.1.0 OK", log);
         Assert.Contains("AUTH PLAIN <AUTH data hidden>", log);
         Assert.DoesNotContain(plain, log);
+        Assert.DoesNotContain("c2VjcmV0", log);
+        Assert.Contains("<<< AUTH LOGIN", log);
         Assert.DoesNotContain("top-secret-body", log);
     }
 
