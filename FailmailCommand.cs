@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using Failmail.Batching;
 using Failmail.Config;
 
 namespace Failmail;
@@ -112,6 +113,7 @@ internal sealed class FailmailCommand : RootCommand
         Directives.Clear();
 
         SetAction(RunRootAsync);
+        Subcommands.Add(new PreviewCommand(this));
     }
 
     public Option<string> BindAddr { get; }

@@ -22,7 +22,17 @@ fi
 ./build.sh
 
 dotnet build tests/failmail.Tests.csproj -nologo -v quiet
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
 echo "test.sh: unit tests"
-dotnet test tests/failmail.Tests.csproj --no-build -nologo --filter "Category!=EndToEnd"
+dotnet test tests/failmail.Tests.csproj --no-build -nologo --filter "Category!=EndToEnd" 2>&1 | tee -a "$log" || status=1
 echo "test.sh: end-to-end tests against dist/failmail"
-FAILMAIL_BIN="$PWD/dist/failmail" dotnet test tests/failmail.Tests.csproj --no-build -nologo --filter "Category=EndToEnd"
+FAILMAIL_BIN="$PWD/dist/failmail" dotnet test tests/failmail.Tests.csproj --no-build -nologo --filter "Category=EndToEnd" 2>&1 | tee -a "$log" || status=1
+
+# One closing line over both runs, in the plain form CI reads.
+count() { grep -oE "$1: +[0-9]+" "$log" | awk '{ n += $2 } END { print n + 0 }'; }
+passed=$(count Passed)
+failed=$(count Failed)
+echo "$passed passed, $failed failed"
+exit $status
