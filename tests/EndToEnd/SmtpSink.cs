@@ -3,9 +3,10 @@ using MimeKit;
 
 namespace Failmail.Tests.EndToEnd;
 
-// Postfix's smtp-sink on a free loopback port, dumping every transaction to a file. It is the
-// real upstream relay of the end-to-end tests. Dispose kills it by pid.
-internal sealed class SmtpSink : IAsyncDisposable
+// Postfix's smtp-sink on a loopback port, dumping every transaction to a file: the real
+// upstream relay of the relay and end-to-end tests. Extra arguments script failures:
+// -r CMD answers 4xx, -f CMD answers 5xx. Dispose kills it by pid.
+internal sealed class SmtpSink : IAsyncDisposable, IDisposable
 {
     private readonly Process _process;
 
@@ -22,13 +23,16 @@ internal sealed class SmtpSink : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    // extraArgs: for example ["-r", "RCPT"] for 4xx at RCPT, ["-f", "DATA"] for 5xx at DATA.
-    public static async Task<SmtpSink> StartAsync(string dumpDir, params string[] extraArgs)
+    public string Address => $"127.0.0.1:{Port}";
+
+    // port 0 picks a free one; a test that restarts the sink passes the old one again.
+    public static async Task<SmtpSink> StartAsync(string dumpDir, int port = 0, params string[] extraArgs)
     {
         Directory.CreateDirectory(dumpDir);
+        var chosen = port;
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort.Next();
+            port = chosen != 0 ? chosen : FreePort.Next();
             var info = new ProcessStartInfo(TestPaths.SmtpSink)
             {
                 UseShellExecute = false,
@@ -60,6 +64,10 @@ internal sealed class SmtpSink : IAsyncDisposable
         }
     }
 
+    // The raw dumps, oldest first: smtp-sink's envelope headers, then the message with LF ends.
+    public string[] Dumps() =>
+        Directory.GetFiles(DumpDir).OrderBy(File.GetLastWriteTimeUtc).ThenBy(f => f, StringComparer.Ordinal).Select(File.ReadAllText).ToArray();
+
     // Every message received so far, oldest first.
     public IReadOnlyList<SinkMessage> Messages()
     {
@@ -70,6 +78,8 @@ internal sealed class SmtpSink : IAsyncDisposable
             .Select(f => SinkMessage.Parse(File.ReadAllBytes(f.path)))
             .ToList();
     }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using Failmail.Tests.EndToEnd;
 using System.Text;
 using Failmail.Maildir;
 using Failmail.Relay;
