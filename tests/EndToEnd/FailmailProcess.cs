@@ -73,6 +73,14 @@ internal sealed class FailmailProcess : IAsyncDisposable
         return process;
     }
 
+    // Starts failmail with exactly these arguments and does not wait for a port (--sender alone
+    // listens on none).
+    public static FailmailProcess Launch(string workDir, params string[] args)
+    {
+        Directory.CreateDirectory(workDir);
+        return Start(workDir, smtpPort: 0, ownsDirectory: false, args);
+    }
+
     public void Signal(int signal) => Signals.Send(Pid, signal);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

@@ -144,6 +144,40 @@ public sealed class PipelineTests
         }
     }
 
+    [Fact]
+    public async Task ReceiverAndSenderRunAsTwoProcessesSharingTheStore()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
+            var run = Path.Combine(dir, "run");
+            await using var receiver = await FailmailProcess.StartServingAsync(run, "--receiver", "--bind-http", "");
+            using (var client = new SmtpClient())
+            {
+                await client.ConnectAsync("127.0.0.1", receiver.SmtpPort, MailKit.Security.SecureSocketOptions.None).WaitAsync(Patience);
+                await client.SendAsync(Alert("split mode", "a", "ops@example.com")).WaitAsync(Patience);
+                await client.SendAsync(Alert("split mode", "b", "ops@example.com")).WaitAsync(Patience);
+                await client.DisconnectAsync(quit: true).WaitAsync(Patience);
+            }
+            // The receiver alone stores and never sends.
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            Assert.Equal(2, Directory.GetFiles(Path.Combine(run, "incoming", ".meta")).Length);
+            Assert.Empty(sink.Messages());
+
+            await using var sender = FailmailProcess.Launch(run, "--sender", "--bind-http", "", "--relay-addr", sink.Address,
+                "--wait-period", "300ms", "--max-wait", "5s", "--poll", "100ms");
+            await sender.WaitUntilAsync(() => sink.Messages().Count == 1, Patience, "the sender's digest");
+            Assert.Equal("[failmail] 2 instances: split mode", sink.Messages()[0].Message.Subject);
+            await sender.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(run, "incoming", ".meta")).Length == 0,
+                Patience, "the store to empty");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     internal static MimeMessage Alert(string subject, string body, string to, string? cc = null, string? split = null)
     {
         var message = new MimeMessage();
