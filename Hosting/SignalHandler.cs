@@ -17,6 +17,7 @@ internal sealed class SignalHandler : IDisposable
     private readonly SemaphoreSlim _reloads = new(0);
     private readonly List<PosixSignalRegistration> _registrations = [];
     private int _stopSignals;
+    private bool _disposed;
 
     // exit is how a second stop signal ends the process (default Environment.Exit); tests
     // pass their own. Nothing is lost by it: a message is acknowledged only once fsynced.
@@ -70,6 +71,7 @@ internal sealed class SignalHandler : IDisposable
             registration.Dispose();
         }
         _registrations.Clear();
+        Volatile.Write(ref _disposed, true);
         _shutdown.Dispose();
         _reloads.Dispose();
     }
@@ -90,8 +92,20 @@ internal sealed class SignalHandler : IDisposable
         var name = SignalName(signal);
         if (Interlocked.Increment(ref _stopSignals) == 1)
         {
+            // A handler already running when Dispose unregistered it finds the process on its
+            // way out: nothing is left to cancel.
+            if (Volatile.Read(ref _disposed))
+            {
+                return;
+            }
             HostLog.ShutdownRequested(_logger, name);
-            _shutdown.Cancel();
+            try
+            {
+                _shutdown.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
             return;
         }
         // The shell convention for death by signal; supervisors read it as "killed".
