@@ -112,6 +112,7 @@ internal sealed class FailmailCommand : RootCommand
         Directives.Clear();
 
         SetAction(RunRootAsync);
+        Subcommands.Add(new Relay.ResendCommand(this));
     }
 
     public Option<string> BindAddr { get; }
