@@ -29,7 +29,8 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         SslStreamCertificateContext? certificate = null,
         RecipientRewriter? rewriter = null,
         ILogger? logger = null,
-        bool debug = false)
+        bool debug = false,
+        AuthFailureTracker? authFailures = null)
     {
         Limits = limits ?? new SmtpLimits(10_000, 512, 100, 10, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
         Store = store ?? new MemoryMessageStore();
@@ -41,6 +42,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
             Rewriter = rewriter ?? RecipientRewriter.None,
             TimeProvider = Time,
             Certificate = certificate,
+            AuthFailures = authFailures,
             Shutdown = _shutdown.Token,
             Abort = _abort.Token,
             DebugReceiver = debug,
