@@ -20,6 +20,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
     private readonly SemaphoreSlim _reads = new(0);
     private Stream _client;
     private int _readCount;
+    private long _maxBuffered;
 
     public SmtpTranscript(
         SmtpLimits? limits = null,
@@ -52,8 +53,13 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         _client = new DuplexStream(_toClient.Reader.AsStream(), _toServer.Writer.AsStream());
         Connection = new SmtpConnection(Context, 1, serverStream, "192.0.2.7", encrypted: false)
         {
-            ReadObserved = _ =>
+            ReadObserved = length =>
             {
+                // Largest buffer one read handed the connection: what it holds unconsumed.
+                long seen;
+                while (length > (seen = Interlocked.Read(ref _maxBuffered)) && Interlocked.CompareExchange(ref _maxBuffered, length, seen) != seen)
+                {
+                }
                 Interlocked.Increment(ref _readCount);
                 _reads.Release();
             },
@@ -69,8 +75,15 @@ internal sealed class SmtpTranscript : IAsyncDisposable
     public SmtpConnection Connection { get; }
     public Task Run { get; }
     public int ReadCount => Volatile.Read(ref _readCount);
+    public long MaxBuffered => Interlocked.Read(ref _maxBuffered);
 
     public Task SendAsync(params string[] lines) => SendRawAsync(string.Concat(lines.Select(l => l + "\r\n")));
+
+    public async Task SendBytesAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _client.WriteAsync(bytes).AsTask().WaitAsync(Wait);
+        await _client.FlushAsync().WaitAsync(Wait);
+    }
 
     public async Task SendRawAsync(string text)
     {
