@@ -60,8 +60,8 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         _transport = transport;
         _logger = loggerFactory.CreateLogger("Failmail.Relay");
         _time = timeProvider;
-        _failDir = new MaildirWriter(options.FailDir);
-        _allDir = string.IsNullOrEmpty(options.AllDir) ? null : new MaildirWriter(options.AllDir);
+        _failDir = OpenMaildir("--fail-dir", options.FailDir);
+        _allDir = string.IsNullOrEmpty(options.AllDir) ? null : OpenMaildir("--all-dir", options.AllDir);
         _wakeup = new RelayWakeup(timeProvider);
         QueuePoll = options.Poll;
     }
@@ -462,6 +462,18 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         {
             // It is out (relayed or in the fail-dir); at worst a restart sends it again.
             RelayLog.RemoveFailed(_logger, entry.Id, e.Message);
+        }
+    }
+
+    private static MaildirWriter OpenMaildir(string flag, string path)
+    {
+        try
+        {
+            return new MaildirWriter(path);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{flag} {path}: {MaildirPathError.Describe(path, e)}", e);
         }
     }
 
