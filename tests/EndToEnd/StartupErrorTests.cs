@@ -111,7 +111,7 @@ public sealed class StartupErrorTests
                 "--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", $"127.0.0.1:{port}");
             Assert.True(exit == 2, stderr);
             var line = Assert.Single(stderr.Split('\n'), l => l.StartsWith("failmail: ", StringComparison.Ordinal));
-            Assert.Contains("bind-http", line, StringComparison.Ordinal);
+            Assert.Contains("cannot listen for HTTP on 127.0.0.1:" + port, line, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         }
         finally
