@@ -114,6 +114,7 @@ internal sealed class FailmailCommand : RootCommand
 
         SetAction(RunRootAsync);
         Subcommands.Add(new PreviewCommand(this));
+        Subcommands.Add(new Relay.ResendCommand(this));
     }
 
     public Option<string> BindAddr { get; }

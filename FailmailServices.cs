@@ -46,7 +46,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Failmail.Host");
-        var store = OpenStore(options, options.MessageStore, loggerFactory, time);
+        var store = OpenStore(options, "--message-store", options.MessageStore, loggerFactory, time);
         var services = new FailmailServices(options, logger, store);
         try
         {
@@ -131,7 +131,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         IMessageSink sink = StoreOnlySink.Instance;
         if (_options.RunSender)
         {
-            var outgoing = OpenStore(_options, _options.QueueDir, loggerFactory, time);
+            var outgoing = OpenStore(_options, "--queue-dir", _options.QueueDir, loggerFactory, time);
             if (outgoing is IDisposable disposable)
             {
                 _disposables.Add(disposable);
@@ -167,6 +167,20 @@ internal sealed class FailmailServices : IAsyncDisposable
     }
 
     // --memory-store keeps both the incoming store and the outgoing queue in this process.
-    private static IMessageStore OpenStore(FailmailOptions options, string path, ILoggerFactory loggerFactory, TimeProvider time) =>
-        options.MemoryStore ? new MemoryMessageStore() : new MaildirMessageStore(path, loggerFactory, time);
+    // A store that cannot be opened is a start-up error naming its flag.
+    private static IMessageStore OpenStore(FailmailOptions options, string flag, string path, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        if (options.MemoryStore)
+        {
+            return new MemoryMessageStore();
+        }
+        try
+        {
+            return new MaildirMessageStore(path, loggerFactory, time);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{flag} {path}: {MaildirPathError.Describe(path, e)}", e);
+        }
+    }
 }

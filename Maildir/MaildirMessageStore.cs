@@ -34,6 +34,17 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
     }
 
     internal MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider, CommitSync sync)
+        : this(root, loggerFactory, timeProvider, sync, recover: true)
+    {
+    }
+
+    // A second process appending to a store that a running failmail owns (`failmail resend`
+    // into the outgoing queue): no recovery, which would delete the owner's drafts in tmp/
+    // and its commits caught between their two renames. Only CreateDraft/commit are meant.
+    internal static MaildirMessageStore OpenForAppend(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider) =>
+        new(root, loggerFactory, timeProvider, CommitSync.FileSystem, recover: false);
+
+    private MaildirMessageStore(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider, CommitSync sync, bool recover)
     {
         _layout = new MaildirLayout(Path.GetFullPath(root));
         _logger = loggerFactory.CreateLogger<MaildirMessageStore>();
@@ -41,6 +52,11 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
         _layout.Create();
 
         _scanner = new MaildirScanner(_layout, _logger);
+        if (!recover)
+        {
+            _committer = new GroupCommitter(_layout, _logger, Counters, sync);
+            return;
+        }
         int removed;
         try
         {

@@ -43,4 +43,10 @@ internal static partial class RelayLog
 
     [LoggerMessage(EventId = 340, Level = LogLevel.Error, Message = "relay worker failed")]
     public static partial void WorkerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 345, Level = LogLevel.Information, Message = "found {Count} new message(s) in the outgoing queue (resend); relaying now")]
+    public static partial void FoundInQueue(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 346, Level = LogLevel.Warning, Message = "could not scan the outgoing queue for new messages: {Reason}")]
+    public static partial void PollFailed(ILogger logger, string reason);
 }

@@ -15,6 +15,14 @@ internal sealed class RelayQueue
         get { lock (_lock) { return _entries.Count; } }
     }
 
+    public bool Contains(string id)
+    {
+        lock (_lock)
+        {
+            return _ids.Contains(id);
+        }
+    }
+
     public void Add(ReceivedMessage message)
     {
         lock (_lock)

@@ -37,6 +37,11 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     private long _lastActivity;
     private int _connectionFailures;
     private long _relayReadyAt;
+    private long _nextPoll;
+    // Ids this worker took out of the queue (sent, fail-dir, vanished). A poll must not
+    // bring one back while its files linger (a failed Remove), or it would be sent again
+    // every poll; an id leaves this set once a poll no longer finds it in the store.
+    private readonly HashSet<string> _forgotten = new(StringComparer.Ordinal);
 
     public RelayService(FailmailOptions options, IMessageStore outgoing, IRelayTransport transport, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
@@ -55,14 +60,21 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         _transport = transport;
         _logger = loggerFactory.CreateLogger("Failmail.Relay");
         _time = timeProvider;
-        _failDir = new MaildirWriter(options.FailDir);
-        _allDir = string.IsNullOrEmpty(options.AllDir) ? null : new MaildirWriter(options.AllDir);
+        _failDir = OpenMaildir("--fail-dir", options.FailDir);
+        _allDir = string.IsNullOrEmpty(options.AllDir) ? null : OpenMaildir("--all-dir", options.AllDir);
         _wakeup = new RelayWakeup(timeProvider);
+        QueuePoll = options.Poll;
     }
 
     // Close an unused connection after this long (Postfix caches for 2 s; a burst of
     // digests from one batcher tick arrives well within it).
     internal TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    // How often the worker looks in the outgoing store for entries another process added
+    // (`failmail resend` while this one runs); --poll by default, zero turns it off. A scan
+    // reads every queued envelope, so the interval also stretches to 10x the last scan's
+    // duration: a huge queue during a long outage costs at most a tenth of a core.
+    internal TimeSpan QueuePoll { get; init; }
 
     public RelayCounters Counters => _counters;
     public long DigestsSent => _counters.Sent;
@@ -123,6 +135,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     public async Task RunAsync(CancellationToken stop)
     {
         _queue.Load(_outgoing.LoadPending());
+        _nextPoll = _time.GetTimestamp() + Ticks(QueuePoll);
         RelayLog.Started(_logger, _transport is DebugRelayTransport ? "debug" : _options.RelayAddr, QueueLength);
         try
         {
@@ -160,6 +173,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             // Wake-ups that arrived while we worked are answered by looking at the queue now.
             _wakeup.Clear();
             var now = _time.GetTimestamp();
+            if (QueuePoll > TimeSpan.Zero && now >= _nextPoll)
+            {
+                PollStore(now);
+            }
             long? deadline;
             if (now < _relayReadyAt)
             {
@@ -191,6 +208,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                     continue;
                 }
                 deadline = deadline is { } d ? Math.Min(d, idleAt) : idleAt;
+            }
+            if (QueuePoll > TimeSpan.Zero)
+            {
+                deadline = deadline is { } d ? Math.Min(d, _nextPoll) : _nextPoll;
             }
             await _wakeup.WaitAsync(deadline is { } due ? _time.GetElapsedTime(now, due) : null, stop).ConfigureAwait(false);
         }
@@ -388,8 +409,50 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         RelayLog.MovedToFailDir(_logger, entry.Id, entry.Recipients, name, reason);
     }
 
+    // Runs on the worker only, between attempts, so no Forget is half done meanwhile.
+    private void PollStore(long now)
+    {
+        IReadOnlyList<ReceivedMessage> pending;
+        try
+        {
+            pending = _outgoing.LoadPending();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            RelayLog.PollFailed(_logger, e.Message);
+            _nextPoll = now + Ticks(QueuePoll);
+            return;
+        }
+        var took = _time.GetTimestamp() - now;
+        _nextPoll = now + Math.Max(Ticks(QueuePoll), 10 * took);
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var found = new List<ReceivedMessage>();
+        foreach (var message in pending)
+        {
+            _ = present.Add(message.Id);
+            if (!_forgotten.Contains(message.Id) && !_queue.Contains(message.Id))
+            {
+                found.Add(message);
+            }
+        }
+        _forgotten.IntersectWith(present);
+        if (found.Count == 0)
+        {
+            return;
+        }
+        foreach (var message in found)
+        {
+            _queue.Add(message);
+        }
+        // Someone queued mail by hand (resend): they expect a try now, not after the backoff.
+        _relayReadyAt = 0;
+        _connectionFailures = 0;
+        RelayLog.FoundInQueue(_logger, found.Count);
+    }
+
     private void Forget(RelayQueueEntry entry)
     {
+        _ = _forgotten.Add(entry.Id);
         _queue.Remove(entry);
         try
         {
@@ -399,6 +462,18 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         {
             // It is out (relayed or in the fail-dir); at worst a restart sends it again.
             RelayLog.RemoveFailed(_logger, entry.Id, e.Message);
+        }
+    }
+
+    private static MaildirWriter OpenMaildir(string flag, string path)
+    {
+        try
+        {
+            return new MaildirWriter(path);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{flag} {path}: {MaildirPathError.Describe(path, e)}", e);
         }
     }
 

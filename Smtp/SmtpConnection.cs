@@ -31,6 +31,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
     private DataReader? _data;
     private IMessageDraft? _draft;
     private SmtpReply _pendingReply;
+    private TimeSpan _authDelay;
 
     public SmtpConnection(SmtpConnectionContext context, long id, Stream transport, string clientAddress, bool encrypted)
     {
@@ -211,6 +212,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
             return Next.Close;
         }
         SmtpReply reply;
+        var failuresBefore = _session.AuthFailures;
         if (_session.ExpectsAuthResponse)
         {
             LogRead("<AUTH data hidden>");
@@ -221,6 +223,14 @@ internal sealed class SmtpConnection : IAsyncDisposable
         else
         {
             var command = SmtpCommandParser.Parse(line);
+            if (command.Verb == SmtpVerb.Auth && _context.AuthFailures is { } tracker && tracker.IsBlocked(_clientAddress))
+            {
+                // Too many wrong guesses from this address lately, over any number of connections.
+                LogRead("AUTH <refused, data hidden>");
+                SmtpLog.AuthBlocked(_context.Logger, _id, _clientAddress, tracker.Failures(_clientAddress), tracker.Window);
+                Write(SmtpReply.TooManyAuthFailures);
+                return Next.Close;
+            }
             if (_context.DebugReceiver)
             {
                 // Any AUTH line may carry a secret, even one that did not parse.
@@ -232,6 +242,17 @@ internal sealed class SmtpConnection : IAsyncDisposable
         }
         // A complete command restarts the command deadline; bytes alone never do.
         _deadline.Restart(_limits.CommandTimeout);
+        if (_context.AuthFailures is { } failures)
+        {
+            if (_session.AuthFailures > failuresBefore)
+            {
+                _authDelay = failures.RecordFailure(_clientAddress);
+            }
+            else if (reply.Code == SmtpReply.AuthSucceeded.Code)
+            {
+                failures.RecordSuccess(_clientAddress);
+            }
+        }
         if (reply.Code == SmtpReply.AuthFailed.Code)
         {
             _pendingReply = reply;
@@ -347,11 +368,17 @@ internal sealed class SmtpConnection : IAsyncDisposable
     }
 
     // Wrong AUTH: answer after a delay that grows with each failure (one second per
-    // failure so far), so guessing is slow; the session closes after MaxAuthFailures.
+    // failure so far on this connection, or from this IP within the tracker's window if that
+    // is more), so guessing is slow; the session closes after MaxAuthFailures.
     private Task DelayAfterAuthFailureAsync()
     {
         SmtpLog.AuthFailed(_context.Logger, _id, _session.AuthFailures);
-        return Task.Delay(TimeSpan.FromSeconds(_session.AuthFailures), _context.TimeProvider, _context.Abort);
+        var delay = TimeSpan.FromSeconds(_session.AuthFailures);
+        if (_authDelay > delay)
+        {
+            delay = _authDelay;
+        }
+        return Task.Delay(delay, _context.TimeProvider, _context.Abort);
     }
 
     private async Task CloseWithAsync(SmtpReply reply)

@@ -21,6 +21,8 @@ internal sealed class SmtpConnectionContext
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
     public bool DebugReceiver { get; init; }
     public SslStreamCertificateContext? Certificate { get; init; }
+    // Wrong AUTH per client IP across connections; null: per connection only.
+    public AuthFailureTracker? AuthFailures { get; init; }
     // Stop: sessions in the command phase get 421 at their next command; DATA may finish.
     public CancellationToken Shutdown { get; init; }
     // Abort: the drain time is over, drop everything.

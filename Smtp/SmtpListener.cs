@@ -76,6 +76,7 @@ internal sealed class SmtpListener : IAsyncDisposable
             TimeProvider = timeProvider,
             DebugReceiver = options.DebugReceiver,
             Certificate = certificate,
+            AuthFailures = settings.Credentials is null ? null : new AuthFailureTracker(timeProvider),
             Shutdown = _shutdown.Token,
             Abort = _abort.Token,
         };

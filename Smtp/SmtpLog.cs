@@ -68,4 +68,7 @@ internal static partial class SmtpLog
 
     [LoggerMessage(120, LogLevel.Warning, "--credentials is set but AUTH is only allowed on encrypted connections and no TLS is configured: no client can send mail (set --tls-cert/--tls-key or --allow-unencrypted-auth)")]
     public static partial void AuthUnusable(ILogger logger);
+
+    [LoggerMessage(140, LogLevel.Warning, "[{ConnectionId}] AUTH refused: {Client} failed {Failures} times within {Window}")]
+    public static partial void AuthBlocked(ILogger logger, long connectionId, string client, int failures, TimeSpan window);
 }

@@ -6,7 +6,28 @@ namespace Failmail.Smtp;
 // Loads --tls-cert/--tls-key (PEM) once at start-up.
 internal static class SmtpTls
 {
+    // Throws IOException naming both flags, so a bad file is one clear start-up line
+    // (.NET's own messages name neither the flag nor, for a directory, the file).
     public static SslStreamCertificateContext Load(string certPath, string keyPath)
+    {
+        try
+        {
+            return LoadPem(certPath, keyPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            var reason = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "no such file",
+                UnauthorizedAccessException when Directory.Exists(certPath) || Directory.Exists(keyPath) => "is a directory",
+                UnauthorizedAccessException => "permission denied",
+                _ => e.Message,
+            };
+            throw new IOException($"--tls-cert {certPath} / --tls-key {keyPath}: cannot load the certificate and key: {reason}", e);
+        }
+    }
+
+    private static SslStreamCertificateContext LoadPem(string certPath, string keyPath)
     {
         using var pem = X509Certificate2.CreateFromPemFile(certPath, keyPath);
         // A PEM key is ephemeral; the PKCS#12 round trip gives SslStream a key it can use

@@ -474,11 +474,12 @@ public sealed class FailmailCommandTests : IDisposable
     {
         var command = new FailmailCommand((_, _) => Task.FromResult(0));
         var directory = new Argument<string>("dir");
-        var resend = new Command("resend") { directory };
-        command.Subcommands.Add(resend);
+        // Not "resend": FailmailCommand registers that one itself.
+        var probe = new Command("probe") { directory };
+        command.Subcommands.Add(probe);
 
-        Assert.True(command.TryParse(["-max-wait=1m", "resend", "failed"], out var result, out var error), error);
-        Assert.Same(resend, result.CommandResult.Command);
+        Assert.True(command.TryParse(["-max-wait=1m", "probe", "failed"], out var result, out var error), error);
+        Assert.Same(probe, result.CommandResult.Command);
         Assert.Equal("failed", result.GetValue(directory));
     }
 

@@ -29,13 +29,13 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     private int _noOps;
     private int _authFailures;
 
-    public TestSmtpServer(X509Certificate2? certificate = null, string? user = null, string? password = null, string authMechanisms = "PLAIN LOGIN")
+    public TestSmtpServer(X509Certificate2? certificate = null, string? user = null, string? password = null, string authMechanisms = "PLAIN LOGIN", int port = 0)
     {
         _certificate = certificate;
         _user = user;
         _password = password;
         AuthMechanisms = authMechanisms;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener = new TcpListener(IPAddress.Loopback, port);
         _listener.Start();
         _accept = AcceptAsync();
     }

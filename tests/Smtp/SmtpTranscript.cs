@@ -20,6 +20,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
     private readonly SemaphoreSlim _reads = new(0);
     private Stream _client;
     private int _readCount;
+    private long _maxBuffered;
 
     public SmtpTranscript(
         SmtpLimits? limits = null,
@@ -29,7 +30,8 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         SslStreamCertificateContext? certificate = null,
         RecipientRewriter? rewriter = null,
         ILogger? logger = null,
-        bool debug = false)
+        bool debug = false,
+        AuthFailureTracker? authFailures = null)
     {
         Limits = limits ?? new SmtpLimits(10_000, 512, 100, 10, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
         Store = store ?? new MemoryMessageStore();
@@ -41,6 +43,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
             Rewriter = rewriter ?? RecipientRewriter.None,
             TimeProvider = Time,
             Certificate = certificate,
+            AuthFailures = authFailures,
             Shutdown = _shutdown.Token,
             Abort = _abort.Token,
             DebugReceiver = debug,
@@ -50,8 +53,13 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         _client = new DuplexStream(_toClient.Reader.AsStream(), _toServer.Writer.AsStream());
         Connection = new SmtpConnection(Context, 1, serverStream, "192.0.2.7", encrypted: false)
         {
-            ReadObserved = _ =>
+            ReadObserved = length =>
             {
+                // Largest buffer one read handed the connection: what it holds unconsumed.
+                long seen;
+                while (length > (seen = Interlocked.Read(ref _maxBuffered)) && Interlocked.CompareExchange(ref _maxBuffered, length, seen) != seen)
+                {
+                }
                 Interlocked.Increment(ref _readCount);
                 _reads.Release();
             },
@@ -67,8 +75,15 @@ internal sealed class SmtpTranscript : IAsyncDisposable
     public SmtpConnection Connection { get; }
     public Task Run { get; }
     public int ReadCount => Volatile.Read(ref _readCount);
+    public long MaxBuffered => Interlocked.Read(ref _maxBuffered);
 
     public Task SendAsync(params string[] lines) => SendRawAsync(string.Concat(lines.Select(l => l + "\r\n")));
+
+    public async Task SendBytesAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _client.WriteAsync(bytes).AsTask().WaitAsync(Wait);
+        await _client.FlushAsync().WaitAsync(Wait);
+    }
 
     public async Task SendRawAsync(string text)
     {

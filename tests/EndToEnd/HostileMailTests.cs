@@ -1,0 +1,161 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace Failmail.Tests.EndToEnd;
+
+// Broken input is never a reason to drop an alert: messages with broken MIME, unknown
+// charsets, raw 8-bit headers, no Subject, 500 KB of headers or thousands of recipients go
+// through the AOT binary and each one is counted in a digest at smtp-sink.
+[Trait("Category", "EndToEnd")]
+public sealed class HostileMailTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    // A minimal SMTP client over a raw socket, so the bytes are exactly ours (MailKit would
+    // repair them). Lines starting with '.' are stuffed, as RFC 5321 §4.5.2 asks.
+    private static async Task SendRawAsync(int port, string from, IReadOnlyList<string> recipients, byte[] message)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(Patience);
+        var stream = tcp.GetStream();
+        var reader = new StreamReader(stream, Encoding.Latin1);
+        async Task<string> ReplyAsync()
+        {
+            while (true)
+            {
+                var line = await reader.ReadLineAsync().WaitAsync(Patience) ?? throw new EndOfStreamException();
+                if (line.Length < 4 || line[3] != '-')
+                {
+                    return line;
+                }
+            }
+        }
+        async Task CommandAsync(string command, string expect)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n")).AsTask().WaitAsync(Patience);
+            var reply = await ReplyAsync();
+            Assert.True(reply.StartsWith(expect, StringComparison.Ordinal), $"{command[..Math.Min(30, command.Length)]}: {reply}");
+        }
+        Assert.StartsWith("220", await ReplyAsync(), StringComparison.Ordinal);
+        await CommandAsync("EHLO test.example", "250");
+        await CommandAsync($"MAIL FROM:<{from}>", "250");
+        foreach (var recipient in recipients)
+        {
+            await CommandAsync($"RCPT TO:<{recipient}>", "250");
+        }
+        await CommandAsync("DATA", "354");
+        var stuffed = new MemoryStream();
+        var atLineStart = true;
+        foreach (var b in message)
+        {
+            if (atLineStart && b == (byte)'.')
+            {
+                stuffed.WriteByte((byte)'.');
+            }
+            stuffed.WriteByte(b);
+            atLineStart = b == (byte)'\n';
+        }
+        await stream.WriteAsync(stuffed.ToArray()).AsTask().WaitAsync(Patience);
+        await CommandAsync((atLineStart ? "" : "\r\n") + ".", "250");
+        await CommandAsync("QUIT", "221");
+    }
+
+    private static byte[] Bytes(params object[] parts)
+    {
+        var buffer = new MemoryStream();
+        foreach (var part in parts)
+        {
+            var bytes = part as byte[] ?? Encoding.ASCII.GetBytes((string)part);
+            buffer.Write(bytes);
+        }
+        return buffer.ToArray();
+    }
+
+    public static TheoryData<string> Cases => ["broken-multipart", "bad-base64", "unknown-charset", "eight-bit-headers", "no-subject", "huge-headers", "garbage-header-lines", "no-headers"];
+
+    private static byte[] Message(string kind) => kind switch
+    {
+        "broken-multipart" => Bytes("Subject: broken multipart\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"never-used\"\r\n\r\n",
+            "--wrong-boundary\r\nContent-Type: text/plain\r\n\r\nthe alert text\r\n--never-used\r\nContent-Type: text/html\r\n\r\n<b>unterminated"),
+        "bad-base64" => Bytes("Subject: bad base64\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+            "!!!! this is not base64 ####\r\nQUxFUlQ=\r\n=?=\r\n"),
+        "unknown-charset" => Bytes("Subject: unknown charset\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-klingon-9\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+            new byte[] { 0xe2, 0x98, 0x83, 0xff, 0xfe, 0x80, (byte)'\r', (byte)'\n' }),
+        "eight-bit-headers" => Bytes("Subject: ", new byte[] { 0xc3, 0xa9, 0x74, 0xc3, 0xa9, 0x20, 0xe9, 0xff }, " disk\r\nFrom: ",
+            new byte[] { 0xd0, 0x9f, 0xd1, 0x80, 0xfe }, " <app@example.com>\r\nX-Raw: ", new byte[] { 0x80, 0x81, 0x00, 0x82 }, "\r\n\r\nbody\r\n"),
+        "no-subject" => Bytes("From: app@example.com\r\n\r\nan alert without a subject\r\n"),
+        "huge-headers" => Bytes("Subject: huge headers\r\n",
+            string.Concat(Enumerable.Range(0, 5000).Select(i => $"X-Junk-{i}: {new string('j', 80)}\r\n")), "\r\nbody after 500 KB of headers\r\n"),
+        "garbage-header-lines" => Bytes("Subject: garbage lines\r\nthis line is not a header at all\r\n: empty name\r\n\tcontinuation without a header\r\n\r\nbody\r\n"),
+        "no-headers" => Bytes("just a body line, no header, no blank line\r\n.leading dot\r\n"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    [Fact]
+    public async Task EveryBrokenMessageIsCountedInADigest()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "", "--from", "failmail@test.example",
+                "--wait-period", "1s", "--max-wait", "20s", "--poll", "200ms");
+
+            // One recipient per case, so each case has a digest of its own.
+            foreach (var kind in Cases)
+            {
+                await SendRawAsync(failmail.SmtpPort, "app@example.com", [kind + "@example.com"], Message(kind));
+            }
+
+            await failmail.WaitUntilAsync(() => sink.Messages().Count >= Cases.Count, Patience, "a digest per case");
+            var digests = sink.Messages();
+            foreach (var kind in Cases)
+            {
+                var digest = Assert.Single(digests, d => d.Recipients.SequenceEqual([kind + "@example.com"]));
+                Assert.StartsWith("[failmail] 1 instance", digest.Message.Subject, StringComparison.Ordinal);
+                Assert.Contains("Total messages: 1", digest.Message.TextBody, StringComparison.Ordinal);
+            }
+            // Bits of the broken bodies survive into the digests.
+            Assert.Contains("body after 500 KB of headers", digests.Single(d => d.Recipients[0] == "huge-headers@example.com").Message.TextBody, StringComparison.Ordinal);
+            Assert.Contains("an alert without a subject", digests.Single(d => d.Recipients[0] == "no-subject@example.com").Message.TextBody, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(Path.Combine(dir, "run", "failed", "new")));
+            await failmail.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(dir, "run", "incoming", "cur")).Length == 0,
+                Patience, "the incoming store to empty");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TwoThousandRecipientsEachGetADigest()
+    {
+        const int count = 2000;
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "", "--from", "failmail@test.example",
+                "--wait-period", "1s", "--max-wait", "20s", "--poll", "200ms", "--max-recipients", "5000");
+
+            var recipients = Enumerable.Range(0, count).Select(i => $"r{i}@example.com").ToList();
+            await SendRawAsync(failmail.SmtpPort, "app@example.com", recipients, Bytes("Subject: fan-out\r\n\r\nto everyone\r\n"));
+
+            await failmail.WaitUntilAsync(() => sink.Messages().Count >= count, Patience, $"{count} digests at smtp-sink");
+            var digests = sink.Messages();
+            Assert.Equal(count, digests.Count);
+            Assert.Equal(recipients.Order(StringComparer.Ordinal), digests.Select(d => d.Recipients.Single()).Order(StringComparer.Ordinal));
+            Assert.All(digests, d => Assert.Equal("[failmail] 1 instance: fan-out", d.Message.Subject));
+            // The message leaves the store only after its last digest is queued.
+            await failmail.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(dir, "run", "incoming", "cur")).Length == 0,
+                Patience, "the incoming store to empty");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
