@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Failmail.Config;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -186,6 +187,13 @@ internal sealed class SmtpRelayTransport : IRelayTransport
                 await AuthenticateAsync(client, _credentials, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (SslHandshakeException e) when (_certificateFailure is null && _address.Tls == RelayTlsMode.Implicit)
+        {
+            // Most often a port that speaks plain SMTP (25, 587) under smtps://.
+            client.Dispose();
+            throw new RelayException(RelayFailureKind.ConnectionTransient,
+                $"TLS with the relay failed: {OneLine(e.InnerException?.Message ?? e.Message)} (does {_address} speak implicit TLS? smtp+starttls:// is for STARTTLS)", e);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             client.Dispose();
@@ -219,7 +227,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RelayException(RelayFailureKind.ConnectionTransient, $"connecting to {_address.Url} timed out after {_timeout}", e);
+            throw new RelayException(RelayFailureKind.ConnectionTransient, $"connecting to {_address.Url} timed out after {GoDuration.Format(_timeout)}", e);
         }
         catch (NotSupportedException e) when (_address.Tls == RelayTlsMode.StartTlsRequired)
         {

@@ -137,6 +137,8 @@ public class SmtpRelayTransportTests
 
         Assert.NotNull(failure);
         Assert.Equal(RelayFailureKind.ConnectionTransient, failure.Kind);
+        Assert.StartsWith("TLS with the relay failed: ", failure.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"(does 127.0.0.1:{server.Port} speak implicit TLS? smtp+starttls:// is for STARTTLS)", failure.Message, StringComparison.Ordinal);
         Assert.Empty(server.Messages);
     }
 
