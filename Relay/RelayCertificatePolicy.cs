@@ -30,6 +30,11 @@ internal sealed class RelayCertificatePolicy : IDisposable
 
     public bool Insecure => _insecure;
 
+    // A pin or a CA file is a demand for an authenticated relay: STARTTLS stops being
+    // optional, or a stripped STARTTLS would skip the check silently (Postfix's "fingerprint"
+    // and "secure" levels make TLS mandatory for the same reason).
+    public string? DemandingFlag => _pins.Count > 0 ? "--relay-fingerprint" : _trustedCas is not null ? "--relay-ca-file" : null;
+
     // Reads --relay-ca-file once at start-up. Throws IOException naming the flag.
     public static RelayCertificatePolicy Load(FailmailOptions options)
     {

@@ -36,6 +36,8 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     private static readonly TimeSpan NoOpAfter = TimeSpan.FromSeconds(2);
 
     private readonly RelayAddress _address;
+    private readonly RelayTlsMode _tls;
+    private readonly string _tlsRequiredBy;
     private readonly RelayCredentials? _credentials;
     private readonly RelayCertificatePolicy _certificates;
     private readonly TimeSpan _timeout;
@@ -57,6 +59,13 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         }
         _credentials = RelayCredentials.Load(options);
         _certificates = RelayCertificatePolicy.Load(options);
+        _tls = _address.Tls;
+        _tlsRequiredBy = _address.Url;
+        if (_tls == RelayTlsMode.StartTlsWhenOffered && _certificates.DemandingFlag is { } flag)
+        {
+            _tls = RelayTlsMode.StartTlsRequired;
+            _tlsRequiredBy = $"{flag} (for {_address.Url})";
+        }
         _timeout = options.RelayTimeout;
         _time = timeProvider;
         if (_certificates.Insecure && logger is not null)
@@ -187,7 +196,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
                 await AuthenticateAsync(client, _credentials, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (SslHandshakeException e) when (_certificateFailure is null && _address.Tls == RelayTlsMode.Implicit)
+        catch (SslHandshakeException e) when (_certificateFailure is null && _tls == RelayTlsMode.Implicit)
         {
             // Most often a port that speaks plain SMTP (25, 587) under smtps://.
             client.Dispose();
@@ -211,7 +220,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
 
     private async Task ConnectAsync(SmtpClient client, CancellationToken cancellationToken)
     {
-        var secure = _address.Tls switch
+        var secure = _tls switch
         {
             RelayTlsMode.StartTlsRequired => SecureSocketOptions.StartTls,
             RelayTlsMode.Implicit => SecureSocketOptions.SslOnConnect,
@@ -229,11 +238,11 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         {
             throw new RelayException(RelayFailureKind.ConnectionTransient, $"connecting to {_address.Url} timed out after {GoDuration.Format(_timeout)}", e);
         }
-        catch (NotSupportedException e) when (_address.Tls == RelayTlsMode.StartTlsRequired)
+        catch (NotSupportedException e) when (_tls == RelayTlsMode.StartTlsRequired)
         {
             // MailKit's words for an EHLO reply without STARTTLS under SecureSocketOptions.StartTls.
             // Not the message's fault: the worker backs off and the queue keeps every digest.
-            throw new RelayException(RelayFailureKind.ConnectionTransient, $"STARTTLS not offered while required by {_address.Url}", e);
+            throw new RelayException(RelayFailureKind.ConnectionTransient, $"STARTTLS not offered while required by {_tlsRequiredBy}", e);
         }
     }
 
@@ -241,7 +250,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     {
         if (!client.IsSecure && !_address.IsLoopback)
         {
-            var why = _address.Tls == RelayTlsMode.None ? "smtp+plain:// never uses TLS" : "the relay offers no STARTTLS";
+            var why = _tls == RelayTlsMode.None ? "smtp+plain:// never uses TLS" : "the relay offers no STARTTLS";
             throw new RelayException(RelayFailureKind.ConnectionTransient,
                 $"refusing to send credentials unencrypted to {_address.Url}: {why}");
         }

@@ -127,6 +127,28 @@ public class RelayCertificatePolicyTests
         }
     }
 
+    [Theory]
+    [InlineData("pin", "127.0.0.1:{0}")]
+    [InlineData("ca", "smtp://127.0.0.1:{0}")]
+    public async Task APinOrCaFileMakesStartTlsMandatorySoStrippingItCannotSkipTheCheck(string setting, string format)
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        await using var server = new TestSmtpServer(certificates.Server, offerStartTls: false);
+        var options = Options(dir, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, server.Port));
+        options = setting == "pin"
+            ? options with { RelayFingerprint = TestCertificates.Fingerprint(certificates.Server) }
+            : options with { RelayCaFile = certificates.WriteCaFile(dir.Path) };
+
+        var failure = await TrySendAsync(options);
+
+        Assert.NotNull(failure);
+        Assert.Equal(RelayFailureKind.ConnectionTransient, failure.Kind);
+        var flag = setting == "pin" ? "--relay-fingerprint" : "--relay-ca-file";
+        Assert.Equal($"STARTTLS not offered while required by {flag} (for smtp://127.0.0.1:{server.Port})", failure.Message);
+        Assert.Empty(server.Messages);
+    }
+
     [Fact]
     public async Task InsecureAcceptsAnyCertificateAndWarnsAtStartUp()
     {
