@@ -85,7 +85,7 @@ internal sealed class FailmailCommand : RootCommand
         RelayCaFile = Add(Setting.String("relay-ca-file", "PEM file of the CAs trusted for the relay's certificate, instead of the system roots", d, o => o.RelayCaFile, (o, v) => o with { RelayCaFile = v }));
         RelayFingerprint = Add(Setting.String("relay-fingerprint", "accept only the relay certificate with this hex SHA-256 (colons optional; several separated by commas)", d, o => o.RelayFingerprint, (o, v) => o with { RelayFingerprint = v }));
         RelayInsecure = Add(Setting.Bool("relay-insecure", "accept any relay certificate (unsafe; for tests only)", d, o => o.RelayInsecure, (o, v) => o with { RelayInsecure = v }));
-        RelayAuthMechanisms = Add(Setting.String("relay-auth-mechanisms", "comma-separated SASL mechanisms allowed for relay AUTH, e.g. PLAIN,LOGIN (default: any MailKit supports)", d, o => o.RelayAuthMechanisms, (o, v) => o with { RelayAuthMechanisms = v }));
+        RelayAuthMechanisms = Add(Setting.String("relay-auth-mechanisms", "comma-separated SASL mechanisms allowed for relay AUTH, e.g. PLAIN,LOGIN; empty allows any that MailKit supports", d, o => o.RelayAuthMechanisms, (o, v) => o with { RelayAuthMechanisms = v }));
         RelayPasswordFile = Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
 
         Config = new Option<string>("--config") { Description = "read settings from this file (flags override it)", HelpName = "string" };
