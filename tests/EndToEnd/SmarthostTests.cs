@@ -30,17 +30,7 @@ public sealed class SmarthostTests
                 "--relay-user", "alerts", "--relay-password-file", passwordFile, "--relay-auth-mechanisms", "LOGIN",
                 "--bind-http", "", "--wait-period", "500ms", "--max-wait", "10s", "--poll", "200ms", "--from", "failmail@test.example");
 
-            using (var client = new SmtpClient())
-            {
-                await client.ConnectAsync("127.0.0.1", failmail.SmtpPort, MailKit.Security.SecureSocketOptions.None).WaitAsync(Patience);
-                var alert = new MimeMessage();
-                alert.From.Add(MailboxAddress.Parse("app@example.com"));
-                alert.To.Add(MailboxAddress.Parse("ops@example.com"));
-                alert.Subject = "disk full";
-                alert.Body = new TextPart("plain") { Text = "/var is full\r\n" };
-                await client.SendAsync(alert).WaitAsync(Patience);
-                await client.DisconnectAsync(quit: true).WaitAsync(Patience);
-            }
+            await SendAlertAsync(failmail.SmtpPort);
 
             var mail = await relay.ReceiveAsync().WaitAsync(Patience);
             Assert.True(mail.Secure);
@@ -57,6 +47,57 @@ public sealed class SmarthostTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task AnUntrustedRelayIsNamedInTheLogAndTheDigestStaysQueuedUntilTheCaFileTrustsIt()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            using var certificates = new TestCertificates();
+            await using var relay = new TestSmtpServer(certificates.Server);
+            var run = Path.Combine(dir, "run");
+            string[] common =
+            [
+                "--relay-addr", $"smtp://127.0.0.1:{relay.Port}", "--bind-http", "",
+                "--wait-period", "200ms", "--max-wait", "10s", "--poll", "200ms", "--retry-min", "1h", "--retry-max", "1h",
+            ];
+
+            await using (var untrusting = await FailmailProcess.StartServingAsync(run, common))
+            {
+                await SendAlertAsync(untrusting.SmtpPort);
+                await untrusting.WaitUntilAsync(() => untrusting.Stderr.Contains("relay unavailable: TLS with the relay failed: certificate untrusted (", StringComparison.Ordinal),
+                    Patience, "the untrusted-certificate warning");
+                Assert.Single(Directory.GetFiles(Path.Combine(run, "outgoing", "cur")));
+                Assert.Empty(relay.Messages);
+                untrusting.Signal(9);
+                await untrusting.WaitForExitAsync(Patience);
+            }
+
+            // The next start loads the queue and, trusting the test CA, delivers it.
+            await using var trusting = await FailmailProcess.StartServingAsync(run, [.. common, "--relay-ca-file", certificates.WriteCaFile(dir)]);
+            var mail = await relay.ReceiveAsync().WaitAsync(Patience);
+            Assert.True(mail.Secure);
+            Assert.Equal("[failmail] 1 instance: disk full", MimeMessage.Load(new MemoryStream(mail.Data)).Subject);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task SendAlertAsync(int port)
+    {
+        using var client = new SmtpClient();
+        await client.ConnectAsync("127.0.0.1", port, MailKit.Security.SecureSocketOptions.None).WaitAsync(Patience);
+        var alert = new MimeMessage();
+        alert.From.Add(MailboxAddress.Parse("app@example.com"));
+        alert.To.Add(MailboxAddress.Parse("ops@example.com"));
+        alert.Subject = "disk full";
+        alert.Body = new TextPart("plain") { Text = "/var is full\r\n" };
+        await client.SendAsync(alert).WaitAsync(Patience);
+        await client.DisconnectAsync(quit: true).WaitAsync(Patience);
     }
 
     [Theory]
