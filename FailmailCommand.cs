@@ -83,6 +83,11 @@ internal sealed class FailmailCommand : RootCommand
         QueueLifetime = Add(Setting.Duration("queue-lifetime", "give up retrying a summary after this long and move it to the fail-dir", d, o => o.QueueLifetime, (o, v) => o with { QueueLifetime = v }));
         RelayTimeout = Add(Setting.Duration("relay-timeout", "time limit for each relay connect, command and message transfer", d, o => o.RelayTimeout, (o, v) => o with { RelayTimeout = v }));
         LogJson = Add(Setting.Bool("log-json", "write each log line as a JSON object", d, o => o.LogJson, (o, v) => o with { LogJson = v }));
+        RelayCaFile = Add(Setting.String("relay-ca-file", "PEM file of the CAs trusted for the relay's certificate, instead of the system roots", d, o => o.RelayCaFile, (o, v) => o with { RelayCaFile = v }));
+        RelayFingerprint = Add(Setting.String("relay-fingerprint", "accept only the relay certificate with this hex SHA-256 (colons optional; several separated by commas)", d, o => o.RelayFingerprint, (o, v) => o with { RelayFingerprint = v }));
+        RelayInsecure = Add(Setting.Bool("relay-insecure", "accept any relay certificate (unsafe; for tests only)", d, o => o.RelayInsecure, (o, v) => o with { RelayInsecure = v }));
+        RelayAuthMechanisms = Add(Setting.String("relay-auth-mechanisms", "comma-separated SASL mechanisms allowed for relay AUTH, e.g. PLAIN,LOGIN; empty allows any that MailKit supports", d, o => o.RelayAuthMechanisms, (o, v) => o with { RelayAuthMechanisms = v }));
+        RelayPasswordFile = Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
 
         Config = new Option<string>("--config") { Description = "read settings from this file (flags override it)", HelpName = "string" };
         WriteConfig = new Option<string>("--write-config") { Description = "write the effective settings to this file and exit", HelpName = "string" };
@@ -161,6 +166,11 @@ internal sealed class FailmailCommand : RootCommand
     public Option<TimeSpan> QueueLifetime { get; }
     public Option<TimeSpan> RelayTimeout { get; }
     public Option<bool> LogJson { get; }
+    public Option<string> RelayCaFile { get; }
+    public Option<string> RelayFingerprint { get; }
+    public Option<bool> RelayInsecure { get; }
+    public Option<string> RelayAuthMechanisms { get; }
+    public Option<string> RelayPasswordFile { get; }
     public Option<string> Config { get; }
     public Option<string> WriteConfig { get; }
 

@@ -65,6 +65,13 @@ internal sealed record FailmailOptions
     // New: one JSON object per log line instead of the single-line text format.
     public bool LogJson { get; init; }
 
+    // New: smarthost TLS and AUTH (docs/RELAY.md). The TLS mode is the --relay-addr scheme.
+    public string RelayCaFile { get; init; } = "";
+    public string RelayFingerprint { get; init; } = "";
+    public bool RelayInsecure { get; init; }
+    public string RelayAuthMechanisms { get; init; } = "";
+    public string RelayPasswordFile { get; init; } = "";
+
     public static string DefaultFrom()
     {
         string host;

@@ -136,7 +136,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             {
                 _disposables.Add(disposable);
             }
-            var transport = RelayTransportFactory.Create(_options, time, Console.OpenStandardOutput());
+            var transport = RelayTransportFactory.Create(_options, time, Console.OpenStandardOutput(), loggerFactory);
             Relay = new RelayService(_options, outgoing, transport, loggerFactory, time);
             var pollStore = !_options.RunReceiver || inheritedSocket is not null;
             Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Failmail.Relay;
 
 namespace Failmail.Config;
 
@@ -79,7 +80,57 @@ internal static class OptionsValidator
             errors.Add($"--retry-max: must not be less than --retry-min ({GoDuration.Format(options.RetryMax)} < {GoDuration.Format(options.RetryMin)})");
         }
 
+        ValidateRelay(errors, options);
         return errors;
+    }
+
+    // --relay-addr and the smarthost TLS/AUTH settings. The files (--relay-ca-file,
+    // --relay-password-file) are read when the relay starts, which reports them the same way.
+    // With --relay-addr debug nothing is sent anywhere, so only each value's own form is checked.
+    private static void ValidateRelay(List<string> errors, FailmailOptions options)
+    {
+        if (options.RelayFingerprint.Length > 0 && !RelayFingerprint.TryParse(options.RelayFingerprint, out _, out var pinError))
+        {
+            errors.Add($"--relay-fingerprint: {pinError}");
+        }
+        if (options.RelayAuthMechanisms.Length > 0 && !RelayCredentials.TryParseMechanisms(options.RelayAuthMechanisms, out _, out var mechanismError))
+        {
+            errors.Add($"--relay-auth-mechanisms: {mechanismError}");
+        }
+        if (options.RelayAddr == RelayTransportFactory.Debug)
+        {
+            return;
+        }
+        if (!RelayAddress.TryParse(options.RelayAddr, out var address, out var addressError))
+        {
+            errors.Add($"--relay-addr: {addressError}");
+            return;
+        }
+        if (options.RelayPassword.Length > 0 && options.RelayPasswordFile.Length > 0)
+        {
+            errors.Add("--relay-password-file: give either --relay-password or --relay-password-file, not both");
+        }
+        if (options.RelayInsecure && (options.RelayFingerprint.Length > 0 || options.RelayCaFile.Length > 0))
+        {
+            errors.Add(options.RelayFingerprint.Length > 0
+                ? "--relay-insecure: contradicts --relay-fingerprint (the pin already accepts a self-signed relay); drop one"
+                : "--relay-insecure: contradicts --relay-ca-file; drop one");
+        }
+        if (address.Tls == RelayTlsMode.None)
+        {
+            foreach (var (flag, set) in new[] { ("relay-ca-file", options.RelayCaFile.Length > 0), ("relay-fingerprint", options.RelayFingerprint.Length > 0), ("relay-insecure", options.RelayInsecure) })
+            {
+                if (set)
+                {
+                    errors.Add($"--{flag}: {address.Url} never uses TLS (use smtp://, smtp+starttls:// or smtps://)");
+                }
+            }
+            var hasCredentials = options.RelayUser.Length > 0 || options.RelayPassword.Length > 0 || options.RelayPasswordFile.Length > 0;
+            if (hasCredentials && !address.IsLoopback)
+            {
+                errors.Add($"--relay-user: refusing to send credentials unencrypted to {address.Url} (smtp+plain:// allows AUTH only to loopback; use smtp+starttls:// or smtps://)");
+            }
+        }
     }
 
     // failmail's patterns are Go RE2, whose named groups may be written (?P<name>...); .NET

@@ -41,6 +41,9 @@ internal static partial class RelayLog
     [LoggerMessage(EventId = 334, Level = LogLevel.Error, Message = "relay attempt for {QueueId} failed unexpectedly")]
     public static partial void AttemptFailed(ILogger logger, string queueId, Exception exception);
 
+    [LoggerMessage(EventId = 335, Level = LogLevel.Warning, Message = "--relay-insecure: the certificate of {Upstream} is not checked; anyone on the path can read and change relayed mail and see the relay password")]
+    public static partial void InsecureTls(ILogger logger, string upstream);
+
     [LoggerMessage(EventId = 340, Level = LogLevel.Error, Message = "relay worker failed")]
     public static partial void WorkerFailed(ILogger logger, Exception exception);
 

@@ -1,16 +1,20 @@
+using Microsoft.Extensions.Logging;
+
 namespace Failmail.Relay;
 
 // --relay-addr picks the upstream: the literal "debug" prints to stdout, anything else is
-// an SMTP relay "host[:port]". Throws ArgumentException for a malformed address.
+// an SMTP relay "host[:port]" or "scheme://host[:port]". Throws ArgumentException for a
+// malformed address and IOException for an unreadable --relay-ca-file or
+// --relay-password-file (both name the flag: the host reports them as start-up errors).
 internal static class RelayTransportFactory
 {
     public const string Debug = "debug";
 
-    public static IRelayTransport Create(FailmailOptions options, TimeProvider timeProvider, Stream standardOutput)
+    public static IRelayTransport Create(FailmailOptions options, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.RelayAddr == Debug
             ? new DebugRelayTransport(standardOutput)
-            : new SmtpRelayTransport(options, timeProvider);
+            : new SmtpRelayTransport(options, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"));
     }
 }

@@ -1,9 +1,11 @@
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Failmail.Config;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
+using Microsoft.Extensions.Logging;
 using MimeKit;
 
 namespace Failmail.Relay;
@@ -12,14 +14,18 @@ namespace Failmail.Relay;
 // relay worker only (it handles one operation at a time). The connection is opened on the
 // first send and kept for the burst; after an idle gap it is checked with NOOP first.
 //
-// TLS: STARTTLS whenever the relay offers it (RFC 3207), and the certificate is verified
-// (MailKit's default callback: system roots, host name). A self-signed relay therefore fails
-// with an SslHandshakeException that says why; the internal callback parameter lets tests
-// trust their own CA until --relay-ca lands.
+// TLS: the --relay-addr scheme picks the mode (RelayTlsMode): STARTTLS when offered (RFC
+// 3207), STARTTLS required, implicit TLS on any port (RFC 8314), or none. The certificate is
+// checked by RelayCertificatePolicy (system roots and host name by default; --relay-ca-file,
+// --relay-fingerprint, --relay-insecure), which also words the reason of a rejection.
 //
-// AUTH (when --relay-user or --relay-password is set): MailKit picks the best mechanism
-// the relay offers (PLAIN, LOGIN, ...). As Go's client did, credentials are refused on an
-// unencrypted connection unless the relay is on loopback.
+// AUTH (when a user or password is set): MailKit picks the strongest SASL mechanism both
+// sides support, narrowed by --relay-auth-mechanisms. As Go's client did, credentials are
+// refused on an unencrypted connection unless the relay is on loopback.
+//
+// Every failure becomes a RelayException whose message names the cause in plain words
+// ("connection refused", "timed out", "certificate untrusted (...)", "authentication
+// rejected: 535 ...", ...): the worker logs exactly that message.
 //
 // Bytes: the queued message is loaded with MimeKit, which writes an unmodified parsed message
 // back byte for byte. MailKit withholds Bcc, Resent-Bcc and Content-Length headers when
@@ -30,31 +36,42 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     private static readonly TimeSpan NoOpAfter = TimeSpan.FromSeconds(2);
 
     private readonly RelayAddress _address;
-    private readonly string _user;
-    private readonly string _password;
+    private readonly RelayTlsMode _tls;
+    private readonly string _tlsRequiredBy;
+    private readonly RelayCredentials? _credentials;
+    private readonly RelayCertificatePolicy _certificates;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
-    private readonly RemoteCertificateValidationCallback? _certificateValidation;
     private SmtpClient? _client;
     private long _lastUsed;
 
-    public SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider)
-        : this(options, timeProvider, certificateValidation: null)
-    {
-    }
+    // Why the certificate of the connection being opened was rejected, if it was.
+    private string? _certificateFailure;
 
-    internal SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider, RemoteCertificateValidationCallback? certificateValidation)
+    // Reads --relay-password-file and --relay-ca-file: throws ArgumentException or IOException
+    // naming the flag, which the host reports as a start-up error.
+    public SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!RelayAddress.TryParse(options.RelayAddr, out _address, out var error))
         {
             throw new ArgumentException(error, nameof(options));
         }
-        _user = options.RelayUser;
-        _password = options.RelayPassword;
+        _credentials = RelayCredentials.Load(options);
+        _certificates = RelayCertificatePolicy.Load(options);
+        _tls = _address.Tls;
+        _tlsRequiredBy = _address.Url;
+        if (_tls == RelayTlsMode.StartTlsWhenOffered && _certificates.DemandingFlag is { } flag)
+        {
+            _tls = RelayTlsMode.StartTlsRequired;
+            _tlsRequiredBy = $"{flag} (for {_address.Url})";
+        }
         _timeout = options.RelayTimeout;
         _time = timeProvider;
-        _certificateValidation = certificateValidation;
+        if (_certificates.Insecure && logger is not null)
+        {
+            RelayLog.InsecureTls(logger, _address.Url);
+        }
     }
 
     public RelayAddress Address => _address;
@@ -134,7 +151,11 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         }
     }
 
-    public ValueTask DisposeAsync() => DisconnectAsync(CancellationToken.None);
+    public async ValueTask DisposeAsync()
+    {
+        await DisconnectAsync(CancellationToken.None).ConfigureAwait(false);
+        _certificates.Dispose();
+    }
 
     private async ValueTask<SmtpClient> ConnectedClientAsync(CancellationToken cancellationToken)
     {
@@ -164,40 +185,28 @@ internal sealed class SmtpRelayTransport : IRelayTransport
             // As Postfix and Go's client: verify chain and name, but fetch no CRL/OCSP. A relay
             // on a network without Internet access would otherwise fail every TLS handshake.
             CheckCertificateRevocation = false,
+            ServerCertificateValidationCallback = ValidateCertificate,
         };
-        if (_certificateValidation is not null)
-        {
-            client.ServerCertificateValidationCallback = _certificateValidation;
-        }
+        _certificateFailure = null;
         try
         {
-            using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            await ConnectAsync(client, cancellationToken).ConfigureAwait(false);
+            if (_credentials is not null)
             {
-                // SmtpClient.Timeout does not cover the TCP connect itself.
-                connect.CancelAfter(_timeout);
-                try
-                {
-                    await client.ConnectAsync(_address.Host, _address.Port, SecureSocketOptions.StartTlsWhenAvailable, connect.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new RelayException(RelayFailureKind.ConnectionTransient, $"connect to {_address} timed out after {_timeout}", e);
-                }
+                await AuthenticateAsync(client, _credentials, cancellationToken).ConfigureAwait(false);
             }
-            if (_user.Length > 0 || _password.Length > 0)
-            {
-                if (!client.IsSecure && !IsLoopback(_address.Host))
-                {
-                    throw new RelayException(RelayFailureKind.ConnectionTransient,
-                        $"relay {_address} offers no STARTTLS: refusing to send credentials unencrypted");
-                }
-                await client.AuthenticateAsync(_user, _password, cancellationToken).ConfigureAwait(false);
-            }
+        }
+        catch (SslHandshakeException e) when (_certificateFailure is null && _tls == RelayTlsMode.Implicit)
+        {
+            // Most often a port that speaks plain SMTP (25, 587) under smtps://.
+            client.Dispose();
+            throw new RelayException(RelayFailureKind.ConnectionTransient,
+                $"TLS with the relay failed: {OneLine(e.InnerException?.Message ?? e.Message)} (does {_address} speak implicit TLS? smtp+starttls:// is for STARTTLS)", e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             client.Dispose();
-            throw Classify(e, aboutMessage: false);
+            throw Classify(e, aboutMessage: false, _certificateFailure);
         }
         catch (OperationCanceledException)
         {
@@ -209,6 +218,70 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         return client;
     }
 
+    private async Task ConnectAsync(SmtpClient client, CancellationToken cancellationToken)
+    {
+        var secure = _tls switch
+        {
+            RelayTlsMode.StartTlsRequired => SecureSocketOptions.StartTls,
+            RelayTlsMode.Implicit => SecureSocketOptions.SslOnConnect,
+            RelayTlsMode.None => SecureSocketOptions.None,
+            _ => SecureSocketOptions.StartTlsWhenAvailable,
+        };
+        using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // SmtpClient.Timeout does not cover the TCP connect itself.
+        connect.CancelAfter(_timeout);
+        try
+        {
+            await client.ConnectAsync(_address.Host, _address.Port, secure, connect.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RelayException(RelayFailureKind.ConnectionTransient, $"connecting to {_address.Url} timed out after {GoDuration.Format(_timeout)}", e);
+        }
+        catch (NotSupportedException e) when (_tls == RelayTlsMode.StartTlsRequired)
+        {
+            // MailKit's words for an EHLO reply without STARTTLS under SecureSocketOptions.StartTls.
+            // Not the message's fault: the worker backs off and the queue keeps every digest.
+            throw new RelayException(RelayFailureKind.ConnectionTransient, $"STARTTLS not offered while required by {_tlsRequiredBy}", e);
+        }
+    }
+
+    private async Task AuthenticateAsync(SmtpClient client, RelayCredentials credentials, CancellationToken cancellationToken)
+    {
+        if (!client.IsSecure && !_address.IsLoopback)
+        {
+            var why = _tls == RelayTlsMode.None ? "smtp+plain:// never uses TLS" : "the relay offers no STARTTLS";
+            throw new RelayException(RelayFailureKind.ConnectionTransient,
+                $"refusing to send credentials unencrypted to {_address.Url}: {why}");
+        }
+        var offered = client.AuthenticationMechanisms;
+        if (offered.Count == 0)
+        {
+            throw new RelayException(RelayFailureKind.ConnectionTransient, $"relay {_address.Url} offers no authentication (no AUTH in its EHLO reply)");
+        }
+        var offeredText = string.Join(",", offered);
+        if (credentials.Mechanisms is { } allowed)
+        {
+            // MailKit tries only what is left in this set (its documented way to exclude some).
+            _ = offered.RemoveWhere(m => !allowed.Contains(m, StringComparer.OrdinalIgnoreCase));
+        }
+        if (!RelayCredentials.AnyUsable(offered))
+        {
+            var ours = string.Join(",", credentials.Mechanisms ?? RelayCredentials.Supported);
+            throw new RelayException(RelayFailureKind.ConnectionTransient,
+                $"no common authentication mechanism (server offers {offeredText}, allowed {ours})");
+        }
+        await client.AuthenticateAsync(credentials.User, credentials.Password, cancellationToken).ConfigureAwait(false);
+    }
+
+    // MailKit calls this for every handshake; the verdict and its reason are kept so that
+    // the SslHandshakeException that follows can be reported with the real cause.
+    private bool ValidateCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        _certificateFailure = _certificates.Check(_address.Host, certificate, chain, errors);
+        return _certificateFailure is null;
+    }
+
     // After a broken stream there is nobody to say QUIT to.
     private void Drop()
     {
@@ -216,15 +289,12 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         _client = null;
     }
 
-    private static bool IsLoopback(string host) =>
-        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
-        || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-
     // MailKit's split: SmtpCommandException = the server said no (its status decides);
     // SmtpProtocolException, IOException, SocketException, TLS = the stream is broken.
     // aboutMessage: the reply came during the transaction (MAIL, RCPT, DATA, end of data),
     // not while connecting, greeting, EHLO or AUTH, which concern the relay, not the message.
-    internal static RelayException Classify(Exception e, bool aboutMessage)
+    // certificateFailure: why our certificate check said no, if it did.
+    internal static RelayException Classify(Exception e, bool aboutMessage, string? certificateFailure = null)
     {
         switch (e)
         {
@@ -241,13 +311,29 @@ internal sealed class SmtpRelayTransport : IRelayTransport
                 return code >= 500
                     ? new RelayException(RelayFailureKind.Permanent, $"relay rejected the message: {text}", e)
                     : new RelayException(RelayFailureKind.MessageTransient, $"relay deferred the message: {text}", e);
+            case AuthenticationException { InnerException: SmtpCommandException reply }:
+                return new RelayException(RelayFailureKind.ConnectionTransient,
+                    $"authentication rejected: {(int)reply.StatusCode} {OneLine(reply.Message)}", e);
             case AuthenticationException:
-                return new RelayException(RelayFailureKind.ConnectionTransient, $"relay AUTH failed: {OneLine(e.Message)}", e);
+                return new RelayException(RelayFailureKind.ConnectionTransient, $"authentication rejected: {OneLine(e.Message)}", e);
+            case SslHandshakeException when certificateFailure is not null:
+                return new RelayException(RelayFailureKind.ConnectionTransient, $"TLS with the relay failed: {certificateFailure}", e);
             case SslHandshakeException:
-                return new RelayException(RelayFailureKind.ConnectionTransient, $"TLS with the relay failed: {OneLine(e.Message)}", e);
+                // Not the certificate: no common protocol or cipher, or a relay that does not
+                // speak TLS on this port (smtps:// to a plain SMTP port).
+                return new RelayException(RelayFailureKind.ConnectionTransient,
+                    $"TLS with the relay failed: {OneLine(e.InnerException?.Message ?? e.Message)}", e);
+            case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
+                return new RelayException(RelayFailureKind.ConnectionTransient, "relay connection failed: connection refused", e);
+            case SocketException { SocketErrorCode: SocketError.TimedOut }:
+            case TimeoutException:
+            case IOException { InnerException: SocketException { SocketErrorCode: SocketError.TimedOut } }:
+                return new RelayException(RelayFailureKind.ConnectionTransient, $"relay connection failed: timed out ({OneLine(e.Message)})", e);
+            case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } socket:
+                return new RelayException(RelayFailureKind.ConnectionTransient, $"relay connection failed: host name not found ({OneLine(socket.Message)})", e);
             default:
-                // SmtpProtocolException, IOException, SocketException, TimeoutException,
-                // NotSupportedException (no AUTH offered): reconnect later.
+                // SmtpProtocolException, IOException, SocketException, NotSupportedException:
+                // reconnect later.
                 return new RelayException(RelayFailureKind.ConnectionTransient, $"relay connection failed: {e.GetType().Name}: {OneLine(e.Message)}", e);
         }
     }

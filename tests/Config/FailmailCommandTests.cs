@@ -287,6 +287,11 @@ public sealed class FailmailCommandTests : IDisposable
             queue_lifetime = 24h0m0s
             relay_timeout = 1m0s
             log_json = false
+            relay_ca_file = 
+            relay_fingerprint = 
+            relay_insecure = false
+            relay_auth_mechanisms = 
+            relay_password_file = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -308,6 +313,8 @@ public sealed class FailmailCommandTests : IDisposable
             "-max-message-size=0x100000", "-max-command-line=1024", "-max-recipients=5", "-max-connections=7",
             "-command-timeout=1m", "-data-timeout=2m", "-queue-dir=q", "-retry-min=1s", "-retry-max=2h",
             "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
+            "-relay-ca-file=ca.pem", "-relay-fingerprint=AB:" + string.Join(':', Enumerable.Repeat("CD", 31)), "-relay-insecure",
+            "-relay-auth-mechanisms=PLAIN,LOGIN", "-relay-password-file=/run/secrets/relay",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");

@@ -180,4 +180,101 @@ public class OptionsValidatorTests
         Assert.Equal(3, errors.Count);
         Assert.All(errors, e => Assert.DoesNotContain('\n', e));
     }
+
+    [Theory]
+    [InlineData("smtp://relay.example.com")]
+    [InlineData("smtp+starttls://relay.example.com:2587")]
+    [InlineData("smtps://relay.example.com:2465")]
+    [InlineData("smtp+plain://relay.example.com")]
+    [InlineData("relay.example.com:25")]
+    [InlineData("debug")]
+    public void RelayUrlsAreValid(string relayAddr)
+    {
+        Assert.Empty(OptionsValidator.Validate(Defaults with { RelayAddr = relayAddr }));
+    }
+
+    [Fact]
+    public void AFullSmarthostSetupIsValid()
+    {
+        var options = Defaults with
+        {
+            RelayAddr = "smtps://relay.example.com:2465",
+            RelayUser = "alerts",
+            RelayPasswordFile = "/etc/failmail/relay-password",
+            RelayAuthMechanisms = "SCRAM-SHA-256,PLAIN",
+            RelayCaFile = "/etc/failmail/relay-ca.pem",
+            RelayFingerprint = new string('a', 64),
+        };
+        Assert.Empty(OptionsValidator.Validate(options));
+    }
+
+    [Theory]
+    [InlineData("smtpx://relay.example.com", "--relay-addr: relay address 'smtpx://relay.example.com': unknown scheme 'smtpx'")]
+    [InlineData("relay.example.com:smtp", "--relay-addr: relay address 'relay.example.com:smtp': port must be")]
+    public void ABadRelayAddrIsRejected(string relayAddr, string start)
+    {
+        Assert.StartsWith(start, SingleError(Defaults with { RelayAddr = relayAddr }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABadFingerprintIsRejected()
+    {
+        Assert.StartsWith("--relay-fingerprint: 'abc' is not a SHA-256 fingerprint", SingleError(Defaults with { RelayFingerprint = "abc" }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnknownAuthMechanismIsRejected()
+    {
+        Assert.StartsWith("--relay-auth-mechanisms: 'XOAUTH2' is not a SASL mechanism", SingleError(Defaults with { RelayAuthMechanisms = "PLAIN,XOAUTH2" }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PasswordAndPasswordFileTogetherAreRejected()
+    {
+        Assert.StartsWith("--relay-password-file: give either", SingleError(Defaults with { RelayPassword = "p", RelayPasswordFile = "f" }), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void InsecureContradictsPinAndCaFile(bool pin, bool caFile)
+    {
+        var options = Defaults with
+        {
+            RelayInsecure = true,
+            RelayFingerprint = pin ? new string('a', 64) : "",
+            RelayCaFile = caFile ? "ca.pem" : "",
+        };
+        Assert.StartsWith("--relay-insecure: contradicts", SingleError(options), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TlsSettingsWithThePlainSchemeAreRejected()
+    {
+        var errors = OptionsValidator.Validate(Defaults with { RelayAddr = "smtp+plain://127.0.0.1", RelayCaFile = "ca.pem", RelayFingerprint = new string('a', 64) });
+        Assert.Equal(
+            [
+                "--relay-ca-file: smtp+plain://127.0.0.1:25 never uses TLS (use smtp://, smtp+starttls:// or smtps://)",
+                "--relay-fingerprint: smtp+plain://127.0.0.1:25 never uses TLS (use smtp://, smtp+starttls:// or smtps://)",
+            ], errors);
+    }
+
+    [Theory]
+    [InlineData("smtp+plain://relay.example.com", false)]
+    [InlineData("smtp+plain://10.1.2.3:25", false)]
+    [InlineData("smtp+plain://localhost:2525", true)]
+    [InlineData("smtp+plain://127.0.0.1", true)]
+    [InlineData("smtp+plain://[::1]", true)]
+    public void CredentialsOverThePlainSchemeGoOnlyToLoopback(string relayAddr, bool valid)
+    {
+        var errors = OptionsValidator.Validate(Defaults with { RelayAddr = relayAddr, RelayUser = "alerts", RelayPassword = "secret" });
+        if (valid)
+        {
+            Assert.Empty(errors);
+        }
+        else
+        {
+            Assert.StartsWith("--relay-user: refusing to send credentials unencrypted to smtp+plain://", Assert.Single(errors), StringComparison.Ordinal);
+        }
+    }
 }

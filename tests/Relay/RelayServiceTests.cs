@@ -13,8 +13,8 @@ public class RelayServiceTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
-    private static RelayService Relay(FailmailOptions options, IMessageStore store, TimeProvider time, TestCertificates? certificates = null, ILoggerFactory? logs = null) =>
-        new(options, store, new SmtpRelayTransport(options, time, certificates?.TrustCa()), logs ?? NullLoggerFactory.Instance, time);
+    private static RelayService Relay(FailmailOptions options, IMessageStore store, TimeProvider time, ILoggerFactory? logs = null) =>
+        new(options, store, new SmtpRelayTransport(options, time), logs ?? NullLoggerFactory.Instance, time);
 
     [Fact]
     public async Task DigestReachesTheRelayWithItsEnvelopeAndUnchangedBytes()

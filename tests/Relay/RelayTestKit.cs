@@ -25,6 +25,34 @@ internal static class RelayTestKit
         ShutdownTimeout = TimeSpan.FromSeconds(5),
     };
 
+    // A relay worker over a real SmtpRelayTransport with one digest for ops@example.com queued.
+    public static async Task<(RelayService Relay, Running Running, ListLoggerFactory Logs)> StartRelayAsync(FailmailOptions options)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+        var logs = new ListLoggerFactory();
+        var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time, logs.CreateLogger("Failmail.Relay")), logs, time);
+        var running = Running.Start(relay);
+        await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
+        return (relay, running, logs);
+    }
+
+    // One send straight through a transport: the RelayException (or null on success).
+    public static async Task<RelayException?> TrySendAsync(FailmailOptions options)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+        await using var transport = new SmtpRelayTransport(options, time);
+        try
+        {
+            await transport.SendAsync(Digest("ops@example.com", "x").Message, "failmail@test.example", ["ops@example.com"], CancellationToken.None)
+                .AsTask().WaitAsync(Patience);
+            return null;
+        }
+        catch (RelayException e)
+        {
+            return e;
+        }
+    }
+
     public static Digest Digest(string recipient, string subject)
     {
         var message = new MimeMessage();

@@ -10,15 +10,7 @@ public class SmtpRelayTransportTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
-    private static async Task<(RelayService Relay, Running Running, ListLoggerFactory Logs)> StartAsync(FailmailOptions options, TestCertificates? certificates = null)
-    {
-        var time = new FakeTimeProvider(Start);
-        var logs = new ListLoggerFactory();
-        var relay = new RelayService(options, new MemoryMessageStore(), new SmtpRelayTransport(options, time, certificates?.TrustCa()), logs, time);
-        var running = Running.Start(relay);
-        await relay.SendAsync(Digest("ops@example.com", "x"), CancellationToken.None).AsTask().WaitAsync(Patience);
-        return (relay, running, logs);
-    }
+    private static Task<(RelayService Relay, Running Running, ListLoggerFactory Logs)> StartAsync(FailmailOptions options) => StartRelayAsync(options);
 
     [Fact]
     public async Task StartTlsIsUsedWhenTheRelayOffersIt()
@@ -26,12 +18,14 @@ public class SmtpRelayTransportTests
         using var dir = new TempDir();
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server);
-        var (relay, running, _) = await StartAsync(Options(dir, server.Address), certificates).WaitAsync(Patience);
+        var options = Options(dir, server.Address) with { RelayCaFile = certificates.WriteCaFile(dir.Path) };
+        var (relay, running, _) = await StartAsync(options).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
             var mail = await server.ReceiveAsync();
             Assert.True(mail.Secure);
+            Assert.Equal(1, server.StartTlsCommands);
         }
     }
 
@@ -41,16 +35,17 @@ public class SmtpRelayTransportTests
         using var dir = new TempDir();
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server);
-        // No trust hook: MailKit's default verification against the system roots.
+        // Default verification: the test CA is not among the system roots.
         var (relay, running, logs) = await StartAsync(Options(dir, server.Address)).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
             await UntilAsync(relay, () => relay.RelayFailures == 1);
             Assert.Equal(1, relay.QueueLength);
+            Assert.Equal(0, relay.FailDirWrites);
             Assert.Empty(server.Messages);
             var warning = Assert.Single(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("TLS", StringComparison.Ordinal));
-            Assert.Contains("certificate", warning.Text, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("relay unavailable: TLS with the relay failed: certificate untrusted (", warning.Text, StringComparison.Ordinal);
             Assert.DoesNotContain('\n', warning.Text);
         }
     }
@@ -63,8 +58,8 @@ public class SmtpRelayTransportTests
         using var dir = new TempDir();
         using var certificates = new TestCertificates();
         await using var server = new TestSmtpServer(certificates.Server, "alerts", "pa:ss word", mechanisms);
-        var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "pa:ss word" };
-        var (relay, running, _) = await StartAsync(options, certificates).WaitAsync(Patience);
+        var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "pa:ss word", RelayCaFile = certificates.WriteCaFile(dir.Path) };
+        var (relay, running, _) = await StartAsync(options).WaitAsync(Patience);
         await using (relay)
         await using (running)
         {
@@ -91,7 +86,113 @@ public class SmtpRelayTransportTests
             Assert.Equal(1, relay.QueueLength);
             Assert.Equal(0, relay.FailDirWrites);
             Assert.DoesNotContain(logs.Lines, l => l.Text.Contains("wrong-password", StringComparison.Ordinal));
+            Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning
+                && l.Text.Contains("relay unavailable: authentication rejected: 535 5.7.8 authentication failed", StringComparison.Ordinal));
         }
+    }
+
+    [Theory]
+    [InlineData("smtp://127.0.0.1:{0}")]
+    [InlineData("SMTP://127.0.0.1:{0}/")]
+    [InlineData("127.0.0.1:{0}")]
+    [InlineData("smtp+starttls://127.0.0.1:{0}")]
+    public async Task SmtpAndStartTlsSchemesUpgradeWithStartTls(string format)
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        await using var server = new TestSmtpServer(certificates.Server);
+        var options = Options(dir, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, server.Port))
+            with { RelayCaFile = certificates.WriteCaFile(dir.Path) };
+
+        Assert.Null(await TrySendAsync(options));
+
+        var mail = await server.ReceiveAsync();
+        Assert.True(mail.Secure);
+        Assert.Equal(1, server.StartTlsCommands);
+    }
+
+    [Fact]
+    public async Task ImplicitTlsWorksOnAPortOtherThan465()
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        await using var server = new TestSmtpServer(certificates.Server, implicitTls: true);
+        Assert.NotEqual(465, server.Port);
+        var options = Options(dir, $"smtps://127.0.0.1:{server.Port}") with { RelayCaFile = certificates.WriteCaFile(dir.Path) };
+
+        Assert.Null(await TrySendAsync(options));
+
+        var mail = await server.ReceiveAsync();
+        Assert.True(mail.Secure);
+        Assert.Equal(0, server.StartTlsCommands);
+    }
+
+    [Fact]
+    public async Task ImplicitTlsAgainstAPlainServerFailsAsATlsError()
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer();
+
+        var failure = await TrySendAsync(Options(dir, $"smtps://127.0.0.1:{server.Port}") with { RelayTimeout = TimeSpan.FromSeconds(2) });
+
+        Assert.NotNull(failure);
+        Assert.Equal(RelayFailureKind.ConnectionTransient, failure.Kind);
+        Assert.StartsWith("TLS with the relay failed: ", failure.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"(does 127.0.0.1:{server.Port} speak implicit TLS? smtp+starttls:// is for STARTTLS)", failure.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Messages);
+    }
+
+    [Fact]
+    public async Task RequiredStartTlsThatIsNotOfferedKeepsTheDigestQueuedWithAClearReason()
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        // The server could do TLS but does not offer STARTTLS (a stripping attacker's view).
+        await using var server = new TestSmtpServer(certificates.Server, offerStartTls: false);
+        var options = Options(dir, $"smtp+starttls://127.0.0.1:{server.Port}") with { RelayCaFile = certificates.WriteCaFile(dir.Path) };
+        var (relay, running, logs) = await StartAsync(options).WaitAsync(Patience);
+        await using (relay)
+        await using (running)
+        {
+            await UntilAsync(relay, () => relay.RelayFailures == 1);
+            Assert.Equal(1, relay.QueueLength);
+            Assert.Equal(0, relay.FailDirWrites);
+            Assert.Equal(1, relay.Retries);
+            Assert.Empty(server.Messages);
+            Assert.Equal(0, server.StartTlsCommands);
+            Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning
+                && l.Text.Contains($"relay unavailable: STARTTLS not offered while required by smtp+starttls://127.0.0.1:{server.Port}", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task PlainSchemeNeverUpgradesEvenWhenStartTlsIsOffered()
+    {
+        using var dir = new TempDir();
+        using var certificates = new TestCertificates();
+        await using var server = new TestSmtpServer(certificates.Server, "alerts", "secret");
+        Assert.True(server.OfferStartTls);
+        // AUTH over plain text is allowed to loopback only.
+        var options = Options(dir, $"smtp+plain://127.0.0.1:{server.Port}") with { RelayUser = "alerts", RelayPassword = "secret" };
+
+        Assert.Null(await TrySendAsync(options));
+
+        var mail = await server.ReceiveAsync();
+        Assert.False(mail.Secure);
+        Assert.Equal("alerts PLAIN", mail.AuthUser);
+        Assert.Equal(0, server.StartTlsCommands);
+    }
+
+    [Fact]
+    public async Task RefusedConnectionSaysConnectionRefused()
+    {
+        using var dir = new TempDir();
+
+        var failure = await TrySendAsync(Options(dir, $"127.0.0.1:{ClosedPort()}"));
+
+        Assert.NotNull(failure);
+        Assert.Equal(RelayFailureKind.ConnectionTransient, failure.Kind);
+        Assert.Contains("connection refused", failure.Message, StringComparison.Ordinal);
     }
 
     // Which replies are final (fail-dir at once) and which are retried.
@@ -181,7 +282,8 @@ public class SmtpRelayTransportTests
             {
                 await UntilAsync(relay, () => relay.RelayFailures == 1);
                 Assert.Equal(1, relay.QueueLength);
-                Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("relay unavailable", StringComparison.Ordinal));
+                Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning
+                    && l.Text.Contains("relay unavailable", StringComparison.Ordinal) && l.Text.Contains("timed out", StringComparison.Ordinal));
             }
         }
         finally

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -9,8 +10,9 @@ using System.Threading.Channels;
 namespace Failmail.Tests.Relay;
 
 // A small capturing SMTP server on 127.0.0.1:0, speaking just enough of RFC 5321 for a
-// MailKit client: EHLO with 8BITMIME, optional STARTTLS (RFC 3207) and AUTH PLAIN/LOGIN
-// (RFC 4954), MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT. Replies to MAIL, RCPT,
+// MailKit client: EHLO with 8BITMIME, with a certificate either STARTTLS (RFC 3207, offered
+// unless offerStartTls is false) or implicit TLS from the first byte (RFC 8314), and AUTH
+// PLAIN/LOGIN (RFC 4954) advertised as the authMechanisms line says, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT. Replies to MAIL, RCPT,
 // DATA and the end of data can be scripted (a whole reply line such as "451 4.3.0 later");
 // null means success. Every message and every command count is recorded.
 internal sealed class TestSmtpServer : IAsyncDisposable
@@ -28,10 +30,15 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     private int _quits;
     private int _noOps;
     private int _authFailures;
+    private int _startTlsCommands;
+    private int _tlsFailures;
 
-    public TestSmtpServer(X509Certificate2? certificate = null, string? user = null, string? password = null, string authMechanisms = "PLAIN LOGIN", int port = 0)
+    public TestSmtpServer(X509Certificate2? certificate = null, string? user = null, string? password = null, string authMechanisms = "PLAIN LOGIN",
+        bool implicitTls = false, bool offerStartTls = true, int port = 0)
     {
         _certificate = certificate;
+        ImplicitTls = implicitTls && certificate is not null;
+        OfferStartTls = offerStartTls && certificate is not null && !ImplicitTls;
         _user = user;
         _password = password;
         AuthMechanisms = authMechanisms;
@@ -45,6 +52,10 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     public string Address => $"127.0.0.1:{Port}";
 
     public string AuthMechanisms { get; }
+
+    public bool ImplicitTls { get; }
+
+    public bool OfferStartTls { get; }
 
     public volatile string? MailReply;
     public volatile string? RcptReply;
@@ -62,6 +73,10 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     public int Quits => Volatile.Read(ref _quits);
     public int NoOps => Volatile.Read(ref _noOps);
     public int AuthFailures => Volatile.Read(ref _authFailures);
+    public int StartTlsCommands => Volatile.Read(ref _startTlsCommands);
+
+    // Handshakes that failed on the server side (the client rejected the certificate).
+    public int TlsFailures => Volatile.Read(ref _tlsFailures);
 
     public List<ReceivedMail> Messages { get; } = [];
 
@@ -120,6 +135,13 @@ internal sealed class TestSmtpServer : IAsyncDisposable
         var recipients = new List<string>();
         try
         {
+            if (ImplicitTls)
+            {
+                Debug.Assert(_certificate is not null, "ImplicitTls needs a certificate");
+                stream = await HandshakeAsync(stream, token);
+                reader = new LineReader(stream);
+                secure = true;
+            }
             await SendAsync(stream, "220 test ESMTP", token);
             while (await reader.ReadLineAsync(token) is { } bytes)
             {
@@ -129,7 +151,7 @@ internal sealed class TestSmtpServer : IAsyncDisposable
                 {
                     case "EHLO":
                         var ehlo = new List<string> { "250-test" };
-                        if (_certificate is not null && !secure)
+                        if (OfferStartTls && !secure)
                         {
                             ehlo.Add("250-STARTTLS");
                         }
@@ -143,12 +165,11 @@ internal sealed class TestSmtpServer : IAsyncDisposable
                     case "HELO":
                         await SendAsync(stream, "250 test", token);
                         break;
-                    case "STAR" when _certificate is not null && !secure:
+                    case "STAR" when OfferStartTls && !secure:
+                        Interlocked.Increment(ref _startTlsCommands);
                         await SendAsync(stream, "220 2.0.0 ready for TLS", token);
-                        var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, token);
-                        stream = ssl;
-                        reader = new LineReader(ssl); // RFC 3207: discard everything from before TLS
+                        stream = await HandshakeAsync(stream, token);
+                        reader = new LineReader(stream); // RFC 3207: discard everything from before TLS
                         secure = true;
                         authUser = null;
                         from = null;
@@ -248,6 +269,22 @@ internal sealed class TestSmtpServer : IAsyncDisposable
         {
             await stream.DisposeAsync();
         }
+    }
+
+    private async Task<Stream> HandshakeAsync(Stream stream, CancellationToken token)
+    {
+        var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, token);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            Interlocked.Increment(ref _tlsFailures);
+            await ssl.DisposeAsync();
+            throw;
+        }
+        return ssl;
     }
 
     private async Task<string?> AuthenticateAsync(string arguments, Stream stream, LineReader reader, CancellationToken token)
