@@ -182,7 +182,7 @@ internal sealed class FailmailCommand : RootCommand
         ?? "unknown";
 
     public static Task<int> RunAsync(string[] args) =>
-        new FailmailCommand().InvokeAsync(SendmailCommand.RouteInvokedName(args, Environment.GetCommandLineArgs().FirstOrDefault()));
+        new FailmailCommand().InvokeAsync(SendmailCommand.RouteInvokedName(args, SendmailCommand.InvokedName()));
 
     public async Task<int> InvokeAsync(IReadOnlyList<string> args, InvocationConfiguration? configuration = null,
         CancellationToken cancellationToken = default)

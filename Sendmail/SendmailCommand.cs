@@ -51,6 +51,28 @@ internal sealed class SendmailCommand : Command
         return routed;
     }
 
+    // The name the program was started as. Native AOT keeps a symlink's name in
+    // GetCommandLineArgs()[0]; under the JIT apphost that is the .dll, so /proc/self/cmdline
+    // (the kernel's argv[0]) is asked as well.
+    public static string InvokedName()
+    {
+        var first = Environment.GetCommandLineArgs().FirstOrDefault() ?? "";
+        if (Path.GetFileName(first) == CommandName || !OperatingSystem.IsLinux())
+        {
+            return first;
+        }
+        try
+        {
+            var cmdline = File.ReadAllBytes("/proc/self/cmdline");
+            var end = Array.IndexOf(cmdline, (byte)0);
+            return System.Text.Encoding.UTF8.GetString(cmdline, 0, end < 0 ? cmdline.Length : end);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return first;
+        }
+    }
+
     // After GoFlagSyntax: puts "--" right after the subcommand name, so System.CommandLine
     // hands every sendmail argument over verbatim (no -h/--help/option matching on them).
     // GoFlagSyntax emits flags as single "--name=value" tokens or "--name" "" pairs, so the
