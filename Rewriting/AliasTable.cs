@@ -48,8 +48,13 @@ internal sealed class AliasTable
             {
                 throw new FormatException($"{path}:{line}: duplicate alias \"{name}\" (first defined on line {earlier})");
             }
+            var list = text[(colon + 1)..].Trim();
+            if (list.Length == 0)
+            {
+                throw new FormatException($"{path}:{line}: alias \"{name}\" has no targets");
+            }
             var targets = new List<string>();
-            foreach (var raw in SplitTargets(text[(colon + 1)..]))
+            foreach (var raw in SplitTargets(list))
             {
                 var target = raw.Trim();
                 if (target.StartsWith('<') && target.EndsWith('>'))
@@ -73,10 +78,6 @@ internal sealed class AliasTable
                     throw new FormatException($"{path}:{line}: alias \"{name}\": bad target \"{target}\"");
                 }
                 targets.Add(target);
-            }
-            if (targets.Count == 0)
-            {
-                throw new FormatException($"{path}:{line}: alias \"{name}\" has no targets");
             }
             entries[name] = targets;
             firstLine[name] = line;

@@ -287,6 +287,17 @@ public sealed class FailmailCommandTests : IDisposable
             queue_lifetime = 24h0m0s
             relay_timeout = 1m0s
             log_json = false
+            qualify_domain = 
+            spool_dir = spool
+            aliases = 
+            sender_canonical = 
+            recipient_canonical = 
+            sender_canonical_static = 
+            recipient_canonical_static = 
+            canonical_scope = both
+            masquerade_domains = 
+            force_from = 
+            reply_to = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -308,6 +319,9 @@ public sealed class FailmailCommandTests : IDisposable
             "-max-message-size=0x100000", "-max-command-line=1024", "-max-recipients=5", "-max-connections=7",
             "-command-timeout=1m", "-data-timeout=2m", "-queue-dir=q", "-retry-min=1s", "-retry-max=2h",
             "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
+            "-qualify-domain=q.example", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
+            "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
+            "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
