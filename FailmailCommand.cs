@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Failmail.Batching;
 using Failmail.Config;
+using Failmail.Sendmail;
 
 namespace Failmail;
 
@@ -88,6 +89,17 @@ internal sealed class FailmailCommand : RootCommand
         RelayInsecure = Add(Setting.Bool("relay-insecure", "accept any relay certificate (unsafe; for tests only)", d, o => o.RelayInsecure, (o, v) => o with { RelayInsecure = v }));
         RelayAuthMechanisms = Add(Setting.String("relay-auth-mechanisms", "comma-separated SASL mechanisms allowed for relay AUTH, e.g. PLAIN,LOGIN; empty allows any that MailKit supports", d, o => o.RelayAuthMechanisms, (o, v) => o with { RelayAuthMechanisms = v }));
         RelayPasswordFile = Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
+        Add(Setting.String("qualify-domain", "domain added to bare local names such as root (empty: the host's fully qualified name)", d, o => o.QualifyDomain, (o, v) => o with { QualifyDomain = v }));
+        Add(Setting.String("spool-dir", "maildir where `failmail sendmail` leaves messages while the daemon is down; the daemon imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
+        Add(Setting.String("aliases", "aliases file in /etc/aliases format for local recipients", d, o => o.Aliases, (o, v) => o with { Aliases = v }));
+        Add(Setting.String("sender-canonical", "canonical map file for sender addresses (Postfix sender_canonical_maps)", d, o => o.SenderCanonical, (o, v) => o with { SenderCanonical = v }));
+        Add(Setting.String("recipient-canonical", "canonical map file for recipient addresses (Postfix recipient_canonical_maps)", d, o => o.RecipientCanonical, (o, v) => o with { RecipientCanonical = v }));
+        Add(Setting.String("sender-canonical-static", "rewrite every sender address not in --sender-canonical to this address", d, o => o.SenderCanonicalStatic, (o, v) => o with { SenderCanonicalStatic = v }));
+        Add(Setting.String("recipient-canonical-static", "rewrite every recipient address not in --recipient-canonical to this address", d, o => o.RecipientCanonicalStatic, (o, v) => o with { RecipientCanonicalStatic = v }));
+        Add(Setting.String("canonical-scope", "where canonical maps apply: envelope, headers or both", d, o => o.CanonicalScope, (o, v) => o with { CanonicalScope = v }));
+        Add(Setting.String("masquerade-domains", "comma-separated domains whose subdomains are stripped from addresses", d, o => o.MasqueradeDomains, (o, v) => o with { MasqueradeDomains = v }));
+        Add(Setting.String("force-from", "force this envelope sender and From header on every received message", d, o => o.ForceFrom, (o, v) => o with { ForceFrom = v }));
+        Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
 
         Config = new Option<string>("--config") { Description = "read settings from this file (flags override it)", HelpName = "string" };
         WriteConfig = new Option<string>("--write-config") { Description = "write the effective settings to this file and exit", HelpName = "string" };
@@ -116,6 +128,7 @@ internal sealed class FailmailCommand : RootCommand
         }
         // No [suggest] or other directives: a Go-style command line has no such syntax.
         Directives.Clear();
+        Subcommands.Add(new SendmailCommand(this));
 
         SetAction(RunRootAsync);
         Subcommands.Add(new PreviewCommand(this));
@@ -181,7 +194,8 @@ internal sealed class FailmailCommand : RootCommand
         typeof(FailmailCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? "unknown";
 
-    public static Task<int> RunAsync(string[] args) => new FailmailCommand().InvokeAsync(args);
+    public static Task<int> RunAsync(string[] args) =>
+        new FailmailCommand().InvokeAsync(SendmailCommand.RouteInvokedName(args, SendmailCommand.InvokedName()));
 
     public async Task<int> InvokeAsync(IReadOnlyList<string> args, InvocationConfiguration? configuration = null,
         CancellationToken cancellationToken = default)
@@ -216,7 +230,7 @@ internal sealed class FailmailCommand : RootCommand
         {
             return false;
         }
-        var result = Parse(normalized, configuration);
+        var result = Parse(SendmailCommand.ProtectArguments(normalized), configuration);
         // --help wins over a bad value elsewhere on the line, as System.CommandLine's help does.
         if (result.Action is HelpAction || result.Errors.Count == 0)
         {

@@ -72,6 +72,20 @@ internal sealed record FailmailOptions
     public string RelayAuthMechanisms { get; init; } = "";
     public string RelayPasswordFile { get; init; } = "";
 
+    // New: the system-mail hub (Sendmail/, Rewriting/). Empty file/address settings are off.
+    // "" means the host's fully qualified name (Rewriting/HostDomain).
+    public string QualifyDomain { get; init; } = "";
+    public string SpoolDir { get; init; } = "spool";
+    public string Aliases { get; init; } = "";
+    public string SenderCanonical { get; init; } = "";
+    public string RecipientCanonical { get; init; } = "";
+    public string SenderCanonicalStatic { get; init; } = "";
+    public string RecipientCanonicalStatic { get; init; } = "";
+    public string CanonicalScope { get; init; } = "both";
+    public string MasqueradeDomains { get; init; } = "";
+    public string ForceFrom { get; init; } = "";
+    public string ReplyTo { get; init; } = "";
+
     public static string DefaultFrom()
     {
         string host;

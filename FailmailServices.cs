@@ -3,6 +3,8 @@ using Failmail.Batching;
 using Failmail.Hosting;
 using Failmail.Maildir;
 using Failmail.Relay;
+using Failmail.Rewriting;
+using Failmail.Sendmail;
 using Failmail.Smtp;
 using Microsoft.Extensions.Logging;
 
@@ -149,8 +151,10 @@ internal sealed class FailmailServices : IAsyncDisposable
 
         if (_options.RunReceiver)
         {
-            Listener = new SmtpListener(_options, Store, sink, loggerFactory, time);
+            var addresses = AddressRewriter.Create(_options);
+            Listener = new SmtpListener(_options, Store, sink, loggerFactory, time, addresses);
             Listener.Start(inheritedSocket);
+            _disposables.Add(await SpoolImporter.StartAsync(_options, Store, sink, addresses, loggerFactory, time, cancellationToken).ConfigureAwait(false));
         }
 
         var stats = new ServiceStats(Store, Listener, Batcher, Relay, time);

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using Failmail.Batching;
 using Failmail.Maildir;
+using Failmail.Rewriting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,6 +18,8 @@ internal sealed class SmtpConnectionContext
     public required IMessageStore Store { get; init; }
     public required IMessageSink Sink { get; init; }
     public RecipientRewriter Rewriter { get; init; } = RecipientRewriter.None;
+    // The system-mail hub's rewriting (qualify, aliases, canonical, masquerade); null: none.
+    public AddressRewriter? Addresses { get; init; }
     public ILogger Logger { get; init; } = NullLogger.Instance;
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
     public bool DebugReceiver { get; init; }

@@ -21,7 +21,8 @@ internal static class SmtpDelivery
         }
         try
         {
-            return context.Store.CreateDraft();
+            var draft = context.Store.CreateDraft();
+            return context.Addresses is { } addresses ? addresses.Wrap(draft) : draft;
         }
         catch (IOException e)
         {
@@ -55,9 +56,11 @@ internal static class SmtpDelivery
                 context.CountRejected();
                 return SmtpReply.QueueFull;
             }
+            // Rewriting/AddressRewriter first (qualify, aliases, canonical, masquerade), then
+            // failmail's --rewrite-src/--rewrite-dest on the result.
             var envelope = new Envelope(
-                session.From,
-                context.Rewriter.RewriteAll(session.Recipients),
+                context.Addresses?.RewriteSender(session.From) ?? session.From,
+                context.Rewriter.RewriteAll(context.Addresses?.RewriteRecipients(session.Recipients) ?? session.Recipients),
                 context.TimeProvider.GetUtcNow(),
                 clientAddress);
             ReceivedMessage message;

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using Failmail.Batching;
 using Failmail.Maildir;
+using Failmail.Rewriting;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Smtp;
@@ -33,7 +34,8 @@ internal sealed class SmtpListener : IAsyncDisposable
     private int _open;
     private bool _stopped;
 
-    public SmtpListener(FailmailOptions options, IMessageStore store, IMessageSink sink, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    public SmtpListener(FailmailOptions options, IMessageStore store, IMessageSink sink, ILoggerFactory loggerFactory, TimeProvider timeProvider,
+        AddressRewriter? addresses = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -72,6 +74,7 @@ internal sealed class SmtpListener : IAsyncDisposable
             Store = store,
             Sink = sink,
             Rewriter = new RecipientRewriter(options.RewriteSrc, options.RewriteDest),
+            Addresses = addresses,
             Logger = _logger,
             TimeProvider = timeProvider,
             DebugReceiver = options.DebugReceiver,

@@ -292,6 +292,17 @@ public sealed class FailmailCommandTests : IDisposable
             relay_insecure = false
             relay_auth_mechanisms = 
             relay_password_file = 
+            qualify_domain = 
+            spool_dir = spool
+            aliases = 
+            sender_canonical = 
+            recipient_canonical = 
+            sender_canonical_static = 
+            recipient_canonical_static = 
+            canonical_scope = both
+            masquerade_domains = 
+            force_from = 
+            reply_to = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -315,6 +326,9 @@ public sealed class FailmailCommandTests : IDisposable
             "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
             "-relay-ca-file=ca.pem", "-relay-fingerprint=AB:" + string.Join(':', Enumerable.Repeat("CD", 31)), "-relay-insecure",
             "-relay-auth-mechanisms=PLAIN,LOGIN", "-relay-password-file=/run/secrets/relay",
+            "-qualify-domain=q.example", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
+            "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
+            "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");

@@ -1,0 +1,27 @@
+namespace Failmail.Rewriting;
+
+// Splits a header section (CRLF line ends, no blank line) into fields: a line plus the
+// continuation lines that start with SP or HTAB (RFC 5322 §2.2.3). Lines that are not
+// fields (no colon) are kept as fields with an empty name, so nothing is ever dropped.
+internal static class HeaderFields
+{
+    public static IReadOnlyList<HeaderField> Split(ReadOnlySpan<byte> section)
+    {
+        var fields = new List<HeaderField>();
+        var start = 0;
+        var i = 0;
+        while (i < section.Length)
+        {
+            var lf = section[i..].IndexOf((byte)'\n');
+            var next = lf < 0 ? section.Length : i + lf + 1;
+            var continues = next < section.Length && section[next] is (byte)' ' or (byte)'\t';
+            if (!continues)
+            {
+                fields.Add(HeaderField.Create(section[start..next].ToArray()));
+                start = next;
+            }
+            i = next;
+        }
+        return fields;
+    }
+}

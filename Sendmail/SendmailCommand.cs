@@ -1,0 +1,109 @@
+using System.CommandLine;
+
+namespace Failmail.Sendmail;
+
+// `failmail [flags] sendmail [sendmail options] [recipients...]`, and the same when the binary
+// is run through a link named "sendmail" (then every argument is a sendmail argument, and
+// the settings come from $FAILMAIL_CONFIG or /etc/failmail.conf when it exists). failmail's
+// own flags (--bind-addr, --config, --qualify-domain, --spool-dir, ...) go before the word
+// "sendmail"; everything after it is read with sendmail's syntax by SendmailArguments.
+internal sealed class SendmailCommand : Command
+{
+    public const string CommandName = "sendmail";
+    public const string ConfigVariable = "FAILMAIL_CONFIG";
+    public const string SystemConfig = "/etc/failmail.conf";
+
+    private readonly FailmailCommand _root;
+    private readonly Argument<string[]> _arguments = new("arguments")
+    {
+        Description = "sendmail options and recipients (-t, -i, -f addr, -F name, -- rcpt...)",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public SendmailCommand(FailmailCommand root)
+        : base(CommandName, "read one message on stdin and submit it to the local failmail, like sendmail(8)")
+    {
+        _root = root;
+        Arguments.Add(_arguments);
+        SetAction(RunAsync);
+    }
+
+    // Program entry: a binary invoked as "sendmail" takes its whole command line as sendmail's.
+    public static IReadOnlyList<string> RouteInvokedName(IReadOnlyList<string> args, string? invokedAs)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (!string.Equals(Path.GetFileName(invokedAs), CommandName, StringComparison.Ordinal))
+        {
+            return args;
+        }
+        var routed = new List<string>();
+        var config = Environment.GetEnvironmentVariable(ConfigVariable);
+        if (string.IsNullOrEmpty(config) && File.Exists(SystemConfig))
+        {
+            config = SystemConfig;
+        }
+        if (!string.IsNullOrEmpty(config))
+        {
+            routed.Add("--config=" + config);
+        }
+        routed.Add(CommandName);
+        routed.AddRange(args);
+        return routed;
+    }
+
+    // The name the program was started as. Native AOT keeps a symlink's name in
+    // GetCommandLineArgs()[0]; under the JIT apphost that is the .dll, so /proc/self/cmdline
+    // (the kernel's argv[0]) is asked as well.
+    public static string InvokedName()
+    {
+        var first = Environment.GetCommandLineArgs().FirstOrDefault() ?? "";
+        if (Path.GetFileName(first) == CommandName || !OperatingSystem.IsLinux())
+        {
+            return first;
+        }
+        try
+        {
+            var cmdline = File.ReadAllBytes("/proc/self/cmdline");
+            var end = Array.IndexOf(cmdline, (byte)0);
+            return System.Text.Encoding.UTF8.GetString(cmdline, 0, end < 0 ? cmdline.Length : end);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return first;
+        }
+    }
+
+    // After GoFlagSyntax: puts "--" right after the subcommand name, so System.CommandLine
+    // hands every sendmail argument over verbatim (no -h/--help/option matching on them).
+    // GoFlagSyntax emits flags as single "--name=value" tokens or "--name" "" pairs, so the
+    // first token equal to "sendmail" is the subcommand.
+    public static IReadOnlyList<string> ProtectArguments(IReadOnlyList<string> normalized)
+    {
+        ArgumentNullException.ThrowIfNull(normalized);
+        for (var i = 0; i < normalized.Count; i++)
+        {
+            if (normalized[i] == "--")
+            {
+                return normalized;
+            }
+            if (normalized[i] == CommandName)
+            {
+                return [.. normalized.Take(i + 1), "--", .. normalized.Skip(i + 1)];
+            }
+        }
+        return normalized;
+    }
+
+    private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var errorWriter = parseResult.InvocationConfiguration.Error;
+        if (!_root.TryPrepare(parseResult, out var options, out var error))
+        {
+            await errorWriter.WriteLineAsync($"sendmail: {error}").ConfigureAwait(false);
+            return SysExits.Config;
+        }
+        var arguments = parseResult.GetValue(_arguments) ?? [];
+        using var stdin = Console.OpenStandardInput();
+        return await SendmailClient.RunAsync(options, arguments, stdin, errorWriter, cancellationToken).ConfigureAwait(false);
+    }
+}

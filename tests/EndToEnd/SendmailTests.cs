@@ -1,0 +1,159 @@
+using System.Diagnostics;
+
+namespace Failmail.Tests.EndToEnd;
+
+// `failmail sendmail` and a `sendmail` link to the AOT binary, as cron runs them, against a
+// running failmail that relays to Postfix's smtp-sink; and the spool while the daemon is down.
+[Trait("Category", "EndToEnd")]
+public sealed class SendmailTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task CronMailIsQualifiedAliasedCanonicalisedMasqueradedAndRelayed()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var aliases = Path.Combine(dir, "aliases");
+            await File.WriteAllTextAsync(aliases, "# test\nroot: admin,\n  oncall@example.net\n");
+            var recipientCanonical = Path.Combine(dir, "recipient_canonical");
+            await File.WriteAllTextAsync(recipientCanonical, "admin admin@ops.example.com\n");
+            var senderCanonical = Path.Combine(dir, "sender_canonical");
+            await File.WriteAllTextAsync(senderCanonical, "@host1.example.com cron@ops.example.com\n");
+            string[] hub =
+            [
+                "--qualify-domain", "host1.example.com", "--aliases", aliases, "--recipient-canonical", recipientCanonical,
+                "--sender-canonical", senderCanonical, "--masquerade-domains", "example.com", "--reply-to", "ops@example.com",
+            ];
+
+            await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                [
+                    "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "", "--relay-all", "--from", "failmail@example.com",
+                    "--wait-period", "300ms", "--max-wait", "2s", "--poll", "100ms", "--spool-dir", Path.Combine(dir, "spool"), .. hub,
+                ]);
+
+            // printf 'Subject: cron\n\nout\n' | failmail --bind-addr ... sendmail -t root
+            var run = await RunAsync(TestPaths.FailmailBinary, dir, "Subject: cron\n\nout\n", null,
+                ["--bind-addr", $"127.0.0.1:{failmail.SmtpPort}", "--qualify-domain", "host1.example.com", "sendmail", "-t", "root"]);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Equal("", run.Stderr);
+
+            // The same through a link named sendmail, with the settings from $FAILMAIL_CONFIG
+            // and cron's own flags.
+            var link = Path.Combine(dir, "sendmail");
+            File.CreateSymbolicLink(link, TestPaths.FailmailBinary);
+            var config = Path.Combine(dir, "failmail.conf");
+            await File.WriteAllTextAsync(config, $"bind_addr = 127.0.0.1:{failmail.SmtpPort}\nqualify_domain = host1.example.com\n");
+            var linked = await RunAsync(link, dir, "To: root\nSubject: via link\n\nout\n.\nnot part of it\n",
+                new Dictionary<string, string> { ["FAILMAIL_CONFIG"] = config }, ["-FCronDaemon", "-B8BITMIME", "-oem", "-t", "-oQ/x"]);
+            Assert.True(linked.ExitCode == 0, linked.Stderr);
+            Assert.Equal("sendmail: warning: ignoring option -oQ/x\n", linked.Stderr.ReplaceLineEndings("\n"));
+
+            await failmail.WaitUntilAsync(() => sink.Messages().Count(m => m.Message.Headers["X-Failmail-Digest"] is null) >= 2,
+                Patience, "both relayed copies at smtp-sink");
+            var copies = sink.Messages().Where(m => m.Message.Headers["X-Failmail-Digest"] is null).ToList();
+
+            var cron = Assert.Single(copies, m => m.Message.Subject == "cron");
+            // Envelope: root → root@host1.example.com → aliases admin, oncall@example.net →
+            // admin@host1.example.com → canonical admin@ops.example.com → masquerade admin@example.com.
+            Assert.Equal("cron@example.com", cron.MailFrom);
+            Assert.Equal(["admin@example.com", "oncall@example.net"], cron.Recipients.Order(StringComparer.Ordinal));
+            // Headers: the added From (the invoking user on host1) → canonical → masquerade.
+            Assert.Equal("cron@example.com", cron.Message.From.Mailboxes.Single().Address);
+            Assert.Equal("ops@example.com", cron.Message.ReplyTo.Mailboxes.Single().Address);
+            Assert.NotNull(cron.Message.MessageId);
+            Assert.Equal("out", (cron.Message.TextBody ?? "").Trim());
+
+            var viaLink = Assert.Single(copies, m => m.Message.Subject == "via link");
+            Assert.Equal(["admin@example.com", "oncall@example.net"], viaLink.Recipients.Order(StringComparer.Ordinal));
+            Assert.Equal("CronDaemon", viaLink.Message.From.Mailboxes.Single().Name);
+            // The header recipient is qualified and masqueraded, never aliased.
+            Assert.Equal("root@example.com", viaLink.Message.To.Mailboxes.Single().Address);
+            Assert.Equal("out", (viaLink.Message.TextBody ?? "").Trim());
+
+            // And the digests of both, one per final recipient.
+            await failmail.WaitUntilAsync(() => sink.Messages().Count(m => m.Message.Headers["X-Failmail-Digest"] == "1") >= 2,
+                Patience, "two digests at smtp-sink");
+            var digests = sink.Messages().Where(m => m.Message.Headers["X-Failmail-Digest"] == "1").ToList();
+            Assert.Equal(["admin@example.com", "oncall@example.net"], digests.SelectMany(d => d.Recipients).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task WhileTheDaemonIsDownMailIsSpooledAndDeliveredAtItsStart()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var spool = Path.Combine(dir, "spool");
+            var downPort = FreePort.Next();
+            var run = await RunAsync(TestPaths.FailmailBinary, dir, "Subject: while down\n\nout\n", null,
+                ["--bind-addr", $"127.0.0.1:{downPort}", "--spool-dir", spool, "--qualify-domain", "host1.example.com", "sendmail", "-t", "root"]);
+            Assert.Equal(75, run.ExitCode);
+            var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"sendmail: failmail at 127.0.0.1:{downPort} is unavailable (", line, StringComparison.Ordinal);
+            Assert.Contains("message spooled as", line, StringComparison.Ordinal);
+            Assert.Single(Directory.GetFiles(Path.Combine(spool, "new")));
+
+            await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "", "--spool-dir", spool, "--qualify-domain", "host1.example.com",
+                "--wait-period", "300ms", "--max-wait", "2s", "--poll", "100ms");
+
+            await failmail.WaitUntilAsync(() => sink.Messages().Count >= 1, Patience, "the spooled message's digest at smtp-sink");
+            var digest = Assert.Single(sink.Messages());
+            Assert.Equal(["root@host1.example.com"], digest.Recipients);
+            Assert.Equal("[failmail] 1 instance: while down", digest.Message.Subject);
+            Assert.Empty(Directory.GetFiles(Path.Combine(spool, "new")));
+            Assert.Contains("imported spooled message", failmail.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string workDir, string input,
+        IReadOnlyDictionary<string, string>? environment, string[] args)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+        using var process = Process.Start(info)!;
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.StandardInput.WriteAsync(input).WaitAsync(TimeSpan.FromSeconds(10));
+            process.StandardInput.Close();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            return (process.ExitCode, await stdout.WaitAsync(TimeSpan.FromSeconds(10)), await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+}
