@@ -73,6 +73,27 @@ internal sealed class FailmailProcess : IAsyncDisposable
         return process;
     }
 
+    // Starts failmail on a given port in an existing directory the caller owns (a restart after
+    // kill -9 reuses both); waits until it accepts.
+    public static async Task<FailmailProcess> StartServingOnPortAsync(int port, string workDir, params string[] args)
+    {
+        var all = new List<string> { "--bind-addr", $"127.0.0.1:{port}" };
+        all.AddRange(args);
+        Directory.CreateDirectory(workDir);
+        var process = Start(workDir, port, ownsDirectory: false, all.ToArray());
+        try
+        {
+            await FreePort.WaitForListenerAsync(port, () => !process.HasExited, TimeSpan.FromSeconds(20));
+        }
+        catch
+        {
+            var stderr = process.Stderr;
+            await process.DisposeAsync();
+            throw new InvalidOperationException("failmail did not start listening; stderr:\n" + stderr);
+        }
+        return process;
+    }
+
     public void Signal(int signal) => Signals.Send(Pid, signal);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
