@@ -50,16 +50,15 @@ internal sealed class FailmailProcess : IAsyncDisposable
     }
 
     // Starts failmail with --bind-addr on a free port and waits until it accepts.
-    public static async Task<FailmailProcess> StartServingAsync(string? workDir, params string[] args)
+    public static Task<FailmailProcess> StartServingAsync(string? workDir, params string[] args) =>
+        ServeAsync(FreePort.Next(), workDir ?? TestPaths.NewTempDir(), ownsDirectory: workDir is null, args);
+
+    private static async Task<FailmailProcess> ServeAsync(int port, string workDir, bool ownsDirectory, string[] args)
     {
-        var port = FreePort.Next();
         var all = new List<string> { "--bind-addr", $"127.0.0.1:{port}" };
         all.AddRange(args);
-        if (workDir is not null)
-        {
-            Directory.CreateDirectory(workDir);
-        }
-        var process = Start(workDir ?? TestPaths.NewTempDir(), port, ownsDirectory: workDir is null, all.ToArray());
+        Directory.CreateDirectory(workDir);
+        var process = Start(workDir, port, ownsDirectory, all.ToArray());
         try
         {
             await FreePort.WaitForListenerAsync(port, () => !process.HasExited, TimeSpan.FromSeconds(20));
@@ -80,6 +79,11 @@ internal sealed class FailmailProcess : IAsyncDisposable
         Directory.CreateDirectory(workDir);
         return Start(workDir, smtpPort: 0, ownsDirectory: false, args);
     }
+
+    // Starts failmail on a given port in an existing directory the caller owns (a restart after
+    // kill -9 reuses both); waits until it accepts.
+    public static Task<FailmailProcess> StartServingOnPortAsync(int port, string workDir, params string[] args) =>
+        ServeAsync(port, workDir, ownsDirectory: false, args);
 
     public void Signal(int signal) => Signals.Send(Pid, signal);
 
