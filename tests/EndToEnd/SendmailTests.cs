@@ -124,6 +124,33 @@ public sealed class SendmailTests
         }
     }
 
+    [Fact]
+    public async Task AFinalRefusalIsReportedAndNotSpooled()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var spool = Path.Combine(dir, "spool");
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", "debug", "--bind-http", "", "--max-message-size", "200");
+            var body = new string('x', 400);
+            var run = await RunAsync(TestPaths.FailmailBinary, dir, $"Subject: big\n\n{body}\n", null,
+                ["--bind-addr", $"127.0.0.1:{failmail.SmtpPort}", "--spool-dir", spool, "sendmail", "-i", "ops@example.com"]);
+            Assert.Equal(65, run.ExitCode);
+            Assert.StartsWith($"sendmail: failmail at 127.0.0.1:{failmail.SmtpPort} refused the message: 552 ", run.Stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(spool));
+
+            var usage = await RunAsync(TestPaths.FailmailBinary, dir, "Subject: x\n\n", null,
+                ["--bind-addr", $"127.0.0.1:{failmail.SmtpPort}", "--spool-dir", spool, "sendmail", "-t"]);
+            Assert.Equal(64, usage.ExitCode);
+            Assert.StartsWith("sendmail: no recipients", usage.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string workDir, string input,
         IReadOnlyDictionary<string, string>? environment, string[] args)
     {
