@@ -151,6 +151,25 @@ public sealed class SendmailTests
         }
     }
 
+    [Fact]
+    public async Task ABadAliasesFileStopsStartUpNamingTheLine()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var aliases = Path.Combine(dir, "aliases");
+            await File.WriteAllTextAsync(aliases, "root: ops@example.com\n# comment\nbackup: :include:/etc/list\n");
+            var (code, _, stderr) = await FailmailProcess.RunToExitAsync(dir,
+                "--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", "", "--relay-addr", "debug", "--aliases", aliases);
+            Assert.Equal(2, code);
+            Assert.Contains($"failmail: {aliases}:3: :include: is not supported", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string workDir, string input,
         IReadOnlyDictionary<string, string>? environment, string[] args)
     {
