@@ -66,7 +66,10 @@ internal static class SendmailClient
         catch (SmtpCommandException e) when ((int)e.StatusCode >= 500)
         {
             await error.WriteLineAsync($"sendmail: failmail at {options.BindAddr} refused the message: {(int)e.StatusCode} {e.Message}").ConfigureAwait(false);
-            return e.ErrorCode == SmtpErrorCode.MessageNotAccepted ? SysExits.DataError : SysExits.Unavailable;
+            // 552 (too large, also at MAIL FROM SIZE=) and a refusal of the data are about the message.
+            return e.ErrorCode == SmtpErrorCode.MessageNotAccepted || e.StatusCode == SmtpStatusCode.ExceededStorageAllocation
+                ? SysExits.DataError
+                : SysExits.Unavailable;
         }
         catch (AuthenticationException e)
         {

@@ -10,6 +10,12 @@ namespace Failmail.Sendmail;
 internal sealed class SendmailCommand : Command
 {
     public const string CommandName = "sendmail";
+    // Through a link named sendmail System.CommandLine names the root command "sendmail" too,
+    // and two commands may not share a name: the subcommand is then registered as this.
+    public const string LinkedName = "as-sendmail";
+
+    // The root command's name is RootCommand.ExecutableName (under native AOT the link's name).
+    public static string RegisteredName => RootCommand.ExecutableName == CommandName ? LinkedName : CommandName;
     public const string ConfigVariable = "FAILMAIL_CONFIG";
     public const string SystemConfig = "/etc/failmail.conf";
 
@@ -21,8 +27,9 @@ internal sealed class SendmailCommand : Command
     };
 
     public SendmailCommand(FailmailCommand root)
-        : base(CommandName, "read one message on stdin and submit it to the local failmail, like sendmail(8)")
+        : base(RegisteredName, "read one message on stdin and submit it to the local failmail, like sendmail(8)")
     {
+        ArgumentNullException.ThrowIfNull(root);
         _root = root;
         Arguments.Add(_arguments);
         SetAction(RunAsync);
@@ -46,7 +53,7 @@ internal sealed class SendmailCommand : Command
         {
             routed.Add("--config=" + config);
         }
-        routed.Add(CommandName);
+        routed.Add(RegisteredName);
         routed.AddRange(args);
         return routed;
     }
@@ -76,7 +83,7 @@ internal sealed class SendmailCommand : Command
     // After GoFlagSyntax: puts "--" right after the subcommand name, so System.CommandLine
     // hands every sendmail argument over verbatim (no -h/--help/option matching on them).
     // GoFlagSyntax emits flags as single "--name=value" tokens or "--name" "" pairs, so the
-    // first token equal to "sendmail" is the subcommand.
+    // first token equal to the subcommand's name is the subcommand.
     public static IReadOnlyList<string> ProtectArguments(IReadOnlyList<string> normalized)
     {
         ArgumentNullException.ThrowIfNull(normalized);
@@ -86,7 +93,7 @@ internal sealed class SendmailCommand : Command
             {
                 return normalized;
             }
-            if (normalized[i] == CommandName)
+            if (normalized[i] is CommandName or LinkedName)
             {
                 return [.. normalized.Take(i + 1), "--", .. normalized.Skip(i + 1)];
             }

@@ -13,4 +13,7 @@ internal static partial class SendmailLog
 
     [LoggerMessage(EventId = 702, EventName = "SpoolImportFailed", Level = LogLevel.Warning, Message = "cannot import spool {SpoolDir}; will retry at the next poll")]
     public static partial void SpoolImportFailed(ILogger logger, Exception exception, string spoolDir);
+
+    [LoggerMessage(EventId = 703, EventName = "SpoolSinkFailed", Level = LogLevel.Warning, Message = "imported message {Id} could not be handed to the batcher now; it stays pending in the store")]
+    public static partial void SinkFailed(ILogger logger, Exception exception, string id);
 }

@@ -11,6 +11,8 @@ namespace Failmail.Sendmail;
 // exactly as the SMTP receiver would take the message (same rewriting, same store): commit
 // into the incoming store, hand to the sink, and only then delete the spool file. A crash
 // between the commit and the delete imports the message twice at worst; it is never lost.
+// A sink that refuses is logged like SmtpDelivery does: the committed message stays pending
+// in the store for the batcher.
 internal sealed class SpoolImporter : IDisposable
 {
     private readonly string _spoolDir;
@@ -97,7 +99,16 @@ internal sealed class SpoolImporter : IDisposable
                 draft.Write(spooled.Bytes);
                 message = await draft.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
             }
-            await _sink.AcceptAsync(message, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _sink.AcceptAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+            {
+                // As in SmtpDelivery: committed is durable, the store keeps it pending for the
+                // batcher. Keeping the spool file would import it again at every poll.
+                SendmailLog.SinkFailed(_logger, e, message.Id);
+            }
             File.Delete(path);
             SendmailLog.SpoolImported(_logger, name, _spoolDir, message.Id, envelope.Recipients.Count);
             imported++;
@@ -109,9 +120,12 @@ internal sealed class SpoolImporter : IDisposable
     {
         _timer?.Dispose();
         _stop.Cancel();
-        // An import in flight finishes its current file (or is cancelled) before we return.
-        _running.Wait(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
+        // An import in flight finishes its current file (or is cancelled) before we return;
+        // one still stuck after that keeps its token source (it is then never disposed).
+        if (_running.Wait(TimeSpan.FromSeconds(5)))
+        {
+            _stop.Dispose();
+        }
     }
 
     private async Task PollAsync()
@@ -152,8 +166,9 @@ internal sealed class SpoolImporter : IDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Runs from a timer: every fault is logged here, and the next poll tries again.
             SendmailLog.SpoolImportFailed(_logger, e, _spoolDir);
         }
     }

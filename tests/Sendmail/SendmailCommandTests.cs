@@ -16,7 +16,7 @@ public sealed class SendmailCommandTests : IDisposable
     {
         Assert.Equal(["-t", "root"], SendmailCommand.RouteInvokedName(["-t", "root"], "/usr/bin/failmail"));
         var routed = SendmailCommand.RouteInvokedName(["-oi", "-t"], "/usr/sbin/sendmail");
-        Assert.Equal(["sendmail", "-oi", "-t"], routed.Where(a => !a.StartsWith("--config=", StringComparison.Ordinal)));
+        Assert.Equal([SendmailCommand.RegisteredName, "-oi", "-t"], routed.Where(a => !a.StartsWith("--config=", StringComparison.Ordinal)));
     }
 
     [Fact]

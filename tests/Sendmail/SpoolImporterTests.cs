@@ -59,17 +59,38 @@ public sealed class SpoolImporterTests : IDisposable
     }
 
     [Fact]
-    public async Task AFailedHandOffKeepsTheSpoolFileSoNothingIsLost()
+    public async Task AFailedHandOffLeavesTheMessagePendingInTheStoreOnce()
     {
         var name = Spool(new SubmittedMessage("a@example.com", ["b@example.com"], "Subject: s\r\n\r\nb\r\n"u8.ToArray()));
         var store = new MemoryMessageStore();
         using var importer = Importer(store, new ListSink { Fail = true });
 
-        await Assert.ThrowsAsync<IOException>(() => importer.ImportAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, await importer.ImportAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, await importer.ImportAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
 
-        // Committed (the batcher finds it in the store) and still spooled: a duplicate at worst.
+        // Committed, so the batcher finds it in the store; imported once, not at every poll.
         Assert.Single(store.LoadPending());
+        Assert.False(File.Exists(Path.Combine(Options.SpoolDir, "new", name)));
+    }
+
+    [Fact]
+    public async Task AStoreThatCannotBeWrittenKeepsTheSpoolFile()
+    {
+        var name = Spool(new SubmittedMessage("a@example.com", ["b@example.com"], "Subject: s\r\n\r\nb\r\n"u8.ToArray()));
+        using var importer = Importer(new BrokenStore(), new ListSink());
+
+        await Assert.ThrowsAsync<IOException>(() => importer.ImportAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.True(File.Exists(Path.Combine(Options.SpoolDir, "new", name)));
+    }
+
+    private sealed class BrokenStore : IMessageStore
+    {
+        public IMessageDraft CreateDraft() => throw new IOException("disk full");
+        public IReadOnlyList<ReceivedMessage> LoadPending() => [];
+        public Stream OpenRead(string id) => throw new FileNotFoundException(id);
+        public void Remove(IEnumerable<string> ids)
+        {
+        }
     }
 
     [Fact]
