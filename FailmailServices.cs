@@ -22,6 +22,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     private readonly CancellationTokenSource _abortFlush = new();
     private readonly CancellationTokenSource _stopRelay = new();
     private readonly List<IDisposable> _disposables = [];
+    private SpoolImporter? _spoolImporter;
     private Task _batcherTask = Task.CompletedTask;
     private Task _relayTask = Task.CompletedTask;
 
@@ -66,6 +67,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     // relay queue, give the relay one last go, and stop.
     public async Task ShutdownAsync()
     {
+        _spoolImporter?.Dispose();
         if (Listener is not null)
         {
             await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
@@ -83,6 +85,8 @@ internal sealed class FailmailServices : IAsyncDisposable
     // (which polls the store); only a memory store, which the child cannot see, is flushed.
     public async Task HandOverAsync()
     {
+        // The child imports the spool from now on; two importers would duplicate a message.
+        _spoolImporter?.Dispose();
         if (Listener is not null)
         {
             await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
@@ -115,6 +119,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         {
             await Relay.DisposeAsync().ConfigureAwait(false);
         }
+        _spoolImporter?.Dispose();
         foreach (var disposable in _disposables)
         {
             disposable.Dispose();
@@ -154,7 +159,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             var addresses = AddressRewriter.Create(_options);
             Listener = new SmtpListener(_options, Store, sink, loggerFactory, time, addresses);
             Listener.Start(inheritedSocket);
-            _disposables.Add(await SpoolImporter.StartAsync(_options, Store, sink, addresses, loggerFactory, time, cancellationToken).ConfigureAwait(false));
+            _spoolImporter = await SpoolImporter.StartAsync(_options, Store, sink, addresses, loggerFactory, time, cancellationToken).ConfigureAwait(false);
         }
 
         var stats = new ServiceStats(Store, Listener, Batcher, Relay, time);
