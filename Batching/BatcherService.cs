@@ -146,6 +146,10 @@ internal sealed class BatcherService : IMessageSink
         BatchLog.Stopped(_logger, sent, _outbox.Count);
     }
 
+    // An async wrapper, so a sender that throws before its first await still yields a task.
+    private async Task HandOverAsync(Digest digest, CancellationToken stop) =>
+        await _sender.SendAsync(digest, stop).ConfigureAwait(false);
+
     private async Task OnTickAsync(CancellationToken stop)
     {
         if (_pollStore)
@@ -157,25 +161,25 @@ internal sealed class BatcherService : IMessageSink
             Enqueue(due);
         }
         var now = _time.GetTimestamp();
-        foreach (var item in _outbox.Due(now))
+        var ready = stop.IsCancellationRequested ? [] : _outbox.Due(now);
+        // Hand the due digests over together: the outgoing queue's group commit then syncs them
+        // once rather than once each. Their outcomes are applied here, in order, on this loop.
+        var sends = ready.Select(item => HandOverAsync(item.Digest, stop)).ToList();
+        for (var i = 0; i < ready.Count; i++)
         {
-            if (stop.IsCancellationRequested)
-            {
-                return; // the shutdown flush tries again
-            }
             try
             {
-                await _sender.SendAsync(item.Digest, stop).ConfigureAwait(false);
-                Sent(item);
+                await sends[i].ConfigureAwait(false);
+                Sent(ready[i]);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return;
+                // The shutdown flush tries again.
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                var delay = _outbox.Failed(item, now);
-                BatchLog.SendFailed(_logger, e, item.Digest.Recipient, item.Attempts, delay);
+                var delay = _outbox.Failed(ready[i], now);
+                BatchLog.SendFailed(_logger, e, ready[i].Digest.Recipient, ready[i].Attempts, delay);
             }
         }
         Publish();
