@@ -81,6 +81,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     // (which polls the store); only a memory store, which the child cannot see, is flushed.
     public async Task HandOverAsync()
     {
+        Relay?.StopQueuePoll();
         if (Listener is not null)
         {
             await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);

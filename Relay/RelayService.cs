@@ -34,6 +34,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // Worker-only state.
     private bool _connected;
     private volatile bool _skipDrain;
+    private volatile bool _pollStopped;
     private long _lastActivity;
     private int _connectionFailures;
     private long _relayReadyAt;
@@ -165,6 +166,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // make its last attempt (that would send the same digests twice). Call before stopping.
     public void SkipDrainOnStop() => _skipDrain = true;
 
+    // Reload: from now on the child owns the queue; this worker must not pick up the digests
+    // the child queues (its poll would, and both would send them).
+    public void StopQueuePoll() => _pollStopped = true;
+
     private async Task WorkAsync(CancellationToken stop)
     {
         while (true)
@@ -173,7 +178,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             // Wake-ups that arrived while we worked are answered by looking at the queue now.
             _wakeup.Clear();
             var now = _time.GetTimestamp();
-            if (QueuePoll > TimeSpan.Zero && now >= _nextPoll)
+            if (QueuePoll > TimeSpan.Zero && now >= _nextPoll && !_pollStopped)
             {
                 PollStore(now);
             }
@@ -209,7 +214,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                 }
                 deadline = deadline is { } d ? Math.Min(d, idleAt) : idleAt;
             }
-            if (QueuePoll > TimeSpan.Zero)
+            if (QueuePoll > TimeSpan.Zero && !_pollStopped)
             {
                 deadline = deadline is { } d ? Math.Min(d, _nextPoll) : _nextPoll;
             }
