@@ -43,6 +43,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // bring one back while its files linger (a failed Remove), or it would be sent again
     // every poll; an id leaves this set once a poll no longer finds it in the store.
     private readonly HashSet<string> _forgotten = new(StringComparer.Ordinal);
+    // Unknown ids the last poll saw. An id is adopted only when two polls in a row see it:
+    // during a reload the parent's worker still sends what its batcher queues, within
+    // milliseconds, and adopting such an entry at once would send it twice.
+    private HashSet<string> _sighted = new(StringComparer.Ordinal);
 
     public RelayService(FailmailOptions options, IMessageStore outgoing, IRelayTransport transport, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
@@ -72,7 +76,8 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     internal TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     // How often the worker looks in the outgoing store for entries another process added
-    // (`failmail resend` while this one runs); --poll by default, zero turns it off. A scan
+    // (`failmail resend` while this one runs), adopting what two polls in a row find; --poll
+    // by default, zero turns it off. A scan
     // reads every queued envelope, so the interval also stretches to 10x the last scan's
     // duration: a huge queue during a long outage costs at most a tenth of a core.
     internal TimeSpan QueuePoll { get; init; }
@@ -431,16 +436,26 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         var took = _time.GetTimestamp() - now;
         _nextPoll = now + Math.Max(Ticks(QueuePoll), 10 * took);
         var present = new HashSet<string>(StringComparer.Ordinal);
+        var sighted = new HashSet<string>(StringComparer.Ordinal);
         var found = new List<ReceivedMessage>();
         foreach (var message in pending)
         {
             _ = present.Add(message.Id);
-            if (!_forgotten.Contains(message.Id) && !_queue.Contains(message.Id))
+            if (_forgotten.Contains(message.Id) || _queue.Contains(message.Id))
+            {
+                continue;
+            }
+            if (_sighted.Contains(message.Id))
             {
                 found.Add(message);
             }
+            else
+            {
+                _ = sighted.Add(message.Id);
+            }
         }
         _forgotten.IntersectWith(present);
+        _sighted = sighted;
         if (found.Count == 0)
         {
             return;
