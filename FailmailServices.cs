@@ -87,6 +87,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     {
         // The child imports the spool from now on; two importers would duplicate a message.
         _spoolImporter?.Dispose();
+        Relay?.StopQueuePoll();
         if (Listener is not null)
         {
             await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);

@@ -34,6 +34,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // Worker-only state.
     private bool _connected;
     private volatile bool _skipDrain;
+    private volatile bool _pollStopped;
     private long _lastActivity;
     private int _connectionFailures;
     private long _relayReadyAt;
@@ -42,6 +43,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // bring one back while its files linger (a failed Remove), or it would be sent again
     // every poll; an id leaves this set once a poll no longer finds it in the store.
     private readonly HashSet<string> _forgotten = new(StringComparer.Ordinal);
+    // Unknown ids the last poll saw. An id is adopted only when two polls in a row see it:
+    // during a reload the parent's worker still sends what its batcher queues, within
+    // milliseconds, and adopting such an entry at once would send it twice.
+    private HashSet<string> _sighted = new(StringComparer.Ordinal);
 
     public RelayService(FailmailOptions options, IMessageStore outgoing, IRelayTransport transport, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
@@ -71,7 +76,8 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     internal TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     // How often the worker looks in the outgoing store for entries another process added
-    // (`failmail resend` while this one runs); --poll by default, zero turns it off. A scan
+    // (`failmail resend` while this one runs), adopting what two polls in a row find; --poll
+    // by default, zero turns it off. A scan
     // reads every queued envelope, so the interval also stretches to 10x the last scan's
     // duration: a huge queue during a long outage costs at most a tenth of a core.
     internal TimeSpan QueuePoll { get; init; }
@@ -165,6 +171,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // make its last attempt (that would send the same digests twice). Call before stopping.
     public void SkipDrainOnStop() => _skipDrain = true;
 
+    // Reload: from now on the child owns the queue; this worker must not pick up the digests
+    // the child queues (its poll would, and both would send them).
+    public void StopQueuePoll() => _pollStopped = true;
+
     private async Task WorkAsync(CancellationToken stop)
     {
         while (true)
@@ -173,7 +183,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             // Wake-ups that arrived while we worked are answered by looking at the queue now.
             _wakeup.Clear();
             var now = _time.GetTimestamp();
-            if (QueuePoll > TimeSpan.Zero && now >= _nextPoll)
+            if (QueuePoll > TimeSpan.Zero && now >= _nextPoll && !_pollStopped)
             {
                 PollStore(now);
             }
@@ -209,7 +219,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                 }
                 deadline = deadline is { } d ? Math.Min(d, idleAt) : idleAt;
             }
-            if (QueuePoll > TimeSpan.Zero)
+            if (QueuePoll > TimeSpan.Zero && !_pollStopped)
             {
                 deadline = deadline is { } d ? Math.Min(d, _nextPoll) : _nextPoll;
             }
@@ -426,16 +436,26 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         var took = _time.GetTimestamp() - now;
         _nextPoll = now + Math.Max(Ticks(QueuePoll), 10 * took);
         var present = new HashSet<string>(StringComparer.Ordinal);
+        var sighted = new HashSet<string>(StringComparer.Ordinal);
         var found = new List<ReceivedMessage>();
         foreach (var message in pending)
         {
             _ = present.Add(message.Id);
-            if (!_forgotten.Contains(message.Id) && !_queue.Contains(message.Id))
+            if (_forgotten.Contains(message.Id) || _queue.Contains(message.Id))
+            {
+                continue;
+            }
+            if (_sighted.Contains(message.Id))
             {
                 found.Add(message);
             }
+            else
+            {
+                _ = sighted.Add(message.Id);
+            }
         }
         _forgotten.IntersectWith(present);
+        _sighted = sighted;
         if (found.Count == 0)
         {
             return;

@@ -92,9 +92,18 @@ internal static class SmtpDelivery
     // A full disk is 452 4.3.1 (§4.2.5, RFC 3463), any other store error 451 4.3.0. On Unix
     // .NET puts the errno (ENOSPC = 28) in HResult; on Windows ERROR_DISK_FULL (112) or
     // ERROR_HANDLE_DISK_FULL (39) wrapped in an HRESULT.
+    // The store wraps the system's exception in one that names the file, so the errno may
+    // be on an inner exception.
     internal static SmtpReply StoreFailure(IOException e)
     {
-        var diskFull = OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 39 or 112 : e.HResult == 28;
-        return diskFull ? SmtpReply.DiskFull : SmtpReply.StorageFailed;
+        for (Exception? error = e; error is not null; error = error.InnerException)
+        {
+            var diskFull = OperatingSystem.IsWindows() ? (error.HResult & 0xFFFF) is 39 or 112 : error.HResult == 28;
+            if (diskFull)
+            {
+                return SmtpReply.DiskFull;
+            }
+        }
+        return SmtpReply.StorageFailed;
     }
 }
