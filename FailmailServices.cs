@@ -67,7 +67,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     // relay queue, give the relay one last go, and stop.
     public async Task ShutdownAsync()
     {
-        _spoolImporter?.Dispose();
+        StopSpoolImporter();
         if (Listener is not null)
         {
             await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
@@ -86,7 +86,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     public async Task HandOverAsync()
     {
         // The child imports the spool from now on; two importers would duplicate a message.
-        _spoolImporter?.Dispose();
+        StopSpoolImporter();
         Relay?.StopQueuePoll();
         if (Listener is not null)
         {
@@ -120,7 +120,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         {
             await Relay.DisposeAsync().ConfigureAwait(false);
         }
-        _spoolImporter?.Dispose();
+        StopSpoolImporter();
         foreach (var disposable in _disposables)
         {
             disposable.Dispose();
@@ -132,6 +132,13 @@ internal sealed class FailmailServices : IAsyncDisposable
         _stopBatcher.Dispose();
         _abortFlush.Dispose();
         _stopRelay.Dispose();
+    }
+
+    // Idempotent: shutdown, hand-over and dispose all stop it.
+    private void StopSpoolImporter()
+    {
+        _spoolImporter?.Dispose();
+        _spoolImporter = null;
     }
 
     private async Task StartPartsAsync(Socket? inheritedSocket, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
