@@ -30,12 +30,14 @@ internal static class FailmailHost
         try
         {
             var socket = ListenSocketSource.Acquire(options.SocketFd);
+            // Set when a reloading failmail started us: the process that handed over the socket.
+            var reloadParent = ReloadHandOff.TakeParentPid();
             if (options.Pidfile.Length > 0)
             {
-                // A reload child takes over the file its parent (the socket's previous owner) wrote.
-                pidfile = Pidfile.Create(options.Pidfile, parentPid: ReloadHandOff.TakeParentPid());
+                // A reload child takes over the file its parent wrote.
+                pidfile = Pidfile.Create(options.Pidfile, parentPid: reloadParent);
             }
-            services = await FailmailServices.StartAsync(options, socket, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
+            services = await FailmailServices.StartAsync(options, socket, reloadParent, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (IsStartupFailure(e))
         {

@@ -43,9 +43,12 @@ internal sealed class FailmailServices : IAsyncDisposable
 
     public HttpStatsServer? Http { get; private set; }
 
-    // inheritedSocket: from --socket-fd or systemd; such a process may be a reload child whose
-    // parent still commits its last sessions into the shared store, so it keeps polling it.
-    public static async Task<FailmailServices> StartAsync(FailmailOptions options, Socket? inheritedSocket,
+    // inheritedSocket: from --socket-fd or systemd, else bind --bind-addr.
+    // reloadParent: the reloading process that started us. It still drains its sessions and
+    // sends what falls due meanwhile, so this process takes mail at once but starts its
+    // batcher and relay only once the parent has exited: then they load the store and the
+    // queue whole, and no batch or queued digest is ever worked on by both.
+    public static async Task<FailmailServices> StartAsync(FailmailOptions options, Socket? inheritedSocket, int? reloadParent,
         ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Failmail.Host");
@@ -53,7 +56,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         var services = new FailmailServices(options, logger, store);
         try
         {
-            await services.StartPartsAsync(inheritedSocket, loggerFactory, time, cancellationToken).ConfigureAwait(false);
+            await services.StartPartsAsync(inheritedSocket, reloadParent, loggerFactory, time, cancellationToken).ConfigureAwait(false);
             return services;
         }
         catch
@@ -94,7 +97,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
         if (!_options.MemoryStore)
         {
-            await _abortFlush.CancelAsync().ConfigureAwait(false);
+            Batcher?.SkipFlushOnStop();
         }
         await _stopBatcher.CancelAsync().ConfigureAwait(false);
         await _batcherTask.ConfigureAwait(false);
@@ -134,6 +137,23 @@ internal sealed class FailmailServices : IAsyncDisposable
         _stopRelay.Dispose();
     }
 
+    // A reload parent exits within --shutdown-timeout plus its final relay work; past a
+    // generous bound the child goes ahead rather than never send anything.
+    private async Task WaitForExitAsync(int pid)
+    {
+        var bound = _options.ShutdownTimeout + _options.RelayTimeout + TimeSpan.FromSeconds(30);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (PosixNative.ProcessExists(pid))
+        {
+            if (waited.Elapsed > bound)
+            {
+                HostLog.ReloadParentLingers(_logger, pid, bound);
+                return;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+        }
+    }
+
     // Idempotent: shutdown, hand-over and dispose all stop it.
     private void StopSpoolImporter()
     {
@@ -141,7 +161,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         _spoolImporter = null;
     }
 
-    private async Task StartPartsAsync(Socket? inheritedSocket, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    private async Task StartPartsAsync(Socket? inheritedSocket, int? reloadParent, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
         IMessageSink sink = StoreOnlySink.Instance;
         if (_options.RunSender)
@@ -153,7 +173,8 @@ internal sealed class FailmailServices : IAsyncDisposable
             }
             var transport = RelayTransportFactory.Create(_options, time, Console.OpenStandardOutput(), loggerFactory);
             Relay = new RelayService(_options, outgoing, transport, loggerFactory, time);
-            var pollStore = !_options.RunReceiver || inheritedSocket is not null;
+            // --sender alone: the receiver is another process, so poll the store for its mail.
+            var pollStore = !_options.RunReceiver;
             Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
         }
@@ -178,8 +199,17 @@ internal sealed class FailmailServices : IAsyncDisposable
         {
             var relay = Relay;
             var batcher = Batcher;
-            _relayTask = Task.Run(() => relay.RunAsync(_stopRelay.Token), CancellationToken.None);
-            _batcherTask = Task.Run(() => batcher.RunAsync(_stopBatcher.Token, _abortFlush.Token), CancellationToken.None);
+            var parentGone = reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask;
+            _relayTask = Task.Run(async () =>
+            {
+                await parentGone.ConfigureAwait(false);
+                await relay.RunAsync(_stopRelay.Token).ConfigureAwait(false);
+            }, CancellationToken.None);
+            _batcherTask = Task.Run(async () =>
+            {
+                await parentGone.ConfigureAwait(false);
+                await batcher.RunAsync(_stopBatcher.Token, _abortFlush.Token).ConfigureAwait(false);
+            }, CancellationToken.None);
         }
     }
 

@@ -36,6 +36,7 @@ internal sealed class BatcherService : IMessageSink
     private readonly DigestOutbox _outbox;
     private readonly IdleSignal _idle = new();
     private long _digestsSent;
+    private volatile bool _skipFlush;
     private BatcherStats _stats = BatcherStats.Empty;
 
     // Throws ExpressionException for a broken --batch-expr, --group-expr or --template.
@@ -118,8 +119,18 @@ internal sealed class BatcherService : IMessageSink
         await ShutdownAsync(flushAbort).ConfigureAwait(false);
     }
 
+    // Reload: the new process loads the store and batches everything again, so this one must
+    // not flush (that would send early, and twice). Call before stopping.
+    public void SkipFlushOnStop() => _skipFlush = true;
+
     private async Task ShutdownAsync(CancellationToken flushAbort)
     {
+        if (_skipFlush)
+        {
+            var handedOver = Interlocked.Read(ref _digestsSent);
+            BatchLog.Stopped(_logger, handedOver, _outbox.Count);
+            return;
+        }
         Drain();
         if (_pollStore)
         {

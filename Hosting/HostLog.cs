@@ -46,4 +46,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 520, Level = LogLevel.Warning, Message = "--relay-all needs the sender half in this process; ignored with --receiver alone")]
     public static partial void RelayAllNeedsSender(ILogger logger);
+
+    [LoggerMessage(EventId = 521, Level = LogLevel.Warning, Message = "reload parent {Pid} still runs after {Bound}; starting the batcher and relay anyway")]
+    public static partial void ReloadParentLingers(ILogger logger, int pid, TimeSpan bound);
 }
