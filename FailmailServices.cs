@@ -52,7 +52,10 @@ internal sealed class FailmailServices : IAsyncDisposable
         ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Failmail.Host");
-        var store = OpenStore(options, "--message-store", options.MessageStore, loggerFactory, time);
+        // Recovery deletes unfinished drafts, so it is only for a store no live process writes:
+        // not while a reload parent still drains, nor beside a running --receiver.
+        var incomingShared = reloadParent is not null || !options.RunReceiver;
+        var store = OpenStore(options, "--message-store", options.MessageStore, incomingShared, loggerFactory, time);
         var services = new FailmailServices(options, logger, store);
         try
         {
@@ -166,7 +169,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         IMessageSink sink = StoreOnlySink.Instance;
         if (_options.RunSender)
         {
-            var outgoing = OpenStore(_options, "--queue-dir", _options.QueueDir, loggerFactory, time);
+            var outgoing = OpenStore(_options, "--queue-dir", _options.QueueDir, shared: reloadParent is not null, loggerFactory, time);
             if (outgoing is IDisposable disposable)
             {
                 _disposables.Add(disposable);
@@ -214,8 +217,9 @@ internal sealed class FailmailServices : IAsyncDisposable
     }
 
     // --memory-store keeps both the incoming store and the outgoing queue in this process.
+    // shared: another live failmail writes this store too, so skip crash recovery.
     // A store that cannot be opened is a start-up error naming its flag.
-    private static IMessageStore OpenStore(FailmailOptions options, string flag, string path, ILoggerFactory loggerFactory, TimeProvider time)
+    private static IMessageStore OpenStore(FailmailOptions options, string flag, string path, bool shared, ILoggerFactory loggerFactory, TimeProvider time)
     {
         if (options.MemoryStore)
         {
@@ -223,7 +227,9 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
         try
         {
-            return new MaildirMessageStore(path, loggerFactory, time);
+            return shared
+                ? MaildirMessageStore.OpenForAppend(path, loggerFactory, time)
+                : new MaildirMessageStore(path, loggerFactory, time);
         }
         catch (IOException e)
         {

@@ -38,9 +38,10 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
     {
     }
 
-    // A second process appending to a store that a running failmail owns (`failmail resend`
-    // into the outgoing queue): no recovery, which would delete the owner's drafts in tmp/
-    // and its commits caught between their two renames. Only CreateDraft/commit are meant.
+    // A store that another live failmail also writes (`failmail resend` into the queue, a
+    // reload child while its parent drains, --sender beside a running --receiver): no
+    // recovery, which would delete the other's drafts in tmp/ and its commits caught between
+    // their two renames. Crash leftovers wait for the next start of the owning process.
     internal static MaildirMessageStore OpenForAppend(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider) =>
         new(root, loggerFactory, timeProvider, CommitSync.FileSystem, recover: false);
 
