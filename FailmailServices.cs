@@ -86,12 +86,15 @@ internal sealed class FailmailServices : IAsyncDisposable
         await _relayTask.ConfigureAwait(false);
     }
 
-    // Reload: the child already accepts on the same socket and loads the store and the queue.
-    // This process lets its open sessions finish and leaves what they stored to the child
-    // (which polls the store); only a memory store, which the child cannot see, is flushed.
+    // Reload: the child already accepts on the same socket. This process lets its open
+    // sessions finish, sending whatever falls due meanwhile, and then stops without a flush
+    // or a last relay attempt: the child, which starts its batcher and relay once we have
+    // exited, loads the store and the queue whole. Only a memory store, which the child
+    // cannot see, is flushed and drained as at shutdown.
     public async Task HandOverAsync()
     {
-        // The child imports the spool from now on; two importers would duplicate a message.
+        // The child imports the spool and polls the queue from now on: doing it twice would
+        // duplicate a message.
         StopSpoolImporter();
         Relay?.StopQueuePoll();
         if (Listener is not null)
@@ -101,13 +104,10 @@ internal sealed class FailmailServices : IAsyncDisposable
         if (!_options.MemoryStore)
         {
             Batcher?.SkipFlushOnStop();
+            Relay?.SkipDrainOnStop();
         }
         await _stopBatcher.CancelAsync().ConfigureAwait(false);
         await _batcherTask.ConfigureAwait(false);
-        if (!_options.MemoryStore)
-        {
-            Relay?.SkipDrainOnStop();
-        }
         await _stopRelay.CancelAsync().ConfigureAwait(false);
         await _relayTask.ConfigureAwait(false);
     }
