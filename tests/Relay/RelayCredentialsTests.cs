@@ -25,6 +25,21 @@ public class RelayCredentialsTests
         Assert.Equal(0, server.AuthFailures);
     }
 
+    [Theory]
+    [InlineData("", "CRAM-MD5")]
+    [InlineData("PLAIN,LOGIN", "PLAIN")]
+    public async Task MailKitPrefersTheStrongerMechanismUnlessTheAllowListSaysOtherwise(string allowed, string used)
+    {
+        using var dir = new TempDir();
+        await using var server = new TestSmtpServer(null, "alerts", "secret", "PLAIN LOGIN CRAM-MD5");
+        var options = Options(dir, server.Address) with { RelayUser = "alerts", RelayPassword = "secret", RelayAuthMechanisms = allowed };
+
+        Assert.Null(await TrySendAsync(options));
+
+        Assert.Equal($"alerts {used}", (await server.ReceiveAsync()).AuthUser);
+        Assert.Equal(0, server.AuthFailures);
+    }
+
     [Fact]
     public async Task NoCommonMechanismNamesBothSidesAndSendsNoAuth()
     {

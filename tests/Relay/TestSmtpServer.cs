@@ -12,7 +12,8 @@ namespace Failmail.Tests.Relay;
 // A small capturing SMTP server on 127.0.0.1:0, speaking just enough of RFC 5321 for a
 // MailKit client: EHLO with 8BITMIME, with a certificate either STARTTLS (RFC 3207, offered
 // unless offerStartTls is false) or implicit TLS from the first byte (RFC 8314), and AUTH
-// PLAIN/LOGIN (RFC 4954) advertised as the authMechanisms line says, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT. Replies to MAIL, RCPT,
+// PLAIN/LOGIN (RFC 4954) and CRAM-MD5 (RFC 2195) advertised as the authMechanisms line
+// says, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT. Replies to MAIL, RCPT,
 // DATA and the end of data can be scripted (a whole reply line such as "451 4.3.0 later");
 // null means success. Every message and every command count is recorded.
 internal sealed class TestSmtpServer : IAsyncDisposable
@@ -32,6 +33,7 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     private int _authFailures;
     private int _startTlsCommands;
     private int _tlsFailures;
+    private int _nonce;
 
     public TestSmtpServer(X509Certificate2? certificate = null, string? user = null, string? password = null, string authMechanisms = "PLAIN LOGIN",
         bool implicitTls = false, bool offerStartTls = true, int port = 0)
@@ -304,6 +306,19 @@ internal sealed class TestSmtpServer : IAsyncDisposable
             var first = parts.Length > 1 ? parts[1] : await ChallengeAsync("VXNlcm5hbWU6", stream, reader, token);
             user = Encoding.UTF8.GetString(Convert.FromBase64String(first));
             password = Encoding.UTF8.GetString(Convert.FromBase64String(await ChallengeAsync("UGFzc3dvcmQ6", stream, reader, token)));
+        }
+        else if (parts[0].Equals("CRAM-MD5", StringComparison.OrdinalIgnoreCase) && AuthMechanisms.Contains("CRAM-MD5", StringComparison.Ordinal))
+        {
+            // RFC 2195: the client proves the password with HMAC-MD5 over our challenge.
+            var challenge = $"<{Interlocked.Increment(ref _nonce)}.{Environment.ProcessId}@test>";
+            var response = Encoding.UTF8.GetString(Convert.FromBase64String(
+                await ChallengeAsync(Convert.ToBase64String(Encoding.ASCII.GetBytes(challenge)), stream, reader, token)));
+            var space = response.LastIndexOf(' ');
+            user = space < 0 ? "" : response[..space];
+#pragma warning disable CA5351 // CRAM-MD5 is defined on MD5; this is the test peer of MailKit's client.
+            var expected = Convert.ToHexStringLower(System.Security.Cryptography.HMACMD5.HashData(Encoding.UTF8.GetBytes(_password ?? ""), Encoding.ASCII.GetBytes(challenge)));
+#pragma warning restore CA5351
+            password = space >= 0 && response[(space + 1)..] == expected ? _password ?? "" : "\0wrong";
         }
         else
         {
