@@ -78,6 +78,11 @@ internal static class GoRegex
         return builder.ToString();
     }
 
+    // Go's Regexp.Expand: appends template with $1, ${name}, $$ filled from m, a match of
+    // Get(pattern). Shared with --rewrite-dest (Smtp/RecipientRewriter).
+    public static void Expand(StringBuilder builder, string pattern, System.Text.RegularExpressions.Match m, string template) =>
+        Expand(builder, GetCompiled(pattern), m, template);
+
     private static void Expand(StringBuilder builder, Compiled compiled, System.Text.RegularExpressions.Match m, string template)
     {
         var i = 0;

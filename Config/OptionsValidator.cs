@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using Failmail.Batching;
 using Failmail.Relay;
 
 namespace Failmail.Config;
@@ -133,13 +133,13 @@ internal static class OptionsValidator
         }
     }
 
-    // failmail's patterns are Go RE2, whose named groups may be written (?P<name>...); .NET
-    // reads only (?<name>...), so that spelling is translated before the check.
+    // failmail's patterns are Go RE2 ((?P<name>...) and all): checked by the same translation
+    // that --rewrite-src and the match/replace filters run with.
     private static string? TryCompile(string pattern)
     {
         try
         {
-            _ = new Regex(pattern.Replace("(?P<", "(?<", StringComparison.Ordinal), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            _ = GoRegex.Get(pattern);
             return null;
         }
         catch (ArgumentException e)
