@@ -86,17 +86,20 @@ internal sealed record FailmailOptions
     public string ForceFrom { get; init; } = "";
     public string ReplyTo { get; init; } = "";
 
-    public static string DefaultFrom()
+    public static string DefaultFrom() => "failmail@" + HostName();
+
+    // The OS host name, or "localhost" when there is none (failmail's fallback): the default
+    // --from, the SMTP greeting and the base of --qualify-domain.
+    public static string HostName()
     {
-        string host;
         try
         {
-            host = System.Net.Dns.GetHostName();
+            var host = System.Net.Dns.GetHostName();
+            return string.IsNullOrEmpty(host) ? "localhost" : host;
         }
         catch (System.Net.Sockets.SocketException)
         {
-            host = "";
+            return "localhost";
         }
-        return "failmail@" + (string.IsNullOrEmpty(host) ? "localhost" : host);
     }
 }

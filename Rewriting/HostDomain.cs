@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace Failmail.Rewriting;
 
@@ -17,20 +16,8 @@ internal static class HostDomain
         {
             return configured;
         }
-        string host;
-        try
-        {
-            host = Dns.GetHostName();
-        }
-        catch (SocketException)
-        {
-            return "localhost";
-        }
-        if (host.Length == 0)
-        {
-            return "localhost";
-        }
-        if (host.Contains('.', StringComparison.Ordinal))
+        var host = FailmailOptions.HostName();
+        if (host == "localhost" || host.Contains('.', StringComparison.Ordinal))
         {
             return host;
         }

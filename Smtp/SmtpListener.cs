@@ -58,7 +58,7 @@ internal sealed class SmtpListener : IAsyncDisposable
         var certificate = options.TlsCert.Length > 0 ? SmtpTls.Load(options.TlsCert, options.TlsKey) : null;
         _implicitTls = options.Ssl;
         var settings = new SmtpSessionSettings(
-            HostName(),
+            FailmailOptions.HostName(),
             SmtpLimits.From(options),
             SmtpCredentials.Parse(options.Credentials),
             options.AllowUnencryptedAuth,
@@ -316,18 +316,5 @@ internal sealed class SmtpListener : IAsyncDisposable
         _stopAccepting.Dispose();
         _shutdown.Dispose();
         _abort.Dispose();
-    }
-
-    private static string HostName()
-    {
-        try
-        {
-            var name = Dns.GetHostName();
-            return string.IsNullOrEmpty(name) ? "localhost" : name;
-        }
-        catch (SocketException)
-        {
-            return "localhost";
-        }
     }
 }
