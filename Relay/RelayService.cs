@@ -196,7 +196,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             {
                 try
                 {
-                    _ = await AttemptAsync(entry, stop).ConfigureAwait(false);
+                    // Not cancelled by stop: a transaction cut short after the relay took the
+                    // data leaves its outcome unknown, and the shutdown drain would send the
+                    // digest again. --relay-timeout bounds the attempt instead.
+                    _ = await AttemptAsync(entry, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
