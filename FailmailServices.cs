@@ -55,7 +55,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         // Recovery deletes unfinished drafts, so it is only for a store no live process writes:
         // not while a reload parent still drains, nor beside a running --receiver.
         var incomingShared = reloadParent is not null || !options.RunReceiver;
-        var store = OpenStore(options, "--message-store", options.MessageStore, incomingShared, loggerFactory, time);
+        var store = OpenStore(options, "--message-store", options.MessageStore, incomingShared, loggerFactory, time, log: true);
         var services = new FailmailServices(options, logger, store);
         try
         {
@@ -219,7 +219,10 @@ internal sealed class FailmailServices : IAsyncDisposable
     // --memory-store keeps both the incoming store and the outgoing queue in this process.
     // shared: another live failmail writes this store too, so skip crash recovery.
     // A store that cannot be opened is a start-up error naming its flag.
-    private static IMessageStore OpenStore(FailmailOptions options, string flag, string path, bool shared, ILoggerFactory loggerFactory, TimeProvider time)
+    // log: the incoming store, which takes every received message, appends them to a log
+    // (LogMessageStore); the outgoing queue holds one file per digest.
+    private static IMessageStore OpenStore(FailmailOptions options, string flag, string path, bool shared, ILoggerFactory loggerFactory, TimeProvider time,
+        bool log = false)
     {
         if (options.MemoryStore)
         {
@@ -227,6 +230,12 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
         try
         {
+            if (log)
+            {
+                return shared
+                    ? LogMessageStore.OpenForAppend(path, loggerFactory, time)
+                    : new LogMessageStore(path, loggerFactory, time);
+            }
             return shared
                 ? MaildirMessageStore.OpenForAppend(path, loggerFactory, time)
                 : new MaildirMessageStore(path, loggerFactory, time);

@@ -79,20 +79,11 @@ internal sealed class ServiceStats : IFailmailStats
 
     public DateTimeOffset? RelayFailingSince => _relay?.FirstFailureSince;
 
-    // A draft that is written and then discarded: exactly what an SMTP session would need.
     private string? ProbeStore()
     {
         try
         {
-            var draft = _store.CreateDraft();
-            try
-            {
-                draft.Write("probe\r\n"u8);
-            }
-            finally
-            {
-                draft.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
+            _store.CheckWritable();
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -16,4 +16,10 @@ internal interface IMessageStore
 
     // Deletes messages whose digests are delivered or in the fail-dir. Unknown ids are ignored.
     void Remove(IEnumerable<string> ids);
+
+    // Throws IOException (or UnauthorizedAccessException) when a message could not be
+    // stored now; /healthz asks. Stores that cannot fail (memory) need not override it.
+    void CheckWritable()
+    {
+    }
 }

@@ -33,4 +33,19 @@ internal static partial class MaildirLog
 
     [LoggerMessage(409, LogLevel.Error, "Message store committer stopped unexpectedly")]
     public static partial void CommitterCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(410, LogLevel.Error, "Log record {Id} has no usable envelope (no recipients); it is skipped")]
+    public static partial void RecordUnusable(ILogger logger, string id);
+
+    [LoggerMessage(411, LogLevel.Error, "Log segment {Path} is unreadable from byte {Offset} on; the messages before it are loaded and the file is kept for inspection")]
+    public static partial void SegmentDamaged(ILogger logger, string path, long offset);
+
+    [LoggerMessage(412, LogLevel.Warning, "Log segment {Path} ended in an interrupted write; {Bytes} bytes of it (never acknowledged) were cut off")]
+    public static partial void SegmentTruncated(ILogger logger, string path, long bytes);
+
+    [LoggerMessage(413, LogLevel.Error, "Log segment {Path} could not be sealed or deleted: {Error}")]
+    public static partial void SegmentCleanupFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(414, LogLevel.Information, "Message log {Directory} opened: {Pending} pending")]
+    public static partial void LogOpened(ILogger logger, string directory, int pending);
 }

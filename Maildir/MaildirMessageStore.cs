@@ -142,6 +142,20 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
         }
     }
 
+    // A draft that is written and then discarded: exactly what an SMTP session would need.
+    public void CheckWritable()
+    {
+        var draft = CreateDraft();
+        try
+        {
+            draft.Write("probe\r\n"u8);
+        }
+        finally
+        {
+            draft.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
     // Waits for queued commits; later commits fail with IOException.
     public void Dispose() => _committer.CompleteAsync().GetAwaiter().GetResult();
 

@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+
+namespace Failmail.Maildir;
+
+// Reads a segment's records from a given offset, checking every checksum. Stops at the
+// first record that is incomplete or does not check out: the end of what is readable now.
+internal static class LogSegmentScanner
+{
+    private const int ChunkSize = 64 * 1024;
+
+    public enum Stop
+    {
+        // Every byte of the file was a complete, valid record.
+        End,
+        // A partial record at the tail: a write in progress, or one interrupted by a crash.
+        Incomplete,
+        // Bytes that are not a valid record, with complete-looking data after them.
+        Unreadable,
+    }
+
+    public readonly record struct Result(long ScannedTo, Stop Stop);
+
+    // Calls found(offset, message) for each record; envelopes that are unusable (no
+    // recipients) are passed as null so the caller can report them.
+    public static Result Scan(SafeFileHandle handle, string stem, long from, Action<long, ReceivedMessage?> found)
+    {
+        var length = RandomAccess.GetLength(handle);
+        var offset = from;
+        Span<byte> headerBytes = stackalloc byte[LogRecord.HeaderSize];
+        var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            while (offset < length)
+            {
+                if (length - offset < LogRecord.HeaderSize)
+                {
+                    return new Result(offset, Stop.Incomplete);
+                }
+                ReadExactly(handle, headerBytes, offset);
+                if (!LogRecord.TryReadHeader(headerBytes, out var header))
+                {
+                    return new Result(offset, Stop.Unreadable);
+                }
+                if (offset + header.RecordSize > length)
+                {
+                    return new Result(offset, Stop.Incomplete);
+                }
+                var meta = new byte[header.MetaLength];
+                ReadExactly(handle, meta, offset + LogRecord.HeaderSize);
+                if (LogRecord.Crc(0, meta) != header.MetaCrc || BodyCrc(handle, offset + LogRecord.HeaderSize + header.MetaLength, header.BodyLength, chunk) != header.BodyCrc)
+                {
+                    // A torn last record reads as complete when the file's size was
+                    // written but not its data: only the very last record may be that.
+                    return new Result(offset, offset + header.RecordSize == length ? Stop.Incomplete : Stop.Unreadable);
+                }
+                found(offset, ToMessage(stem, offset, meta, header.BodyLength));
+                offset += header.RecordSize;
+            }
+            return new Result(offset, Stop.End);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    // The body of the record at offset, checked against its header: null when there is no
+    // valid record there.
+    public static byte[]? ReadBody(SafeFileHandle handle, long offset)
+    {
+        Span<byte> headerBytes = stackalloc byte[LogRecord.HeaderSize];
+        var length = RandomAccess.GetLength(handle);
+        if (offset < 0 || length - offset < LogRecord.HeaderSize)
+        {
+            return null;
+        }
+        ReadExactly(handle, headerBytes, offset);
+        if (!LogRecord.TryReadHeader(headerBytes, out var header) || offset + header.RecordSize > length)
+        {
+            return null;
+        }
+        var body = new byte[header.BodyLength];
+        ReadExactly(handle, body, offset + LogRecord.HeaderSize + header.MetaLength);
+        return LogRecord.Crc(0, body) == header.BodyCrc ? body : null;
+    }
+
+    private static ReceivedMessage? ToMessage(string stem, long offset, byte[] meta, long size)
+    {
+        MetaRecord? record;
+        try
+        {
+            record = JsonSerializer.Deserialize(meta, MetaJsonContext.Default.MetaRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        // Our records always carry Received; the fallback only keeps the type total.
+        var envelope = record?.ToEnvelope(() => DateTimeOffset.UnixEpoch);
+        return envelope is null ? null : new ReceivedMessage(LogLayout.Id(stem, offset), envelope, size);
+    }
+
+    private static uint BodyCrc(SafeFileHandle handle, long offset, long length, byte[] chunk)
+    {
+        uint crc = 0;
+        while (length > 0)
+        {
+            var part = chunk.AsSpan(0, (int)Math.Min(chunk.Length, length));
+            ReadExactly(handle, part, offset);
+            crc = LogRecord.Crc(crc, part);
+            offset += part.Length;
+            length -= part.Length;
+        }
+        return crc;
+    }
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        while (buffer.Length > 0)
+        {
+            var read = RandomAccess.Read(handle, buffer, offset);
+            if (read == 0)
+            {
+                throw new EndOfStreamException("the segment ended inside a record");
+            }
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+}

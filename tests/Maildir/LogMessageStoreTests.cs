@@ -1,0 +1,352 @@
+using System.Text;
+using Failmail.Maildir;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Failmail.Tests.Maildir;
+
+public class LogMessageStoreTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 18, 0, 0, TimeSpan.FromHours(2));
+
+    private static LogMessageStore Open(string root, long segmentLimit = LogWriter.DefaultSegmentLimit, bool recover = true) =>
+        new(root, NullLoggerFactory.Instance, new FakeTimeProvider(T0), recover, segmentLimit);
+
+    private static Envelope EnvelopeAt(DateTimeOffset received, string from = "app@example.com") =>
+        new(from, ["ops@example.com", "dev@example.com"], received, "192.0.2.7");
+
+    private static async Task<ReceivedMessage> CommitAsync(IMessageStore store, string body, Envelope envelope)
+    {
+        await using var draft = store.CreateDraft();
+        draft.Write(Encoding.ASCII.GetBytes(body));
+        return await draft.CommitAsync(envelope, CancellationToken.None).AsTask().WaitAsync(Timeout);
+    }
+
+    private static string ReadAll(IMessageStore store, string id)
+    {
+        using var reader = new StreamReader(store.OpenRead(id), Encoding.ASCII);
+        return reader.ReadToEnd();
+    }
+
+    private static string[] LogFiles(TempDirectory dir, string pattern) =>
+        [.. Directory.GetFiles(dir.Combine("log"), pattern).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+
+    [Fact]
+    public async Task CommittedMessageIsLoadedWithItsEnvelopeByANewStoreInstance()
+    {
+        using var dir = new TempDirectory();
+        ReceivedMessage committed;
+        using (var store = Open(dir.Path))
+        {
+            committed = await CommitAsync(store, "Subject: x\r\n\r\nbody\r\n", EnvelopeAt(T0.AddTicks(1234567), from: ""));
+            Assert.Equal("Subject: x\r\n\r\nbody\r\n", ReadAll(store, committed.Id));
+            Assert.Single(LogFiles(dir, "*.open"));
+        }
+        // A clean stop seals the segment.
+        Assert.Empty(LogFiles(dir, "*.open"));
+        Assert.Single(LogFiles(dir, "*.seg"));
+
+        using var reopened = Open(dir.Path);
+        var loaded = Assert.Single(reopened.LoadPending());
+        Assert.Equal(committed.Id, loaded.Id);
+        Assert.Contains("#", loaded.Id, StringComparison.Ordinal);
+        Assert.Equal("", loaded.Envelope.From);
+        Assert.Equal(["ops@example.com", "dev@example.com"], loaded.Envelope.Recipients);
+        Assert.Equal(T0.AddTicks(1234567), loaded.Envelope.Received);
+        Assert.Equal(T0.Offset, loaded.Envelope.Received.Offset);
+        Assert.Equal("192.0.2.7", loaded.Envelope.ClientAddress);
+        Assert.Equal(20, loaded.Size);
+        Assert.Equal("Subject: x\r\n\r\nbody\r\n", ReadAll(reopened, loaded.Id));
+        // Nothing in the maildir part: no file per message.
+        Assert.Empty(Directory.GetFiles(dir.Combine("cur")));
+        Assert.Empty(Directory.GetFiles(dir.Combine(".meta")));
+    }
+
+    [Fact]
+    public async Task ConcurrentCommitsAreAllDurableAndInOneSegment()
+    {
+        using var dir = new TempDirectory();
+        using (var store = Open(dir.Path))
+        {
+            var committed = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => CommitAsync(store, $"m{i}", EnvelopeAt(T0.AddSeconds(i)))))
+                .WaitAsync(Timeout);
+            Assert.Equal(50, committed.Select(m => m.Id).Distinct().Count());
+            Assert.Equal(50, store.Counters.Commits);
+            Assert.Equal(store.Counters.Groups, store.Counters.DataSyncs);
+        }
+        using var reopened = Open(dir.Path);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"m{i}"), reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
+        Assert.Single(LogFiles(dir, "*.seg"));
+    }
+
+    [Fact]
+    public async Task RemovedMessagesStayRemovedAfterRestart()
+    {
+        using var dir = new TempDirectory();
+        using (var store = Open(dir.Path))
+        {
+            var first = await CommitAsync(store, "one", EnvelopeAt(T0));
+            var second = await CommitAsync(store, "two", EnvelopeAt(T0.AddSeconds(1)));
+            store.Remove([first.Id, "never-existed#10", "never-existed:2,S", "../escape#1"]);
+            Assert.Equal([second.Id], store.LoadPending().Select(m => m.Id));
+            Assert.Throws<FileNotFoundException>(() => store.OpenRead("never-existed#10"));
+        }
+        using var reopened = Open(dir.Path);
+        Assert.Equal("two", ReadAll(reopened, Assert.Single(reopened.LoadPending()).Id));
+    }
+
+    [Fact]
+    public async Task SegmentIsDeletedOnceSealedAndEverythingInItIsRemoved()
+    {
+        using var dir = new TempDirectory();
+        // A limit of one byte seals the segment after every group.
+        using var store = Open(dir.Path, segmentLimit: 1);
+        var first = await CommitAsync(store, "one", EnvelopeAt(T0));
+        var second = await CommitAsync(store, "two", EnvelopeAt(T0));
+        Assert.Equal(2, LogFiles(dir, "*.seg").Length);
+
+        store.Remove([first.Id]);
+        Assert.Single(LogFiles(dir, "*.seg"));
+        Assert.Empty(LogFiles(dir, "*.del"));
+        Assert.Equal([second.Id], store.LoadPending().Select(m => m.Id));
+        store.Remove([second.Id]);
+        Assert.Empty(Directory.GetFiles(dir.Combine("log")));
+        Assert.Empty(store.LoadPending());
+    }
+
+    [Fact]
+    public async Task RecoveryCutsATornTailOffACrashedWritersSegmentAndKeepsTheRest()
+    {
+        using var dir = new TempDirectory();
+        using (var store = Open(dir.Path))
+        {
+            await CommitAsync(store, "one", EnvelopeAt(T0));
+            await CommitAsync(store, "two", EnvelopeAt(T0.AddSeconds(1)));
+        }
+        // What kill -9 in the middle of an append leaves: the segment still .open, and half
+        // a record after the last synced one.
+        var sealedPath = Directory.GetFiles(dir.Combine("log"), "*.seg").Single();
+        var openPath = Path.ChangeExtension(sealedPath, ".open");
+        File.Move(sealedPath, openPath);
+        var good = new FileInfo(openPath).Length;
+        var header = new byte[LogRecord.HeaderSize];
+        LogRecord.WriteHeader(header, 10, 0, 5000, 0);
+        using (var file = new FileStream(openPath, FileMode.Append))
+        {
+            file.Write(header);
+            file.Write(new byte[100]);
+        }
+
+        using var reopened = Open(dir.Path);
+        Assert.Equal(["one", "two"], reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
+        Assert.Equal(good, new FileInfo(sealedPath).Length);
+        Assert.False(File.Exists(openPath));
+        // The new writer starts its own segment; the recovered one is sealed.
+        await CommitAsync(reopened, "three", EnvelopeAt(T0.AddSeconds(2)));
+        Assert.Equal(3, reopened.LoadPending().Count);
+        Assert.Single(LogFiles(dir, "*.open"));
+    }
+
+    [Fact]
+    public async Task AFullLengthButUnsyncedLastRecordIsTreatedAsTornToo()
+    {
+        using var dir = new TempDirectory();
+        using (var store = Open(dir.Path))
+        {
+            await CommitAsync(store, "kept", EnvelopeAt(T0));
+            await CommitAsync(store, "torn", EnvelopeAt(T0.AddSeconds(1)));
+        }
+        var sealedPath = Directory.GetFiles(dir.Combine("log"), "*.seg").Single();
+        var openPath = Path.ChangeExtension(sealedPath, ".open");
+        File.Move(sealedPath, openPath);
+        // The size reached the disk but the last bytes did not (they read as zeros).
+        var bytes = File.ReadAllBytes(openPath);
+        bytes[^1] = 0;
+        bytes[^2] = 0;
+        File.WriteAllBytes(openPath, bytes);
+
+        using var reopened = Open(dir.Path);
+        Assert.Equal(["kept"], reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
+    }
+
+    [Fact]
+    public async Task DamageInsideASealedSegmentKeepsTheFileAndLoadsWhatPrecedesIt()
+    {
+        using var dir = new TempDirectory();
+        ReceivedMessage first;
+        using (var store = Open(dir.Path))
+        {
+            first = await CommitAsync(store, "first", EnvelopeAt(T0));
+            await CommitAsync(store, "second", EnvelopeAt(T0.AddSeconds(1)));
+            await CommitAsync(store, "third", EnvelopeAt(T0.AddSeconds(2)));
+        }
+        var sealedPath = Directory.GetFiles(dir.Combine("log"), "*.seg").Single();
+        var bytes = File.ReadAllBytes(sealedPath);
+        LogLayout.TryParseId(first.Id, out _, out var offset);
+        // Flip a byte of the second record's body (after the first record).
+        var secondStart = Encoding.ASCII.GetString(bytes).IndexOf("second", StringComparison.Ordinal);
+        Assert.True(secondStart > offset);
+        bytes[secondStart] ^= 0x20;
+        File.WriteAllBytes(sealedPath, bytes);
+
+        using var reopened = Open(dir.Path);
+        var loaded = Assert.Single(reopened.LoadPending());
+        Assert.Equal("first", ReadAll(reopened, loaded.Id));
+        reopened.Remove([loaded.Id]);
+        Assert.True(File.Exists(sealedPath));
+    }
+
+    [Fact]
+    public async Task AnotherInstanceReadsAndRemovesWhatTheWriterCommits()
+    {
+        using var dir = new TempDirectory();
+        using var receiver = Open(dir.Path, segmentLimit: 200);
+        using var sender = Open(dir.Path, recover: false);
+        var first = await CommitAsync(receiver, "first", EnvelopeAt(T0));
+        Assert.Equal([first.Id], sender.LoadPending().Select(m => m.Id));
+        Assert.Equal("first", ReadAll(sender, first.Id));
+
+        // Past the 200-byte limit the receiver seals; the sender's removal then empties and
+        // deletes that segment.
+        var second = await CommitAsync(receiver, new string('x', 300), EnvelopeAt(T0.AddSeconds(1)));
+        Assert.Equal([first.Id, second.Id], sender.LoadPending().Select(m => m.Id));
+        sender.Remove([first.Id, second.Id]);
+        Assert.Empty(sender.LoadPending());
+        Assert.Empty(LogFiles(dir, "*.seg"));
+        Assert.Empty(LogFiles(dir, "*.del"));
+
+        var third = await CommitAsync(receiver, "third", EnvelopeAt(T0.AddSeconds(2)));
+        Assert.Equal([third.Id], sender.LoadPending().Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task FailmailMaildirMessagesAreLoadedBesideTheLog()
+    {
+        using var dir = new TempDirectory();
+        foreach (var sub in new[] { "cur", "new", "tmp", ".meta" })
+        {
+            Directory.CreateDirectory(dir.Combine(sub));
+        }
+        const string Old = "1700000000.4242_1.alerts:2,S";
+        File.WriteAllText(dir.Combine("cur", Old), "Subject: disk full\r\n\r\n/var\r\n");
+        File.WriteAllText(dir.Combine(".meta", Old),
+            """{"EnvelopeFrom":"app@example.com","EnvelopeTo":["ops@example.com"],"RedirectedTo":["ops@example.com"]}""");
+        File.SetLastWriteTimeUtc(dir.Combine(".meta", Old), T0.UtcDateTime.AddDays(-1));
+
+        using var store = Open(dir.Path);
+        var fresh = await CommitAsync(store, "new", EnvelopeAt(T0));
+        Assert.Equal([Old, fresh.Id], store.LoadPending().Select(m => m.Id));
+        Assert.Equal("Subject: disk full\r\n\r\n/var\r\n", ReadAll(store, Old));
+        store.Remove([Old, fresh.Id]);
+        Assert.Empty(store.LoadPending());
+        Assert.Empty(Directory.GetFiles(dir.Combine("cur")));
+        Assert.Empty(Directory.GetFiles(dir.Combine(".meta")));
+    }
+
+    [Fact]
+    public async Task LargeMessageSpillsToDiskWhileReceivedAndRoundTrips()
+    {
+        using var dir = new TempDirectory();
+        var body = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 40_000).Select(i => $"line {i}\r\n")));
+        Assert.True(body.Length > LogDraft.SpillThreshold);
+        using var store = Open(dir.Path);
+        ReceivedMessage message;
+        await using (var draft = store.CreateDraft())
+        {
+            for (var i = 0; i < body.Length; i += 1000)
+            {
+                draft.Write(body.AsSpan(i, Math.Min(1000, body.Length - i)));
+            }
+            Assert.Single(Directory.GetFiles(dir.Combine("log", "spill")));
+            message = await draft.CommitAsync(EnvelopeAt(T0), CancellationToken.None).AsTask().WaitAsync(Timeout);
+        }
+        Assert.Empty(Directory.GetFiles(dir.Combine("log", "spill")));
+        Assert.Equal(body.Length, message.Size);
+        using var read = new MemoryStream();
+        using (var stream = store.OpenRead(message.Id))
+        {
+            stream.CopyTo(read);
+        }
+        Assert.Equal(body, read.ToArray());
+    }
+
+    [Fact]
+    public async Task DiscardedDraftLeavesNothingBehind()
+    {
+        using var dir = new TempDirectory();
+        using var store = Open(dir.Path);
+        await using (var draft = store.CreateDraft())
+        {
+            draft.Write(new byte[LogDraft.SpillThreshold + 1]);
+            Assert.Single(Directory.GetFiles(dir.Combine("log", "spill")));
+        }
+        Assert.Empty(Directory.GetFiles(dir.Combine("log", "spill")));
+        Assert.Empty(store.LoadPending());
+        Assert.Empty(LogFiles(dir, "*.open"));
+    }
+
+    [Fact]
+    public void OpenReadRefusesMalformedAndEscapingIds()
+    {
+        using var dir = new TempDirectory();
+        using var store = Open(dir.Path);
+        Assert.Throws<ArgumentException>(() => store.OpenRead("../../etc/passwd#0"));
+        Assert.Throws<ArgumentException>(() => store.OpenRead("stem#zz"));
+        Assert.Throws<FileNotFoundException>(() => store.OpenRead("1700000000.1_1Rab.host#0"));
+    }
+
+    [Fact]
+    public async Task CommitFailsWhileTheLogDirectoryIsUnusableAndWorksAgainAfter()
+    {
+        using var dir = new TempDirectory();
+        using var store = Open(dir.Path);
+        var before = await CommitAsync(store, "before", EnvelopeAt(T0));
+        var log = dir.Combine("log");
+        var saved = dir.Combine("log-saved");
+        Directory.Move(log, saved);
+        File.WriteAllText(log, "in the way");
+
+        Assert.ThrowsAny<IOException>(store.CheckWritable);
+        var e = await Assert.ThrowsAnyAsync<IOException>(() => CommitAsync(store, "during", EnvelopeAt(T0)));
+        Assert.Contains(log, e.Message, StringComparison.Ordinal);
+
+        File.Delete(log);
+        Directory.Move(saved, log);
+        store.CheckWritable();
+        var after = await CommitAsync(store, "after", EnvelopeAt(T0.AddSeconds(1)));
+        Assert.Equal(["before", "after"], store.LoadPending().Select(m => ReadAll(store, m.Id)));
+        Assert.Equal([before.Id, after.Id], store.LoadPending().Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task ALargeSegmentWithNothingLiveIsReplacedAtTheNextCommit()
+    {
+        using var dir = new TempDirectory();
+        using var store = Open(dir.Path);
+        var big = new string('x', 300_000);
+        var messages = new List<ReceivedMessage>();
+        for (var i = 0; i < 4; i++)
+        {
+            messages.Add(await CommitAsync(store, big, EnvelopeAt(T0)));
+        }
+        var first = Assert.Single(LogFiles(dir, "*.open"));
+        store.Remove(messages.Select(m => m.Id));
+        await CommitAsync(store, "small", EnvelopeAt(T0));
+        var second = Assert.Single(LogFiles(dir, "*.open"));
+        Assert.NotEqual(first, second);
+        Assert.Empty(LogFiles(dir, "*.seg"));
+        Assert.Empty(LogFiles(dir, "*.del"));
+    }
+
+    [Fact]
+    public async Task CommitAfterDisposeFailsWithIOException()
+    {
+        using var dir = new TempDirectory();
+        var store = Open(dir.Path);
+        await using var draft = store.CreateDraft();
+        draft.Write("x"u8);
+        store.Dispose();
+        await Assert.ThrowsAnyAsync<IOException>(() => draft.CommitAsync(EnvelopeAt(T0), CancellationToken.None).AsTask());
+    }
+}
