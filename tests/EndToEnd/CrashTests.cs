@@ -88,7 +88,7 @@ public sealed partial class CrashTests(ITestOutputHelper output)
             await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(30));
 
             // Drain: let every batch be digested and relayed, then stop cleanly.
-            await failmail.WaitUntilAsync(() => QueueLength(Path.Combine(run, "store", ".meta")) == 0 && QueueLength(outgoingMeta) == 0,
+            await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(run, "store")) == 0 && QueueLength(outgoingMeta) == 0,
                 TimeSpan.FromSeconds(30), "the incoming store and the outgoing queue to drain");
             failmail.Signal(Signals.Term);
             Assert.Equal(0, await failmail.WaitForExitAsync(TimeSpan.FromSeconds(20)));
@@ -167,7 +167,7 @@ public sealed partial class CrashTests(ITestOutputHelper output)
             Assert.All(seen.Keys, seq => Assert.InRange(seq, 1, state.Attempted));
             Assert.Empty(lost);
             Assert.True(strayDuplicates.Count == 0, "messages delivered again long after their digest: " + string.Join(", ", strayDuplicates.Take(20)));
-            Assert.Empty(Directory.GetFiles(Path.Combine(run, "store", "cur")));
+            Assert.Equal(0, IncomingStore.Pending(Path.Combine(run, "store")));
         }
         finally
         {

@@ -5,7 +5,7 @@ namespace Failmail.Tests.EndToEnd;
 
 // A full or read-only message store: clients get 452/451 (try again later), stderr says why,
 // the process stays up and accepts mail again once space returns. On a real 1 MB tmpfs when
-// mount(2) is permitted (root in most containers); otherwise the store's tmp/ is replaced by
+// mount(2) is permitted (root in most containers); otherwise the store's log/ is replaced by
 // a regular file, which fails every new message the same way (451), and then put back.
 [Trait("Category", "EndToEnd")]
 public sealed class DiskFullTests
@@ -78,15 +78,16 @@ public sealed class DiskFullTests
                 "--wait-period", "300ms", "--max-wait", "5s", "--poll", "200ms");
 
             var filler = Path.Combine(mount, "filler");
-            var tmp = Path.Combine(store, "tmp");
+            // Without tmpfs: a regular file where the store's log/ directory was.
+            var log = Path.Combine(store, "log");
             if (mounted)
             {
                 Fill(filler);
             }
             else
             {
-                Directory.Delete(tmp, recursive: true);
-                await File.WriteAllTextAsync(tmp, "in the way");
+                Directory.Delete(log, recursive: true);
+                await File.WriteAllTextAsync(log, "in the way");
             }
 
             var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync(failmail.SmtpPort, "while full", 100_000));
@@ -106,8 +107,8 @@ public sealed class DiskFullTests
             }
             else
             {
-                File.Delete(tmp);
-                Directory.CreateDirectory(tmp);
+                File.Delete(log);
+                Directory.CreateDirectory(log);
             }
 
             // Space is back: the same process takes mail and relays it.

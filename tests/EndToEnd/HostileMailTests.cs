@@ -120,7 +120,7 @@ public sealed class HostileMailTests
             Assert.Contains("body after 500 KB of headers", digests.Single(d => d.Recipients[0] == "huge-headers@example.com").Message.TextBody, StringComparison.Ordinal);
             Assert.Contains("an alert without a subject", digests.Single(d => d.Recipients[0] == "no-subject@example.com").Message.TextBody, StringComparison.Ordinal);
             Assert.Empty(Directory.GetFiles(Path.Combine(dir, "run", "failed", "new")));
-            await failmail.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(dir, "run", "incoming", "cur")).Length == 0,
+            await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(dir, "run", "incoming")) == 0,
                 Patience, "the incoming store to empty");
         }
         finally
@@ -150,7 +150,7 @@ public sealed class HostileMailTests
             Assert.Equal(recipients.Order(StringComparer.Ordinal), digests.Select(d => d.Recipients.Single()).Order(StringComparer.Ordinal));
             Assert.All(digests, d => Assert.Equal("[failmail] 1 instance: fan-out", d.Message.Subject));
             // The message leaves the store only after its last digest is queued.
-            await failmail.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(dir, "run", "incoming", "cur")).Length == 0,
+            await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(dir, "run", "incoming")) == 0,
                 Patience, "the incoming store to empty");
         }
         finally

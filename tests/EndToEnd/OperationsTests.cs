@@ -66,10 +66,10 @@ public sealed class OperationsTests
         var httpPort = FreePort.Next();
         await using var sinkless = await FailmailProcess.StartServingAsync(null, "--relay-addr", "debug",
             "--bind-http", $"127.0.0.1:{httpPort}");
-        // A regular file where the store's tmp/ was: every draft fails, as on a broken disk.
-        var tmp = Path.Combine(sinkless.WorkDir, "incoming", "tmp");
-        Directory.Delete(tmp);
-        await File.WriteAllTextAsync(tmp, "not a directory");
+        // A regular file where the store's log/ was: every commit fails, as on a broken disk.
+        var log = Path.Combine(sinkless.WorkDir, "incoming", "log");
+        Directory.Delete(log, recursive: true);
+        await File.WriteAllTextAsync(log, "not a directory");
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         using var health = await http.GetAsync(new Uri("/healthz", UriKind.Relative)).WaitAsync(Patience);
@@ -128,7 +128,7 @@ public sealed class OperationsTests
             await client.ConnectAsync("127.0.0.1", port, MailKit.Security.SecureSocketOptions.None).WaitAsync(Patience);
             await client.SendAsync(PipelineTests.Alert("handed over", "z", "ops@example.com")).WaitAsync(Patience);
             await client.DisconnectAsync(quit: true).WaitAsync(Patience);
-            Assert.Single(Directory.GetFiles(Path.Combine(dir, "incoming", ".meta")));
+            Assert.Equal(1, IncomingStore.Pending(Path.Combine(dir, "incoming")));
         }
         finally
         {
@@ -162,7 +162,7 @@ public sealed class OperationsTests
         Assert.True(second.Elapsed < TimeSpan.FromSeconds(10), $"took {second.Elapsed}");
         Assert.NotEqual(0, exit);
         // What was acknowledged is still on disk: as a message, or as a queued digest.
-        var stored = Directory.GetFiles(Path.Combine(failmail.WorkDir, "incoming", ".meta")).Length
+        var stored = IncomingStore.Pending(Path.Combine(failmail.WorkDir, "incoming"))
             + Directory.GetFiles(Path.Combine(failmail.WorkDir, "outgoing", ".meta")).Length;
         Assert.True(stored >= 1);
     }

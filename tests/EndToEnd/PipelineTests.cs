@@ -62,7 +62,7 @@ public sealed class PipelineTests
             Assert.DoesNotContain("disk", dev.Message.TextBody, StringComparison.Ordinal);
 
             // Every source message left the incoming store once its digests were out.
-            await failmail.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(dir, "run", "incoming", "cur")).Length == 0,
+            await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(dir, "run", "incoming")) == 0,
                 Patience, "the incoming store to empty");
         }
         finally
@@ -136,7 +136,7 @@ public sealed class PipelineTests
             Assert.Equal(0, await failmail.WaitForExitAsync(Patience));
             var digest = Assert.Single(sink.Messages());
             Assert.Equal("[failmail] 2 instances of 2 messages", digest.Message.Subject);
-            Assert.Empty(Directory.GetFiles(Path.Combine(dir, "run", "incoming", "cur")));
+            Assert.Equal(0, IncomingStore.Pending(Path.Combine(dir, "run", "incoming")));
         }
         finally
         {
@@ -162,14 +162,14 @@ public sealed class PipelineTests
             }
             // The receiver alone stores and never sends.
             await Task.Delay(TimeSpan.FromMilliseconds(500));
-            Assert.Equal(2, Directory.GetFiles(Path.Combine(run, "incoming", ".meta")).Length);
+            Assert.Equal(2, IncomingStore.Pending(Path.Combine(run, "incoming")));
             Assert.Empty(sink.Messages());
 
             await using var sender = FailmailProcess.Launch(run, "--sender", "--bind-http", "", "--relay-addr", sink.Address,
                 "--wait-period", "300ms", "--max-wait", "5s", "--poll", "100ms");
             await sender.WaitUntilAsync(() => sink.Messages().Count == 1, Patience, "the sender's digest");
             Assert.Equal("[failmail] 2 instances: split mode", sink.Messages()[0].Message.Subject);
-            await sender.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(run, "incoming", ".meta")).Length == 0,
+            await sender.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(run, "incoming")) == 0,
                 Patience, "the store to empty");
         }
         finally

@@ -14,11 +14,11 @@ public sealed class SmtpSourceTests
         var (exit, output) = await RunSmtpSourceAsync("-s", "20", "-m", "2000", "-l", "1024", $"127.0.0.1:{failmail.SmtpPort}");
         Assert.True(exit == 0, "smtp-source failed: " + output);
 
-        var meta = Path.Combine(failmail.WorkDir, "incoming", ".meta");
-        var cur = Path.Combine(failmail.WorkDir, "incoming", "cur");
-        Assert.Equal(2000, Directory.GetFiles(meta).Length);
-        Assert.Equal(2000, Directory.GetFiles(cur).Length);
-        Assert.Empty(Directory.GetFiles(Path.Combine(failmail.WorkDir, "incoming", "tmp")));
+        var incoming = Path.Combine(failmail.WorkDir, "incoming");
+        Assert.Equal(2000, IncomingStore.Pending(incoming));
+        // All of it in the log, nothing half-received left behind.
+        Assert.Empty(Directory.GetFiles(Path.Combine(incoming, "cur")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(incoming, "log", "spill")));
     }
 
     internal static async Task<(int ExitCode, string Output)> RunSmtpSourceAsync(params string[] args)
