@@ -27,7 +27,10 @@ internal sealed class DataReader
 
     private readonly IMessageDraft? _draft;
     private readonly long _maxSize;
-    private readonly byte[] _chunk = new byte[ChunkSize];
+    // Rented: one reader per message, and with one connection per message (smtp-source,
+    // cron mail) a fresh 4 KB array each time was the receiver's largest allocation.
+    // Returned when the terminator is seen; a reader abandoned mid-DATA leaves it to the GC.
+    private byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
     private int _chunkLength;
     private State _state = State.LineStart;
 
@@ -64,6 +67,8 @@ internal sealed class DataReader
                 if (Step(span[i]))
                 {
                     Flush();
+                    ArrayPool<byte>.Shared.Return(_chunk);
+                    _chunk = [];
                     WireLength += offset + i + 1;
                     consumed = buffer.GetPosition(offset + i + 1);
                     Completed = true;
