@@ -218,7 +218,11 @@ internal sealed class SmtpListener : IAsyncDisposable
         try
         {
             var remote = client.RemoteEndPoint as IPEndPoint;
-            SmtpLog.ConnectionOpened(_logger, id, remote?.ToString() ?? "?");
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                // The end point as text only when it is logged: a string per connection otherwise.
+                SmtpLog.ConnectionOpened(_logger, id, remote?.ToString() ?? "?");
+            }
             client.NoDelay = true;
             Stream stream = new NetworkStream(client, ownsSocket: true);
             await using (stream.ConfigureAwait(false))
