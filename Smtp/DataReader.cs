@@ -64,6 +64,22 @@ internal sealed class DataReader
             var span = memory.Span;
             for (var i = 0; i < span.Length; i++)
             {
+                if (_state == State.Middle)
+                {
+                    // Inside a line only CR and LF matter: copy up to the next one in bulk,
+                    // exactly what Step would emit byte by byte.
+                    var run = span[i..].IndexOfAny((byte)'\r', (byte)'\n');
+                    if (run < 0)
+                    {
+                        run = span.Length - i;
+                    }
+                    EmitRun(span.Slice(i, run));
+                    i += run;
+                    if (i == span.Length)
+                    {
+                        break;
+                    }
+                }
                 if (Step(span[i]))
                 {
                     Flush();
@@ -166,6 +182,28 @@ internal sealed class DataReader
         if (_chunkLength == ChunkSize)
         {
             Flush();
+        }
+    }
+
+    // Emit for each byte of run, in chunk-sized copies.
+    private void EmitRun(ReadOnlySpan<byte> run)
+    {
+        while (run.Length > 0 && !TooLarge)
+        {
+            if (Length >= _maxSize)
+            {
+                TooLarge = true;
+                return;
+            }
+            var count = (int)Math.Min(Math.Min(run.Length, ChunkSize - _chunkLength), _maxSize - Length);
+            run[..count].CopyTo(_chunk.AsSpan(_chunkLength));
+            _chunkLength += count;
+            Length += count;
+            run = run[count..];
+            if (_chunkLength == ChunkSize)
+            {
+                Flush();
+            }
         }
     }
 
