@@ -218,6 +218,8 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                 {
                     _connected = false;
                     await _transport.DisconnectAsync(stop).ConfigureAwait(false);
+                    // Off the socket engine's thread before the loop polls the queue's files.
+                    await Task.Yield();
                     continue;
                 }
                 deadline = deadline is { } d ? Math.Min(d, idleAt) : idleAt;
@@ -301,6 +303,10 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         {
             await _transport.SendAsync(message, envelope.From, envelope.Recipients, cancellationToken).ConfigureAwait(false);
             _counters.SendDuration.Observe(_time.GetElapsedTime(started));
+            // With inline socket completions (Program.cs) MailKit's last read resumes us on
+            // the socket engine's thread, which every SMTP session shares: the queue's file
+            // work (remove, fail-dir, the next digest's read) belongs on a pool thread.
+            await Task.Yield();
             Delivered(entry, message);
             return null;
         }
@@ -313,6 +319,8 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             // A transport bug or an error it did not classify: treat the relay as unusable.
             failure = new RelayException(RelayFailureKind.ConnectionTransient, $"{e.GetType().Name}: {e.Message}", e);
         }
+        // As above: the failure's file work must not hold the socket engine's thread.
+        await Task.Yield();
         _counters.SendDuration.Observe(_time.GetElapsedTime(started));
         _counters.Failed();
         switch (failure.Kind)

@@ -13,7 +13,9 @@ internal sealed class HeaderRewritingDraft : IMessageDraft
 
     private readonly IMessageDraft _inner;
     private readonly AddressRewriter _rewriter;
-    private readonly ArrayBufferWriter<byte> _header = new(4096);
+    // Only made when the header section does not end within the first write; the SMTP
+    // receiver hands over up to 4 KB at once, so most messages never need it.
+    private ArrayBufferWriter<byte>? _header;
     private bool _passThrough;
 
     public HeaderRewritingDraft(IMessageDraft inner, AddressRewriter rewriter)
@@ -24,7 +26,7 @@ internal sealed class HeaderRewritingDraft : IMessageDraft
         _rewriter = rewriter;
     }
 
-    public long Length => _inner.Length + _header.WrittenCount;
+    public long Length => _inner.Length + (_header?.WrittenCount ?? 0);
 
     public void Write(ReadOnlySpan<byte> bytes)
     {
@@ -33,6 +35,19 @@ internal sealed class HeaderRewritingDraft : IMessageDraft
             _inner.Write(bytes);
             return;
         }
+        if (_header is null || _header.WrittenCount == 0)
+        {
+            // Nothing held back yet: if the section ends within these bytes, rewrite it
+            // from here without copying.
+            var blankLine = bytes.IndexOf("\r\n\r\n"u8);
+            var sectionEnd = bytes.StartsWith("\r\n"u8) ? 0 : blankLine < 0 ? -1 : blankLine + 2;
+            if (sectionEnd >= 0)
+            {
+                Flush(bytes[..sectionEnd], bytes[sectionEnd..]);
+                return;
+            }
+        }
+        _header ??= new ArrayBufferWriter<byte>(4096);
         // Look for the end from 3 bytes back, in case CRLFCRLF straddles two writes.
         var searchFrom = Math.Max(0, _header.WrittenCount - 3);
         _header.Write(bytes);
@@ -62,7 +77,7 @@ internal sealed class HeaderRewritingDraft : IMessageDraft
         if (!_passThrough)
         {
             // A message without a body: all of it is the header section.
-            Flush(_header.WrittenSpan, []);
+            Flush(_header is null ? [] : _header.WrittenSpan, []);
         }
         return _inner.CommitAsync(envelope, cancellationToken);
     }
@@ -75,6 +90,6 @@ internal sealed class HeaderRewritingDraft : IMessageDraft
         var rewritten = section.IsEmpty ? null : _rewriter.RewriteHeaders(section);
         _inner.Write(rewritten is null ? section : rewritten);
         _inner.Write(rest);
-        _header.Clear();
+        _header?.Clear();
     }
 }

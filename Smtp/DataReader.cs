@@ -27,7 +27,10 @@ internal sealed class DataReader
 
     private readonly IMessageDraft? _draft;
     private readonly long _maxSize;
-    private readonly byte[] _chunk = new byte[ChunkSize];
+    // Rented: one reader per message, and with one connection per message (smtp-source,
+    // cron mail) a fresh 4 KB array each time was the receiver's largest allocation.
+    // Returned when the terminator is seen; a reader abandoned mid-DATA leaves it to the GC.
+    private byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
     private int _chunkLength;
     private State _state = State.LineStart;
 
@@ -61,9 +64,27 @@ internal sealed class DataReader
             var span = memory.Span;
             for (var i = 0; i < span.Length; i++)
             {
+                if (_state == State.Middle)
+                {
+                    // Inside a line only CR and LF matter: copy up to the next one in bulk,
+                    // exactly what Step would emit byte by byte.
+                    var run = span[i..].IndexOfAny((byte)'\r', (byte)'\n');
+                    if (run < 0)
+                    {
+                        run = span.Length - i;
+                    }
+                    EmitRun(span.Slice(i, run));
+                    i += run;
+                    if (i == span.Length)
+                    {
+                        break;
+                    }
+                }
                 if (Step(span[i]))
                 {
                     Flush();
+                    ArrayPool<byte>.Shared.Return(_chunk);
+                    _chunk = [];
                     WireLength += offset + i + 1;
                     consumed = buffer.GetPosition(offset + i + 1);
                     Completed = true;
@@ -161,6 +182,28 @@ internal sealed class DataReader
         if (_chunkLength == ChunkSize)
         {
             Flush();
+        }
+    }
+
+    // Emit for each byte of run, in chunk-sized copies.
+    private void EmitRun(ReadOnlySpan<byte> run)
+    {
+        while (run.Length > 0 && !TooLarge)
+        {
+            if (Length >= _maxSize)
+            {
+                TooLarge = true;
+                return;
+            }
+            var count = (int)Math.Min(Math.Min(run.Length, ChunkSize - _chunkLength), _maxSize - Length);
+            run[..count].CopyTo(_chunk.AsSpan(_chunkLength));
+            _chunkLength += count;
+            Length += count;
+            run = run[count..];
+            if (_chunkLength == ChunkSize)
+            {
+                Flush();
+            }
         }
     }
 

@@ -336,7 +336,10 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 return false;
             }
         }
-        LogRead($"<{data.WireLength} bytes of DATA hidden>");
+        if (_context.DebugReceiver)
+        {
+            LogRead($"<{data.WireLength} bytes of DATA hidden>");
+        }
         var draft = _draft ?? throw new InvalidOperationException("DATA without a draft");
         // FinishAsync owns the draft now (and disposes it), even if it throws.
         _draft = null;

@@ -183,10 +183,13 @@ internal sealed class SmtpListener : IAsyncDisposable
                 continue;
             }
             var id = Interlocked.Increment(ref _nextId);
-            // The task is registered before it runs, so its own removal cannot come first.
-            var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _connections[id] = RunConnectionAsync(client, id, registered.Task);
-            registered.SetResult();
+            // A placeholder is registered before the session runs, so its own removal cannot
+            // come first; a session that already ended has removed it and is not added back.
+            // The session starts on this thread and runs up to its first wait for the client:
+            // no thread-pool hop (a wake-up and a context switch) per connection.
+            _connections[id] = Task.CompletedTask;
+            var connection = RunConnectionAsync(client, id);
+            _connections.TryUpdate(id, connection, Task.CompletedTask);
         }
     }
 
@@ -210,14 +213,16 @@ internal sealed class SmtpListener : IAsyncDisposable
         }
     }
 
-    private async Task RunConnectionAsync(Socket client, long id, Task registered)
+    private async Task RunConnectionAsync(Socket client, long id)
     {
-        // Also moves the session off the accept loop's stack (continuations run asynchronously).
-        await registered.ConfigureAwait(false);
         try
         {
             var remote = client.RemoteEndPoint as IPEndPoint;
-            SmtpLog.ConnectionOpened(_logger, id, remote?.ToString() ?? "?");
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                // The end point as text only when it is logged: a string per connection otherwise.
+                SmtpLog.ConnectionOpened(_logger, id, remote?.ToString() ?? "?");
+            }
             client.NoDelay = true;
             Stream stream = new NetworkStream(client, ownsSocket: true);
             await using (stream.ConfigureAwait(false))

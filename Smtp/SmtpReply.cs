@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
 
 namespace Failmail.Smtp;
@@ -57,6 +59,35 @@ internal readonly record struct SmtpReply(int Code, string Text)
     public static SmtpReply SyntaxError(string text) => new(501, "5.5.4 " + text);
 
     public bool IsPositive => Code < 400;
+
+    // The same octets as Encoding.UTF8.GetBytes(ToString()), written straight into the
+    // pipe: a reply goes out for every command, so this path makes no strings or arrays.
+    public void WriteTo(IBufferWriter<byte> writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var text = Text.AsSpan();
+        while (true)
+        {
+            var newline = text.IndexOf('\n');
+            var line = newline < 0 ? text : text[..newline];
+            // An int is at most 11 characters; then the separator, the line and CRLF.
+            var span = writer.GetSpan(11 + 1 + Encoding.UTF8.GetMaxByteCount(line.Length) + 2);
+            if (!Code.TryFormat(span, out var written, default, CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException("reply code does not fit");
+            }
+            span[written++] = newline < 0 ? (byte)' ' : (byte)'-';
+            written += Encoding.UTF8.GetBytes(line, span[written..]);
+            span[written++] = (byte)'\r';
+            span[written++] = (byte)'\n';
+            writer.Advance(written);
+            if (newline < 0)
+            {
+                return;
+            }
+            text = text[(newline + 1)..];
+        }
+    }
 
     // The reply on the wire, CRLF after every line.
     public override string ToString()

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
-using System.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Smtp;
@@ -33,15 +32,14 @@ internal sealed class SmtpTransport : IAsyncDisposable
 
     public void Write(SmtpReply reply)
     {
-        var text = reply.ToString();
         if (_debug)
         {
-            foreach (var line in text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
+            foreach (var line in reply.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
             {
                 SmtpLog.LineWritten(_logger, _id, line);
             }
         }
-        Writer.Write(Encoding.UTF8.GetBytes(text));
+        reply.WriteTo(Writer);
     }
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken) =>

@@ -145,4 +145,37 @@ public sealed class AddressRewriterTests
         using var reader = new StreamReader(store.OpenRead(message.Id));
         Assert.Equal("Subject: only headers\r\nReply-To: ops@example.com\r\n", await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(1000)]
+    public async Task TheWrappedDraftGivesTheSameBytesForAnyWriteSize(int writeSize)
+    {
+        var cases = new[]
+        {
+            ("From: root\r\nTo: ops@host1.example.com\r\n\r\nFrom: root\r\n\r\nbody\r\n", "From: root@example.com\r\nTo: ops@example.com\r\n\r\nFrom: root\r\n\r\nbody\r\n"),
+            ("\r\nFrom: root\r\n", "\r\nFrom: root\r\n"),
+            ("From: root\r\n", "From: root@example.com\r\n"),
+            ("", ""),
+        };
+        foreach (var (input, expected) in cases)
+        {
+            var store = new MemoryMessageStore();
+            var draft = Create(masquerade: "example.com").Wrap(store.CreateDraft());
+            ReceivedMessage message;
+            await using (draft)
+            {
+                var bytes = Encoding.ASCII.GetBytes(input);
+                for (var i = 0; i < bytes.Length; i += writeSize)
+                {
+                    draft.Write(bytes.AsSpan(i, Math.Min(writeSize, bytes.Length - i)));
+                }
+                message = await draft.CommitAsync(new Envelope("a@example.com", ["b@example.com"], DateTimeOffset.UnixEpoch, "test"), CancellationToken.None).AsTask()
+                    .WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            using var reader = new StreamReader(store.OpenRead(message.Id));
+            Assert.Equal(expected, await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+    }
 }

@@ -127,4 +127,64 @@ public class DataReaderTests
         Assert.Equal(chunk.Length, new ReadOnlySequence<byte>(chunk).Slice(0, consumed).Length);
         Assert.Equal(10000, draft.Length);
     }
+
+    [Fact]
+    public void OverTheLimitTheCountStopsAtTheLimitEvenInsideALine()
+    {
+        var body = string.Concat(Enumerable.Repeat(new string('x', 50) + "\r\n", 10));
+        foreach (var max in new[] { 1, 49, 50, 51, 52, 53, 100, 4096 - 1, 4096 })
+        {
+            var wire = Encoding.ASCII.GetBytes(body + body + new string('z', 9000) + "\r\n.\r\n");
+            foreach (var sequence in new[] { new ReadOnlySequence<byte>(wire), Segments.Variants(wire).Last() })
+            {
+                var (stored, _, reader) = Run(sequence, max);
+                Assert.True(reader.TooLarge);
+                Assert.Equal(max, reader.Length);
+                // What reached the draft is a prefix (the draft of a 552 is thrown away).
+                Assert.StartsWith(stored, body + body + new string('z', 9000));
+                Assert.Equal(wire.Length, reader.WireLength);
+            }
+        }
+    }
+
+    [Fact]
+    public void RandomInputGivesTheSameResultWholeAndByteByByte()
+    {
+        var random = new Random(5321);
+        for (var round = 0; round < 500; round++)
+        {
+            var alphabet = "ab.\r\n";
+            var wire = new byte[random.Next(0, 200)];
+            for (var i = 0; i < wire.Length; i++)
+            {
+                wire[i] = (byte)alphabet[random.Next(alphabet.Length)];
+            }
+            wire = [.. wire, .. "\r\n.\r\nNEXT"u8];
+            long max = random.Next(2) == 0 ? 1 << 20 : random.Next(0, 150);
+
+            var (whole, wholeRest, wholeReader) = Run(new ReadOnlySequence<byte>(wire), max);
+
+            var draft = new CapturingDraft();
+            var reader = new DataReader(draft, max);
+            var rest = "<incomplete>";
+            for (var i = 0; i < wire.Length; i++)
+            {
+                if (reader.TryReadToEnd(new ReadOnlySequence<byte>(wire, i, 1), out var consumed))
+                {
+                    rest = Encoding.ASCII.GetString(wire.AsSpan(i + (consumed.GetInteger() - i)));
+                    break;
+                }
+            }
+            if (!wholeReader.TooLarge)
+            {
+                // Over the limit only a prefix reaches the draft, which is thrown away (552).
+                Assert.Equal(whole, Encoding.ASCII.GetString(draft.Bytes.ToArray()));
+                Assert.Equal(whole.Length, wholeReader.Length);
+            }
+            Assert.Equal(wholeReader.Length, reader.Length);
+            Assert.Equal(wholeReader.TooLarge, reader.TooLarge);
+            Assert.Equal(wholeReader.WireLength, reader.WireLength);
+            Assert.Equal(wholeRest, rest);
+        }
+    }
 }
