@@ -201,8 +201,20 @@ internal sealed class BatcherService : IMessageSink
 
     private void Enqueue(DueBatch due)
     {
-        var digest = _builder.Build(due, id => StoredMessages.Load(_store, id, _logger), _time.GetUtcNow());
+        var digest = _builder.BuildWithBodies(due, LoadBody, _time.GetUtcNow());
         _outbox.Add(digest);
+    }
+
+    // A digest shows the body of each group's last message; plain ones skip MimeKit.
+    private string LoadBody(string id)
+    {
+        if (StoredMessages.Read(_store, id, _logger) is not { } bytes)
+        {
+            return DigestBuilder.NoLongerStored;
+        }
+        return MessageText.TryPlainBody(bytes, _headerSpans, out var body)
+            ? body
+            : MessageText.Body(StoredMessages.Parse(bytes, id, _logger));
     }
 
     private void Sent(DigestOutbox.Entry item)
