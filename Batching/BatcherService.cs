@@ -26,6 +26,8 @@ internal sealed class BatcherService : IMessageSink
     private readonly bool _pollStore;
     private readonly MessageExpression _batchExpr;
     private readonly MessageExpression _groupExpr;
+    private readonly bool _needsBody;
+    private readonly List<HeaderSpan> _headerSpans = new();
     private readonly DigestBuilder _builder;
     private readonly Batcher _batcher;
     private readonly TimeSpan _poll;
@@ -54,6 +56,7 @@ internal sealed class BatcherService : IMessageSink
         _pollStore = pollStore;
         _batchExpr = MessageExpression.Create("--batch-expr", options.BatchExpr);
         _groupExpr = MessageExpression.Create("--group-expr", options.GroupExpr);
+        _needsBody = _batchExpr.NeedsBody || _groupExpr.NeedsBody;
         var template = string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template);
         _builder = new DigestBuilder(options, template);
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
@@ -198,8 +201,20 @@ internal sealed class BatcherService : IMessageSink
 
     private void Enqueue(DueBatch due)
     {
-        var digest = _builder.Build(due, id => StoredMessages.Load(_store, id, _logger), _time.GetUtcNow());
+        var digest = _builder.BuildWithBodies(due, LoadBody, _time.GetUtcNow());
         _outbox.Add(digest);
+    }
+
+    // A digest shows the body of each group's last message; plain ones skip MimeKit.
+    private string LoadBody(string id)
+    {
+        if (StoredMessages.Read(_store, id, _logger) is not { } bytes)
+        {
+            return DigestBuilder.NoLongerStored;
+        }
+        return MessageText.TryPlainBody(bytes, _headerSpans, out var body)
+            ? body
+            : MessageText.Body(StoredMessages.Parse(bytes, id, _logger));
     }
 
     private void Sent(DigestOutbox.Entry item)
@@ -276,36 +291,75 @@ internal sealed class BatcherService : IMessageSink
 
     private bool Batch(ReceivedMessage message)
     {
-        var mime = StoredMessages.Load(_store, message.Id, _logger);
-        if (mime is null)
+        var bytes = StoredMessages.Read(_store, message.Id, _logger);
+        if (bytes is null)
         {
             _ledger.Forget(message.Id);
             return false;
         }
-        var recipients = message.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
+        var recipients = Recipients(message.Envelope);
         if (recipients.Count == 0)
         {
             BatchLog.NoRecipients(_logger, message.Id);
             return false;
         }
-        if (DigestBuilder.IsDigest(mime))
+        string batchKey, groupKey, subject;
+        // The common case: keys from headers alone, so the header block is all we parse.
+        if (!_needsBody && MessageHead.TryParse(bytes, _headerSpans, out var head) && !head.Contains(DigestBuilder.MarkerHeader))
         {
-            _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
-            BatchLog.PassThrough(_logger, message.Id, recipients.Count);
-            foreach (var recipient in recipients)
-            {
-                _outbox.Add(DigestBuilder.PassThrough(recipient, mime, message.Id));
-            }
-            return true;
+            DotLiquid.Hash? variables = null;
+            batchKey = Evaluate(_batchExpr, head, ref variables, message);
+            groupKey = Evaluate(_groupExpr, head, ref variables, message);
+            subject = head.Subject();
         }
-        var variables = MessageVariables.Build(mime, message.Envelope, _batchExpr.NeedsBody || _groupExpr.NeedsBody);
-        var batchKey = Evaluate(_batchExpr, variables, message.Id);
-        var groupKey = Evaluate(_groupExpr, variables, message.Id);
-        var batched = new BatchedMessage(message.Id, batchKey, groupKey, MessageText.Subject(mime), recipients, message.Envelope.Received);
+        else
+        {
+            var mime = StoredMessages.Parse(bytes, message.Id, _logger);
+            if (DigestBuilder.IsDigest(mime))
+            {
+                _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
+                BatchLog.PassThrough(_logger, message.Id, recipients.Count);
+                foreach (var recipient in recipients)
+                {
+                    _outbox.Add(DigestBuilder.PassThrough(recipient, mime, message.Id));
+                }
+                return true;
+            }
+            var variables = MessageVariables.Build(mime, message.Envelope, _needsBody);
+            batchKey = Evaluate(_batchExpr, variables, message.Id);
+            groupKey = Evaluate(_groupExpr, variables, message.Id);
+            subject = MessageText.Subject(mime);
+        }
+        var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
         _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
         _batcher.Add(batched, ToTimestamp(message.Envelope.Received));
         BatchLog.Batched(_logger, message.Id, batchKey, groupKey, recipients.Count);
         return true;
+    }
+
+    // The distinct normalised envelope recipients; one recipient (the usual case) without LINQ.
+    private static List<string> Recipients(Envelope envelope) =>
+        envelope.Recipients.Count == 1
+            ? [RecipientAddress.Normalize(envelope.Recipients[0])]
+            : envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
+
+    // A header lookup needs no variables; any other expression gets them, built once per message.
+    private string Evaluate(MessageExpression expression, MessageHead head, ref DotLiquid.Hash? variables, ReceivedMessage message)
+    {
+        if (expression.HeaderName is { } name)
+        {
+            try
+            {
+                return head.Get(name) ?? "";
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                BatchLog.ExpressionFailed(_logger, e, expression.Flag, message.Id);
+                return "";
+            }
+        }
+        variables ??= MessageVariables.Build(head.Values(), message.Envelope, "");
+        return Evaluate(expression, variables, message.Id);
     }
 
     private string Evaluate(MessageExpression expression, DotLiquid.Hash variables, string id)

@@ -35,10 +35,22 @@ internal sealed class DigestBuilder
     // loadMessage returns the stored message for an id, or null when it is gone.
     public Digest Build(DueBatch batch, Func<string, MimeMessage?> loadMessage, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(loadMessage);
+        return BuildWithBodies(batch, id => LoadBody(loadMessage, id), now);
+    }
+
+    // loadBody returns what the digest shows of a stored message's body: MessageText.Body, or
+    // NoLongerStored when it is gone.
+    public Digest BuildWithBodies(DueBatch batch, Func<string, string> loadBody, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(loadBody);
         var subject = Subject(_subjectPrefix, batch);
-        var bodies = batch.Groups.Select(g => LoadBody(loadMessage, g.LastMessageId)).ToList();
+        var bodies = new List<string>(batch.Groups.Count);
+        foreach (var group in batch.Groups)
+        {
+            bodies.Add(loadBody(group.LastMessageId));
+        }
         var text = DefaultBody(batch, bodies);
         if (_template is not null)
         {

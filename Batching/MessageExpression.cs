@@ -30,6 +30,10 @@ internal sealed class MessageExpression
     // Whether the expression reads the body (decoding it costs; skip it otherwise).
     public bool NeedsBody { get; }
 
+    // Set when the expression is one header lookup (the defaults): Evaluate then returns
+    // headers[HeaderName], which a caller may look up without building the variables.
+    public string? HeaderName => _headerOnly;
+
     // Throws ExpressionException naming flag when source is broken.
     public static MessageExpression Create(string flag, string source)
     {

@@ -45,10 +45,57 @@ internal static partial class MessageText
             // An unknown charset or broken encoding: show the part's bytes as Latin-1.
             text = RawText(message.Body);
         }
-        if (text is null)
+        return text is null ? NoTextBody : Shown(text, maxChars);
+    }
+
+    // Body of the stored bytes without MimeKit, when they are the plainest message: a plain
+    // header block (HeaderBlock) with no Content-* header at all, so MimeKit's defaults hold
+    // (text/plain, us-ascii, 7bit), and a body of ASCII without NUL whose CRs are all in CRLF.
+    // Then MimeKit's TextBody is the body bytes as they are. Otherwise false: use Body.
+    public static bool TryPlainBody(byte[] message, List<HeaderSpan> headers, out string body, int maxChars = MaxBodyChars)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        body = "";
+        if (!HeaderBlock.TryParse(message, headers, out var start))
         {
-            return NoTextBody;
+            return false;
         }
+        foreach (var header in headers)
+        {
+            if (header.FieldLength >= 8 && Ascii.EqualsIgnoreCase(message.AsSpan(header.FieldStart, 8), "Content-"u8))
+            {
+                return false;
+            }
+        }
+        var bytes = message.AsSpan(start);
+        if (bytes.IndexOfAnyExceptInRange((byte)1, (byte)0x7F) >= 0)
+        {
+            return false;
+        }
+        for (var i = bytes.IndexOfAny((byte)'\r', (byte)'\n'); i >= 0; i = NextLineEnd(bytes, i + 2))
+        {
+            if (bytes[i] != '\r' || i + 1 >= bytes.Length || bytes[i + 1] != '\n')
+            {
+                return false;
+            }
+        }
+        body = Shown(Encoding.ASCII.GetString(bytes), maxChars);
+        return true;
+    }
+
+    private static int NextLineEnd(ReadOnlySpan<byte> bytes, int from)
+    {
+        if (from >= bytes.Length)
+        {
+            return -1;
+        }
+        var i = bytes[from..].IndexOfAny((byte)'\r', (byte)'\n');
+        return i < 0 ? -1 : from + i;
+    }
+
+    // Line ends as \n, cut at maxChars with a note.
+    private static string Shown(string text, int maxChars)
+    {
         text = text.ReplaceLineEndings("\n");
         if (text.Length > maxChars)
         {

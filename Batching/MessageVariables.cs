@@ -1,3 +1,4 @@
+using System.Buffers;
 using DotLiquid;
 using Failmail.Maildir;
 using MimeKit;
@@ -17,11 +18,23 @@ internal static class MessageVariables
     public static Hash Build(MimeMessage message, Envelope? envelope, bool includeBody)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var headers = new Hash();
+        var headers = new List<KeyValuePair<string, string>>(message.Headers.Count);
         foreach (var header in message.Headers)
         {
-            var value = HeaderValue(header);
-            foreach (var name in Names(header.Field))
+            headers.Add(new(header.Field, HeaderValue(header)));
+        }
+        return Build(headers, envelope, includeBody ? MessageText.Body(message) : "");
+    }
+
+    // headers: (name as sent, HeaderValue) in message order, without the Content-* headers
+    // (MimeKit gives those to the body part, not to MimeMessage.Headers).
+    public static Hash Build(IReadOnlyList<KeyValuePair<string, string>> headerValues, Envelope? envelope, string body)
+    {
+        ArgumentNullException.ThrowIfNull(headerValues);
+        var headers = new Hash();
+        foreach (var (field, value) in headerValues)
+        {
+            foreach (var name in Names(field))
             {
                 if (!headers.ContainsKey(name))
                 {
@@ -36,7 +49,7 @@ internal static class MessageVariables
             ["from"] = Get(headers, "from"),
             ["to"] = Get(headers, "to"),
             ["date"] = Get(headers, "date"),
-            ["body"] = includeBody ? MessageText.Body(message) : "",
+            ["body"] = body,
         };
         var env = new Hash
         {
@@ -52,36 +65,58 @@ internal static class MessageVariables
     public static string HeaderValue(Header header)
     {
         ArgumentNullException.ThrowIfNull(header);
-        var raw = header.RawValue;
-        var unfolded = new List<byte>(raw.Length);
+        return HeaderValue(header.RawValue);
+    }
+
+    public static string HeaderValue(ReadOnlySpan<byte> raw)
+    {
+        var rented = raw.Length > 512 ? ArrayPool<byte>.Shared.Rent(raw.Length) : null;
+        Span<byte> unfolded = rented ?? stackalloc byte[512];
+        var count = 0;
         for (var i = 0; i < raw.Length; i++)
         {
             var b = raw[i];
             if (b is (byte)'\r' or (byte)'\n')
             {
-                while (unfolded.Count > 0 && unfolded[^1] is (byte)' ' or (byte)'\t')
+                while (count > 0 && unfolded[count - 1] is (byte)' ' or (byte)'\t')
                 {
-                    unfolded.RemoveAt(unfolded.Count - 1);
+                    count--;
                 }
                 while (i + 1 < raw.Length && raw[i + 1] is (byte)'\r' or (byte)'\n' or (byte)' ' or (byte)'\t')
                 {
                     i++;
                 }
-                if (unfolded.Count > 0 && i + 1 < raw.Length)
+                if (count > 0 && i + 1 < raw.Length)
                 {
-                    unfolded.Add((byte)' ');
+                    unfolded[count++] = (byte)' ';
                 }
                 continue;
             }
-            unfolded.Add(b);
+            unfolded[count++] = b;
         }
         try
         {
-            return Rfc2047.DecodeText(ParserOptions.Default, unfolded.ToArray()).Trim();
+            return Decode(unfolded[..count]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static string Decode(ReadOnlySpan<byte> unfolded)
+    {
+        var bytes = unfolded.ToArray();
+        try
+        {
+            return Rfc2047.DecodeText(ParserOptions.Default, bytes).Trim();
         }
         catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException)
         {
-            return System.Text.Encoding.Latin1.GetString(unfolded.ToArray()).Trim();
+            return System.Text.Encoding.Latin1.GetString(bytes).Trim();
         }
     }
 

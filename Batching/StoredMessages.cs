@@ -10,23 +10,32 @@ namespace Failmail.Batching;
 // into a digest. Returns null only when the store no longer has the message.
 internal static class StoredMessages
 {
-    public static MimeMessage? Load(IMessageStore store, string id, ILogger logger)
+    public static MimeMessage? Load(IMessageStore store, string id, ILogger logger) =>
+        Read(store, id, logger) is { } bytes ? Parse(bytes, id, logger) : null;
+
+    // The stored bytes, or null when the store no longer has the message. One copy: stored
+    // messages are immutable, so a seekable stream's length is the message's.
+    public static byte[]? Read(IMessageStore store, string id, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(store);
-        byte[] bytes;
         try
         {
             using var stream = store.OpenRead(id);
+            if (stream.CanSeek)
+            {
+                var bytes = new byte[stream.Length - stream.Position];
+                stream.ReadExactly(bytes);
+                return bytes;
+            }
             using var copy = new MemoryStream();
             stream.CopyTo(copy);
-            bytes = copy.ToArray();
+            return copy.ToArray();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             BatchLog.MessageUnreadable(logger, e, id);
             return null;
         }
-        return Parse(bytes, id, logger);
     }
 
     public static MimeMessage Parse(byte[] bytes, string id, ILogger logger)

@@ -9,6 +9,13 @@ using Failmail.Batching;
 // - "churn": quiet period 300k ticks, max wait 600k, cap 1000: batches close and reopen, so the
 //   figure also pays for building the DueBatch results (more, smaller digests as N grows).
 // Best of 3 runs. Run: dotnet run -c Release --project bench/batcher
+// With "service [messages] [subjects] [runs]": the whole sender half instead (ServiceBench).
+if (args is ["service", ..])
+{
+    await ServiceBench.RunAsync(Arg(1, 20_000), Arg(2, 1), Arg(3, 5));
+    return;
+}
+
 const int Messages = 1_000_000;
 var recipients = new[] { "ops@example.com" };
 var start = DateTimeOffset.UnixEpoch;
@@ -60,3 +67,5 @@ foreach (var (name, wait, maxWait) in new[] { ("open", long.MaxValue / 4, long.M
             $"{name,-5} {batches,7} batches: {best,7:F1} ns/message (of which Tick {bestTick,5:F1}), up to {maxOpen,6} open batches, {digests,6} digests"));
     }
 }
+
+int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : fallback;

@@ -241,6 +241,43 @@ public sealed class BatcherServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BodyExpressionStillSeesTheBody()
+    {
+        await StartAsync(Options(groupExpr: "{{ body | match: \"of [a-z]+\" }}"));
+        await AcceptAsync(await StoreAsync("disk one"));
+        await AcceptAsync(await StoreAsync("disk two"));
+        await AcceptAsync(await StoreAsync("cpu one"));
+        await StopAsync();
+        var digest = Assert.Single(_sender.Sent);
+        Assert.Equal("[failmail] 3 instances of 2 messages", digest.Message.Subject);
+        var text = Assert.IsType<MimeKit.TextPart>(digest.Message.Body).Text;
+        Assert.Contains("2 instances", text, StringComparison.Ordinal);
+        Assert.Contains("Subject: \"disk two\"", text, StringComparison.Ordinal);
+        Assert.Contains("Subject: \"cpu one\"", text, StringComparison.Ordinal);
+    }
+
+    // The first message's header block is plain (header-only path), the second's starts with
+    // an mbox From line (full MimeKit parse): the same Subject, so the same group.
+    [Fact]
+    public async Task HeaderOnlyAndFullParseMessagesShareTheirGroup()
+    {
+        await StartAsync(Options() with { BatchExpr = "{{ headers[\"X-Team\"] | upcase }}" });
+        await AcceptAsync(await StoreAsync("=?utf-8?q?caf=C3=A9?=\r\n folded", extraHeaders: "X-Team: a\r\n"));
+        var draft = _store.CreateDraft();
+        ReceivedMessage m;
+        await using (draft.ConfigureAwait(false))
+        {
+            draft.Write("From app@example.com Tue Jul  1 12:00:00 2014\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n folded\r\nX-Team: a\r\n\r\nbody\r\n"u8);
+            m = await draft.CommitAsync(new Envelope("", new[] { "ops@example.com" }, _time.GetUtcNow(), "127.0.0.1"), CancellationToken.None).AsTask().WaitAsync(Timeout);
+        }
+        await AcceptAsync(m);
+        await StopAsync();
+        var digest = Assert.Single(_sender.Sent);
+        Assert.Equal("A", digest.BatchKey);
+        Assert.Equal("[failmail] 2 instances: café folded", digest.Message.Subject);
+    }
+
+    [Fact]
     public void BrokenExpressionIsAStartupError()
     {
         var options = Options(groupExpr: "{{printf \"%s\" .Subject}}");
