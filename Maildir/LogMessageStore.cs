@@ -50,6 +50,20 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
         _timeProvider = timeProvider;
         _layout = new LogLayout(_maildir.Root);
         _layout.Create();
+        // The segments' directory syncs cover their names; these make log/ itself (and a
+        // store created just now) durable before the first acknowledgement.
+        FileSync.Directory(_maildir.Root);
+        if (Path.GetDirectoryName(_maildir.Root) is { Length: > 0 } parent)
+        {
+            try
+            {
+                FileSync.Directory(parent);
+            }
+            catch (IOException)
+            {
+                // A parent we may not open (mode 711): the store existed before, most likely.
+            }
+        }
         _index = new LogIndex(_layout, _logger);
         if (recover)
         {
