@@ -28,6 +28,8 @@ internal sealed class AddressRewriter
     private readonly Masquerade _masquerade;
     private readonly MailboxAddress? _forceFrom;
     private readonly MailboxAddress? _replyTo;
+    // IsLocal as one delegate: a method group passed per address would allocate each time.
+    private readonly Func<string, bool> _isLocal;
 
     public AddressRewriter(string qualifyDomain, AliasTable aliases, CanonicalMap senderCanonical, CanonicalMap recipientCanonical,
         CanonicalScope scope, Masquerade masquerade, string forceFrom, string replyTo)
@@ -41,6 +43,7 @@ internal sealed class AddressRewriter
         _masquerade = masquerade;
         _forceFrom = ParseMailbox("--force-from", forceFrom);
         _replyTo = ParseMailbox("--reply-to", replyTo);
+        _isLocal = IsLocal;
     }
 
     public string QualifyDomain => _domain;
@@ -84,7 +87,7 @@ internal sealed class AddressRewriter
         var address = Qualify(from);
         if (_scope.HasFlag(CanonicalScope.Envelope))
         {
-            address = _senderCanonical.Map(address, IsLocal);
+            address = _senderCanonical.Map(address, _isLocal);
         }
         address = _masquerade.Apply(address);
         return _forceFrom is null ? address : _forceFrom.Address;
@@ -98,13 +101,13 @@ internal sealed class AddressRewriter
         foreach (var recipient in recipients)
         {
             var qualified = Qualify(recipient);
-            var expanded = IsLocal(qualified) ? _aliases.Expand(MailAddress.LocalPart(qualified), IsLocal) : [qualified];
+            var expanded = IsLocal(qualified) ? _aliases.Expand(MailAddress.LocalPart(qualified), _isLocal) : [qualified];
             foreach (var target in expanded)
             {
                 var address = Qualify(target);
                 if (_scope.HasFlag(CanonicalScope.Envelope))
                 {
-                    address = _recipientCanonical.Map(address, IsLocal);
+                    address = _recipientCanonical.Map(address, _isLocal);
                 }
                 address = _masquerade.Apply(address);
                 if (seen.Add(address))
@@ -207,7 +210,7 @@ internal sealed class AddressRewriter
         address = Qualify(address);
         if (_scope.HasFlag(CanonicalScope.Headers))
         {
-            address = _senderCanonical.Map(address, IsLocal);
+            address = _senderCanonical.Map(address, _isLocal);
         }
         return _masquerade.Apply(address);
     }
@@ -217,7 +220,7 @@ internal sealed class AddressRewriter
         address = Qualify(address);
         if (_scope.HasFlag(CanonicalScope.Headers))
         {
-            address = _recipientCanonical.Map(address, IsLocal);
+            address = _recipientCanonical.Map(address, _isLocal);
         }
         return _masquerade.Apply(address);
     }
