@@ -52,14 +52,17 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     public async Task RunAsync()
     {
-        using var onShutdown = _context.Shutdown.Register(() =>
+        // Static with state: no closure per connection.
+        using var onShutdown = _context.Shutdown.Register(static state =>
         {
+            // Register passes this connection, never null.
+            var connection = (SmtpConnection)state!;
             // A session inside DATA may finish its message; the others stop at once (§3.8).
-            if (!_inData)
+            if (!connection._inData)
             {
-                CancelRead();
+                connection.CancelRead();
             }
-        });
+        }, this);
         try
         {
             // The deadline exists before the greeting is sent, so a test that has read the
