@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using Failmail.Maildir;
 
@@ -402,12 +403,12 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     private void Write(SmtpReply reply) => _io.Write(reply);
 
-    private async ValueTask FlushAsync()
+    private ValueTask<FlushResult> FlushAsync()
     {
         // A client that does not read its replies cannot hold the connection past the deadline.
         // Once the deadline has fired, the 421 still goes out; only the listener's abort stops it.
         var token = _deadline.Expired ? _context.Abort : _deadline.Token;
-        await _io.FlushAsync(token).ConfigureAwait(false);
+        return _io.FlushAsync(token);
     }
 
     private void LogRead(string text) => _io.LogRead(text);
