@@ -28,6 +28,8 @@ internal sealed class AddressRewriter
     private readonly Masquerade _masquerade;
     private readonly MailboxAddress? _forceFrom;
     private readonly MailboxAddress? _replyTo;
+    // IsLocal as one delegate: a method group passed per address would allocate each time.
+    private readonly Func<string, bool> _isLocal;
 
     public AddressRewriter(string qualifyDomain, AliasTable aliases, CanonicalMap senderCanonical, CanonicalMap recipientCanonical,
         CanonicalScope scope, Masquerade masquerade, string forceFrom, string replyTo)
@@ -41,6 +43,7 @@ internal sealed class AddressRewriter
         _masquerade = masquerade;
         _forceFrom = ParseMailbox("--force-from", forceFrom);
         _replyTo = ParseMailbox("--reply-to", replyTo);
+        _isLocal = IsLocal;
     }
 
     public string QualifyDomain => _domain;
@@ -84,7 +87,7 @@ internal sealed class AddressRewriter
         var address = Qualify(from);
         if (_scope.HasFlag(CanonicalScope.Envelope))
         {
-            address = _senderCanonical.Map(address, IsLocal);
+            address = _senderCanonical.Map(address, _isLocal);
         }
         address = _masquerade.Apply(address);
         return _forceFrom is null ? address : _forceFrom.Address;
@@ -98,13 +101,13 @@ internal sealed class AddressRewriter
         foreach (var recipient in recipients)
         {
             var qualified = Qualify(recipient);
-            var expanded = IsLocal(qualified) ? _aliases.Expand(MailAddress.LocalPart(qualified), IsLocal) : [qualified];
+            var expanded = IsLocal(qualified) ? _aliases.Expand(MailAddress.LocalPart(qualified), _isLocal) : [qualified];
             foreach (var target in expanded)
             {
                 var address = Qualify(target);
                 if (_scope.HasFlag(CanonicalScope.Envelope))
                 {
-                    address = _recipientCanonical.Map(address, IsLocal);
+                    address = _recipientCanonical.Map(address, _isLocal);
                 }
                 address = _masquerade.Apply(address);
                 if (seen.Add(address))
@@ -123,19 +126,28 @@ internal sealed class AddressRewriter
     // field changes: then the stored bytes stay exactly as received.
     public byte[]? RewriteHeaders(ReadOnlySpan<byte> section)
     {
-        var fields = HeaderFields.Split(section);
+        var ranges = HeaderFields.Ranges(section);
         var changed = false;
         var hasFrom = false;
         var hasReplyTo = false;
-        var output = new List<byte[]>(fields.Count + 2);
-        foreach (var field in fields)
+        // Only the address fields are decoded; the others are copied as they are, if at all.
+        var replaced = new byte[]?[ranges.Count];
+        for (var i = 0; i < ranges.Count; i++)
         {
+            var raw = section[ranges[i]];
+            var colon = raw.IndexOf((byte)':');
+            var rawName = colon > 0 ? raw[..colon] : [];
+            var isSender = IsOneOf(rawName, SenderHeaders);
+            var isRecipient = IsOneOf(rawName, RecipientHeaders);
+            if (!isSender && !isRecipient)
+            {
+                continue;
+            }
+            var field = HeaderField.Create(raw.ToArray());
             var name = field.Name;
-            var isSender = SenderHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
-            var isRecipient = RecipientHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
             hasFrom |= name.Equals("From", StringComparison.OrdinalIgnoreCase);
             hasReplyTo |= name.Equals("Reply-To", StringComparison.OrdinalIgnoreCase);
-            if ((isSender || isRecipient) && InternetAddressList.TryParse(ParserOptions.Default, field.Value, out var list))
+            if (InternetAddressList.TryParse(ParserOptions.Default, field.Value, out var list))
             {
                 var fieldChanged = false;
                 foreach (var mailbox in list.Mailboxes)
@@ -158,24 +170,39 @@ internal sealed class AddressRewriter
                 }
                 if (fieldChanged)
                 {
-                    output.Add(Format(field.RawName, list));
+                    replaced[i] = Format(field.RawName, list);
                     changed = true;
-                    continue;
                 }
             }
-            output.Add(field.Raw);
         }
-        if (!hasFrom && _forceFrom is not null)
+        var addFrom = !hasFrom && _forceFrom is not null ? Format("From", [_forceFrom]) : null;
+        var addReplyTo = !hasReplyTo && _replyTo is not null ? Format("Reply-To", [_replyTo]) : null;
+        if (!changed && addFrom is null && addReplyTo is null)
         {
-            output.Add(Format("From", [_forceFrom]));
-            changed = true;
+            return null;
         }
-        if (!hasReplyTo && _replyTo is not null)
+        var output = new List<byte>(section.Length + 256);
+        for (var i = 0; i < ranges.Count; i++)
         {
-            output.Add(Format("Reply-To", [_replyTo]));
-            changed = true;
+            output.AddRange(replaced[i] is { } field ? field : section[ranges[i]]);
         }
-        return changed ? [.. output.SelectMany(b => b)] : null;
+        output.AddRange(addFrom ?? []);
+        output.AddRange(addReplyTo ?? []);
+        return [.. output];
+    }
+
+    // Whether a field name (the bytes before its colon) is one of names, ignoring case. A
+    // match is printable ASCII without spaces, as HeaderField.Create requires of a name.
+    private static bool IsOneOf(ReadOnlySpan<byte> rawName, string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (Ascii.EqualsIgnoreCase(rawName, name))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private string RewriteHeaderSender(string address)
@@ -183,7 +210,7 @@ internal sealed class AddressRewriter
         address = Qualify(address);
         if (_scope.HasFlag(CanonicalScope.Headers))
         {
-            address = _senderCanonical.Map(address, IsLocal);
+            address = _senderCanonical.Map(address, _isLocal);
         }
         return _masquerade.Apply(address);
     }
@@ -193,7 +220,7 @@ internal sealed class AddressRewriter
         address = Qualify(address);
         if (_scope.HasFlag(CanonicalScope.Headers))
         {
-            address = _recipientCanonical.Map(address, IsLocal);
+            address = _recipientCanonical.Map(address, _isLocal);
         }
         return _masquerade.Apply(address);
     }

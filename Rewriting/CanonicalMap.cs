@@ -58,7 +58,7 @@ internal sealed class CanonicalMap
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(isLocal);
-        if (address.Length == 0)
+        if (address.Length == 0 || IsEmpty)
         {
             return address;
         }

@@ -8,6 +8,17 @@ internal static class HeaderFields
     public static IReadOnlyList<HeaderField> Split(ReadOnlySpan<byte> section)
     {
         var fields = new List<HeaderField>();
+        foreach (var range in Ranges(section))
+        {
+            fields.Add(HeaderField.Create(section[range].ToArray()));
+        }
+        return fields;
+    }
+
+    // Where each field lies in the section, for callers that look at only a few of them.
+    public static List<Range> Ranges(ReadOnlySpan<byte> section)
+    {
+        var ranges = new List<Range>();
         var start = 0;
         var i = 0;
         while (i < section.Length)
@@ -17,11 +28,11 @@ internal static class HeaderFields
             var continues = next < section.Length && section[next] is (byte)' ' or (byte)'\t';
             if (!continues)
             {
-                fields.Add(HeaderField.Create(section[start..next].ToArray()));
+                ranges.Add(start..next);
                 start = next;
             }
             i = next;
         }
-        return fields;
+        return ranges;
     }
 }

@@ -28,6 +28,10 @@ internal sealed class Masquerade
     public string Apply(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
+        if (_domains.Count == 0)
+        {
+            return address;
+        }
         var domain = MailAddress.Domain(address).TrimEnd('.');
         if (domain.Length == 0)
         {

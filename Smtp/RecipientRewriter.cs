@@ -72,6 +72,11 @@ internal sealed class RecipientRewriter
     public IReadOnlyList<string> RewriteAll(IEnumerable<string> recipients)
     {
         ArgumentNullException.ThrowIfNull(recipients);
+        if (recipients is IReadOnlyList<string> { Count: 1 } single)
+        {
+            // The usual alert has one recipient: nothing to deduplicate or sort.
+            return [Rewrite(single[0])];
+        }
         var set = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var recipient in recipients)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using Failmail.Maildir;
 
@@ -52,14 +53,17 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     public async Task RunAsync()
     {
-        using var onShutdown = _context.Shutdown.Register(() =>
+        // Static with state: no closure per connection.
+        using var onShutdown = _context.Shutdown.Register(static state =>
         {
+            // Register passes this connection, never null.
+            var connection = (SmtpConnection)state!;
             // A session inside DATA may finish its message; the others stop at once (§3.8).
-            if (!_inData)
+            if (!connection._inData)
             {
-                CancelRead();
+                connection.CancelRead();
             }
-        });
+        }, this);
         try
         {
             // The deadline exists before the greeting is sent, so a test that has read the
@@ -399,12 +403,12 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     private void Write(SmtpReply reply) => _io.Write(reply);
 
-    private async ValueTask FlushAsync()
+    private ValueTask<FlushResult> FlushAsync()
     {
         // A client that does not read its replies cannot hold the connection past the deadline.
         // Once the deadline has fired, the 421 still goes out; only the listener's abort stops it.
         var token = _deadline.Expired ? _context.Abort : _deadline.Token;
-        await _io.FlushAsync(token).ConfigureAwait(false);
+        return _io.FlushAsync(token);
     }
 
     private void LogRead(string text) => _io.LogRead(text);

@@ -90,6 +90,14 @@ public sealed class AddressRewriterTests
     }
 
     [Fact]
+    public void FieldNamesMatchIgnoringCaseButOnlyWhenTheyAreExact()
+    {
+        var rewriter = Create(masquerade: "example.com");
+        Assert.Equal("from: root@example.com\nSubject: root\nReply-To : root\nX-To: root\nbcc: root@example.com\n",
+            Headers(rewriter, "from: root\nSubject: root\nReply-To : root\nX-To: root\nbcc: root\n"));
+    }
+
+    [Fact]
     public void ForceFromReplacesTheAddressKeepsTheNameAndAddsAMissingFrom()
     {
         var rewriter = Create(forceFrom: "alerts@example.com", replyTo: "ops@example.com");
