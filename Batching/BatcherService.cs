@@ -35,6 +35,7 @@ internal sealed class BatcherService : IMessageSink
         Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly MessageLedger _ledger = new();
+    private readonly NewestMessages _newest = new();
     private readonly DigestOutbox _outbox;
     private readonly IdleSignal _idle = new();
     private long _digestsSent;
@@ -201,14 +202,23 @@ internal sealed class BatcherService : IMessageSink
 
     private void Enqueue(DueBatch due)
     {
-        var digest = _builder.BuildWithBodies(due, LoadBody, _time.GetUtcNow());
+        var held = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var group in due.Groups)
+        {
+            if (_newest.Take(due.BatchKey, due.Recipient, group.Key, group.LastMessageId) is { } bytes)
+            {
+                held[group.LastMessageId] = bytes;
+            }
+        }
+        var digest = _builder.BuildWithBodies(due, id => LoadBody(id, held.GetValueOrDefault(id)), _time.GetUtcNow());
         _outbox.Add(digest);
     }
 
-    // A digest shows the body of each group's last message; plain ones skip MimeKit.
-    private string LoadBody(string id)
+    // A digest shows the body of each group's last message: from the bytes kept since it was
+    // batched, else read back from the store; plain ones skip MimeKit.
+    private string LoadBody(string id, byte[]? held)
     {
-        if (StoredMessages.Read(_store, id, _logger) is not { } bytes)
+        if ((held ?? StoredMessages.Read(_store, id, _logger)) is not { } bytes)
         {
             return DigestBuilder.NoLongerStored;
         }
@@ -333,6 +343,10 @@ internal sealed class BatcherService : IMessageSink
         var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
         _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
         _batcher.Add(batched, ToTimestamp(message.Envelope.Received));
+        foreach (var recipient in recipients)
+        {
+            _newest.Add(batchKey, recipient, groupKey, message.Id, bytes);
+        }
         BatchLog.Batched(_logger, message.Id, batchKey, groupKey, recipients.Count);
         return true;
     }

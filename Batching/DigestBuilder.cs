@@ -51,18 +51,28 @@ internal sealed class DigestBuilder
         {
             bodies.Add(loadBody(group.LastMessageId));
         }
-        var text = DefaultBody(batch, bodies);
-        if (_template is not null)
+        DigestTextWriter text;
+        if (_template is null)
         {
+            // Straight to UTF-8 with CRLF: a digest of many groups is large, and the string
+            // the default body used to be (and its CRLF copy) was most of its cost.
+            text = new DigestTextWriter(bodies.Sum(b => b.Length) + 256 * bodies.Count + 512);
+            WriteDefaultBody(batch, bodies, text.Append);
+        }
+        else
+        {
+            string rendered;
             try
             {
-                text = _template.Render(TemplateVariables(batch, subject, bodies, now));
+                rendered = _template.Render(TemplateVariables(batch, subject, bodies, now));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Never lose the digest: the default body, and why the template was not used.
-                text += $"\nError rendering --template {_template.Path}: {e.Message.ReplaceLineEndings(" ")}\n";
+                rendered = DefaultBody(batch, bodies) + $"\nError rendering --template {_template.Path}: {e.Message.ReplaceLineEndings(" ")}\n";
             }
+            text = new DigestTextWriter(rendered.Length + 512);
+            text.Append(rendered);
         }
 
         var message = new MimeMessage();
@@ -73,7 +83,9 @@ internal sealed class DigestBuilder
         message.MessageId = MessageId(batch, now);
         message.Headers.Add(MarkerHeader, "1");
         var part = new TextPart(MimeKit.Text.TextFormat.Plain);
-        part.SetText(Encoding.UTF8, text.ReplaceLineEndings("\r\n"));
+        // What TextPart.SetText(Encoding.UTF8, text) does, with the bytes already made.
+        part.ContentType.CharsetEncoding = Encoding.UTF8;
+        part.Content = new MimeContent(text.Finish());
         part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
         message.Body = part;
         return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds);
@@ -106,32 +118,37 @@ internal sealed class DigestBuilder
 
     public string DefaultBody(DueBatch batch, IReadOnlyList<string> bodies)
     {
+        var sb = new StringBuilder();
+        WriteDefaultBody(batch, bodies, s => sb.Append(s));
+        return sb.ToString();
+    }
+
+    private void WriteDefaultBody(DueBatch batch, IReadOnlyList<string> bodies, Action<string> append)
+    {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(bodies);
-        var sb = new StringBuilder();
         var unique = batch.Groups.Count;
-        sb.Append("--- Failmail ---\n");
-        sb.Append(CultureInfo.InvariantCulture, $"Total messages: {batch.TotalMessages}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"Unique messages: {unique}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"Oldest message: {Time(batch.Oldest)}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"Newest message: {Time(batch.Newest)}\n");
+        append("--- Failmail ---\n");
+        append(string.Create(CultureInfo.InvariantCulture, $"Total messages: {batch.TotalMessages}\n"));
+        append(string.Create(CultureInfo.InvariantCulture, $"Unique messages: {unique}\n"));
+        append(string.Create(CultureInfo.InvariantCulture, $"Oldest message: {Time(batch.Oldest)}\n"));
+        append(string.Create(CultureInfo.InvariantCulture, $"Newest message: {Time(batch.Newest)}\n"));
         for (var i = 0; i < unique; i++)
         {
             var group = batch.Groups[i];
-            sb.Append('\n');
-            sb.Append(CultureInfo.InvariantCulture, $"- Message group {i + 1} of {unique}: {Plural(group.Count, "instance")}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"  From {Time(group.First)} to {Time(group.Last)}\n");
-            sb.Append('\n');
-            sb.Append(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(group.Subject)}\n");
-            sb.Append("Body:\n");
+            append("\n");
+            append(string.Create(CultureInfo.InvariantCulture, $"- Message group {i + 1} of {unique}: {Plural(group.Count, "instance")}\n"));
+            append(string.Create(CultureInfo.InvariantCulture, $"  From {Time(group.First)} to {Time(group.Last)}\n"));
+            append("\n");
+            append(string.Create(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(group.Subject)}\n"));
+            append("Body:\n");
             var body = bodies[i];
-            sb.Append(body);
+            append(body);
             if (!body.EndsWith('\n'))
             {
-                sb.Append('\n');
+                append("\n");
             }
         }
-        return sb.ToString();
     }
 
     private Hash TemplateVariables(DueBatch batch, string subject, List<string> bodies, DateTimeOffset now)

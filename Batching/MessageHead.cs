@@ -51,6 +51,10 @@ internal readonly struct MessageHead
             return "";
         }
         var span = _headers[index];
+        if (MessageVariables.TryPlainValue(Value(span), out var plain))
+        {
+            return plain;
+        }
         try
         {
             return Header.Unfold(Rfc2047.DecodeText(ParserOptions.Default, _message, span.ValueStart, span.ValueLength));

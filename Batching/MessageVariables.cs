@@ -70,6 +70,10 @@ internal static class MessageVariables
 
     public static string HeaderValue(ReadOnlySpan<byte> raw)
     {
+        if (TryPlainValue(raw, out var plain))
+        {
+            return plain;
+        }
         var rented = raw.Length > 512 ? ArrayPool<byte>.Shared.Rent(raw.Length) : null;
         Span<byte> unfolded = rented ?? stackalloc byte[512];
         var count = 0;
@@ -118,6 +122,31 @@ internal static class MessageVariables
         {
             return System.Text.Encoding.Latin1.GetString(bytes).Trim();
         }
+    }
+
+    // The common value: one line of printable ASCII (and tabs) without "=?". Unfolding,
+    // RFC 2047 decoding and MimeKit's Header.Value all leave it as it is, less the blanks at
+    // its ends, so it needs none of them.
+    public static bool TryPlainValue(ReadOnlySpan<byte> raw, out string value)
+    {
+        value = "";
+        if (raw.EndsWith("\r\n"u8))
+        {
+            raw = raw[..^2];
+        }
+        foreach (var b in raw)
+        {
+            if (b is not ((>= 0x20 and <= 0x7E) or (byte)'\t'))
+            {
+                return false;
+            }
+        }
+        if (raw.IndexOf("=?"u8) >= 0)
+        {
+            return false;
+        }
+        value = System.Text.Encoding.ASCII.GetString(raw.Trim(" \t"u8));
+        return true;
     }
 
     // An empty message, for validating expressions at start-up.

@@ -102,11 +102,19 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         // Choose every part's transfer encoding now, for the strictest relay (7bit), so the
         // queued bytes are exactly what MailKit relays: its own Prepare then changes nothing.
         digest.Message.Prepare(EncodingConstraint.SevenBit);
-        using var buffer = new MemoryStream();
+        using var buffer = new MemoryStream(SerialisedSizeHint(digest.Message));
         await digest.Message.WriteToAsync(Format, buffer, cancellationToken).ConfigureAwait(false);
         var envelope = new Envelope(_options.From, [digest.Recipient], _time.GetUtcNow(), "");
         _ = await EnqueueAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), envelope, cancellationToken).ConfigureAwait(false);
     }
+
+    // Room for the serialised digest, so a large one is not copied through a dozen doublings:
+    // its single part's content plus quoted-printable's growth (a soft break per 76 octets)
+    // and the headers. A wrong guess costs only a doubling or some slack.
+    internal static int SerialisedSizeHint(MimeMessage message) =>
+        message.Body is MimePart { Content.Stream: { CanSeek: true } content }
+            ? (int)Math.Min(content.Length + content.Length / 16 + 4096, 64L * 1024 * 1024)
+            : 4096;
 
     // Commits a message to the outgoing queue (and its --all-dir copy) and wakes the worker.
     // Throws when the queue cannot be written; then nothing was queued.

@@ -277,6 +277,30 @@ public sealed class BatcherServiceTests : IAsyncDisposable
         Assert.Equal("[failmail] 2 instances: café folded", digest.Message.Subject);
     }
 
+    // Each message is read once: the digest shows the newest message of each group from the
+    // bytes the batcher kept, not by reading it back.
+    [Fact]
+    public async Task DigestBodiesComeFromTheBytesReadForBatching()
+    {
+        var store = new CountingStore(_store);
+        _service = new BatcherService(Options(), store, _sender, NullLoggerFactory.Instance, _time);
+        _run = _service.RunAsync(_stop.Token);
+        await _service.WaitIdleAsync().WaitAsync(Timeout);
+        await AcceptAsync(await StoreAsync("disk full"));
+        await AcceptAsync(await StoreAsync("disk full"));
+        await AcceptAsync(await StoreAsync("cpu hot", to: new[] { "ops@example.com", "dev@example.com" }));
+        await TickAsync(7);
+        Assert.Equal(2, _sender.Sent.Count);
+        Assert.Equal(3, store.Reads);
+        var ops = Assert.Single(_sender.Sent, d => d.Recipient == "ops@example.com");
+        var text = Assert.IsType<MimeKit.TextPart>(ops.Message.Body).Text;
+        Assert.Contains("Body:\nbody of disk full\n", text, StringComparison.Ordinal);
+        Assert.Contains("Body:\nbody of cpu hot\n", text, StringComparison.Ordinal);
+        var dev = Assert.Single(_sender.Sent, d => d.Recipient == "dev@example.com");
+        Assert.Contains("Body:\nbody of cpu hot\n", Assert.IsType<MimeKit.TextPart>(dev.Message.Body).Text, StringComparison.Ordinal);
+        Assert.Empty(_store.LoadPending());
+    }
+
     [Fact]
     public void BrokenExpressionIsAStartupError()
     {
@@ -313,6 +337,25 @@ public sealed class BatcherServiceTests : IAsyncDisposable
         await StopAsync();
         Assert.Single(_sender.Sent);
         Assert.Empty(_store.LoadPending());
+    }
+
+    private sealed class CountingStore(MemoryMessageStore inner) : IMessageStore
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public IMessageDraft CreateDraft() => inner.CreateDraft();
+
+        public IReadOnlyList<ReceivedMessage> LoadPending() => inner.LoadPending();
+
+        public Stream OpenRead(string id)
+        {
+            Interlocked.Increment(ref _reads);
+            return inner.OpenRead(id);
+        }
+
+        public void Remove(IEnumerable<string> ids) => inner.Remove(ids);
     }
 
     private sealed class RecordingSender : IDigestSender

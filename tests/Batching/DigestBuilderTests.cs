@@ -195,4 +195,35 @@ public class DigestBuilderTests
         var missing = Assert.Throws<ExpressionException>(() => DigestTemplate.Load("/nonexistent/x.liquid"));
         Assert.StartsWith("--template: cannot read /nonexistent/x.liquid", missing.Message, StringComparison.Ordinal);
     }
+
+    // The default body is written straight to UTF-8 with CRLF: the content must be the bytes
+    // TextPart.SetText(UTF8, DefaultBody(...).ReplaceLineEndings("\r\n")) gave.
+    [Fact]
+    public void DigestContentIsTheDefaultBodyAsUtf8WithCrlf()
+    {
+        var batch = Batch(
+            Group("disk full \u2713 \ud83d\ude00", 3, July1, July1.AddMinutes(5), "a"),
+            Group("tab\tand \"quotes\" and \u0085 NEL", 2, July1, July1, "b"),
+            Group("", 1, July1, July1, "c"));
+        var bodies = new Dictionary<string, string>
+        {
+            ["a"] = "line 1\nline 2 caf\u00e9\n",
+            ["b"] = "no final newline \ud83d",
+            ["c"] = string.Concat(Enumerable.Repeat("0123456789 \u2713\n", 2000)),
+        };
+        var builder = Builder();
+        var digest = builder.BuildWithBodies(batch, id => bodies[id], Now);
+        var part = Assert.IsType<TextPart>(digest.Message.Body);
+        using var content = new MemoryStream();
+        Assert.NotNull(part.Content);
+        part.Content.DecodeTo(content);
+        var expected = Encoding.UTF8.GetBytes(builder.DefaultBody(batch, batch.Groups.Select(g => bodies[g.LastMessageId]).ToList()).ReplaceLineEndings("\r\n"));
+        Assert.Equal(expected, content.ToArray());
+        Assert.Equal("utf-8", part.ContentType.Charset);
+
+        var reference = new TextPart(MimeKit.Text.TextFormat.Plain);
+        reference.SetText(Encoding.UTF8, Encoding.UTF8.GetString(expected));
+        Assert.Equal(reference.GetBestEncoding(EncodingConstraint.SevenBit), part.ContentTransferEncoding);
+        Assert.Equal(reference.ContentType.ToString(), part.ContentType.ToString());
+    }
 }

@@ -139,4 +139,28 @@ public class MessageHeadTests
         Assert.Equal(MessageVariables.HeaderValue(mime.Headers[0]), head.Get("subject"));
         Assert.Equal(mime.Subject, head.Subject());
     }
+
+    // Plain one-line values skip unfolding and RFC 2047 decoding: for them both must be no-ops.
+    [Fact]
+    public void PlainValuesNeedNoDecoding()
+    {
+        var random = new Random(7);
+        const string Alphabet = " \t=?abcXYZ019\"()<>@,;:\\/[]_.-~'";
+        for (var round = 0; round < 2000; round++)
+        {
+            var value = new string(Enumerable.Range(0, random.Next(0, 40)).Select(_ => Alphabet[random.Next(Alphabet.Length)]).ToArray());
+            var bytes = Encoding.ASCII.GetBytes($"X-Test:{value}\r\n\r\nb");
+            var mime = MimeMessage.Load(new MemoryStream(bytes));
+            var header = Assert.Single(mime.Headers);
+            var raw = header.RawValue;
+            var decoded = MimeKit.Utils.Rfc2047.DecodeText(ParserOptions.Default, raw.AsSpan(0, raw.Length - 2).ToArray()).Trim();
+            if (MessageVariables.TryPlainValue(raw, out var plain))
+            {
+                Assert.DoesNotContain("=?", value, StringComparison.Ordinal);
+                Assert.Equal(decoded, plain);
+                Assert.Equal(header.Value, plain);
+            }
+            Assert.Equal(decoded, MessageVariables.HeaderValue(raw));
+        }
+    }
 }
