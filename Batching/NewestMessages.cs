@@ -11,7 +11,8 @@ namespace Failmail.Batching;
 // then reads its message from the store.
 internal sealed class NewestMessages(long budgetBytes = NewestMessages.DefaultBudgetBytes)
 {
-    public const long DefaultBudgetBytes = 32L * 1024 * 1024;
+    // Small beside the 64 MB RSS goal for a 20,000-message storm (issue 2).
+    public const long DefaultBudgetBytes = 8L * 1024 * 1024;
     public const int MaxMessageBytes = 64 * 1024;
 
     private readonly Dictionary<(string BatchKey, string Recipient, string GroupKey), (string Id, byte[] Bytes)> _entries = new();

@@ -66,6 +66,8 @@ public sealed class OperationsTests
         var httpPort = FreePort.Next();
         await using var sinkless = await FailmailProcess.StartServingAsync(null, "--relay-addr", "debug",
             "--bind-http", $"127.0.0.1:{httpPort}");
+        // The HTTP server starts just after the SMTP listener.
+        await FreePort.WaitForListenerAsync(httpPort, () => !sinkless.HasExited, Patience);
         // A regular file where the store's log/ was: every commit fails, as on a broken disk.
         var log = Path.Combine(sinkless.WorkDir, "incoming", "log");
         Directory.Delete(log, recursive: true);
