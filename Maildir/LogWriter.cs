@@ -92,10 +92,12 @@ internal sealed class LogWriter
             MaildirLog.CommitterCrashed(_logger, e);
             _queue.Writer.TryComplete(e);
             FailAll(group, e);
+            var rest = new List<LogCommit>();
             while (_queue.Reader.TryRead(out var commit))
             {
-                commit.Done.TrySetException(e);
+                rest.Add(commit);
             }
+            FailAll(rest, e);
         }
         finally
         {
@@ -141,10 +143,7 @@ internal sealed class LogWriter
         _counters.GroupCommitted(group.Count);
         MaildirLog.GroupCommitted(_logger, group.Count);
         _index.Appended(_stem!, records, _end);
-        for (var i = 0; i < group.Count; i++)
-        {
-            group[i].Done.TrySetResult(records[i].Item2);
-        }
+        Release(group, records, null);
         if (_end >= _segmentLimit)
         {
             Seal();
@@ -323,11 +322,29 @@ internal sealed class LogWriter
         _handle = null;
     }
 
-    private static void FailAll(List<LogCommit> commits, Exception e)
+    private static void FailAll(List<LogCommit> commits, Exception e) => Release(commits, null, e);
+
+    // Completes a group's commits in one thread-pool work item: the sessions waiting on them
+    // resume there one after another (each only replies and goes back to reading its socket),
+    // instead of one pool wake-up per message, and never on this thread, which must get on
+    // with the next group.
+    private static void Release(List<LogCommit> commits, List<(long, ReceivedMessage)>? records, Exception? error)
     {
-        foreach (var commit in commits)
+        ThreadPool.UnsafeQueueUserWorkItem(static state =>
         {
-            commit.Done.TrySetException(e);
-        }
+            var (commits, records, error) = state;
+            for (var i = 0; i < commits.Count; i++)
+            {
+                if (error is null)
+                {
+                    // Success always comes with the records (Commit passes them).
+                    commits[i].Done.TrySetResult(records![i].Item2);
+                }
+                else
+                {
+                    commits[i].Done.TrySetException(error);
+                }
+            }
+        }, (commits, records, error), preferLocal: false);
     }
 }
