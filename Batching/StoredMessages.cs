@@ -21,6 +21,12 @@ internal static class StoredMessages
         try
         {
             using var stream = store.OpenRead(id);
+            // The stores hand out their in-memory copy: take it as it is (read-only here).
+            if (stream is MemoryStream memory && memory.TryGetBuffer(out var whole)
+                && whole.Array is { } array && whole.Offset == 0 && whole.Count == array.Length && memory.Position == 0)
+            {
+                return array;
+            }
             if (stream.CanSeek)
             {
                 var bytes = new byte[stream.Length - stream.Position];

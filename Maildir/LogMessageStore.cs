@@ -120,7 +120,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
                 using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 var body = LogSegmentScanner.ReadBody(handle, offset)
                     ?? throw new FileNotFoundException($"no message at offset {offset} of {path}", id);
-                return new MemoryStream(body, writable: false);
+                return new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
             }
             catch (FileNotFoundException) when (path == _layout.Open(stem))
             {

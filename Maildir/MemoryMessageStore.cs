@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 
 namespace Failmail.Maildir;
@@ -14,9 +15,10 @@ internal sealed class MemoryMessageStore : IMessageStore
     public IReadOnlyList<ReceivedMessage> LoadPending() =>
         _messages.Values.Select(m => m.Message).OrderBy(m => m.Envelope.Received).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
 
+    // publiclyVisible: readers may take the array itself (StoredMessages) instead of a copy.
     public Stream OpenRead(string id) =>
         _messages.TryGetValue(id, out var entry)
-            ? new MemoryStream(entry.Bytes, writable: false)
+            ? new MemoryStream(entry.Bytes, 0, entry.Bytes.Length, writable: false, publiclyVisible: true)
             : throw new FileNotFoundException("no such message in the memory store", id);
 
     public void Remove(IEnumerable<string> ids)
@@ -27,25 +29,46 @@ internal sealed class MemoryMessageStore : IMessageStore
         }
     }
 
+    // Grows in a pooled buffer (no zeroing, no garbage per growth step) and keeps one
+    // exact-size copy at commit.
     private sealed class Draft(MemoryMessageStore store) : IMessageDraft
     {
-        private readonly MemoryStream _buffer = new();
+        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(4096);
 
-        public long Length => _buffer.Length;
+        public long Length { get; private set; }
 
-        public void Write(ReadOnlySpan<byte> bytes) => _buffer.Write(bytes);
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(Draft));
+            if (Length + bytes.Length > buffer.Length)
+            {
+                var grown = ArrayPool<byte>.Shared.Rent((int)Math.Max(Length + bytes.Length, buffer.Length * 2L));
+                buffer.AsSpan(0, (int)Length).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(buffer);
+                _buffer = buffer = grown;
+            }
+            bytes.CopyTo(buffer.AsSpan((int)Length));
+            Length += bytes.Length;
+        }
 
         public ValueTask<ReceivedMessage> CommitAsync(Envelope envelope, CancellationToken cancellationToken)
         {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(Draft));
             var id = Interlocked.Increment(ref store._next).ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
-            var message = new ReceivedMessage(id, envelope, _buffer.Length);
-            store._messages[id] = (message, _buffer.ToArray());
+            var message = new ReceivedMessage(id, envelope, Length);
+            var bytes = GC.AllocateUninitializedArray<byte>((int)Length);
+            buffer.AsSpan(0, (int)Length).CopyTo(bytes);
+            store._messages[id] = (message, bytes);
             return ValueTask.FromResult(message);
         }
 
         public ValueTask DisposeAsync()
         {
-            _buffer.Dispose();
+            if (_buffer is { } buffer)
+            {
+                _buffer = null;
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
             return ValueTask.CompletedTask;
         }
     }
