@@ -27,6 +27,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
     private readonly LogLayout _layout;
     private readonly LogIndex _index;
     private readonly LogWriter _writer;
+    private readonly LogReaders _readers;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly MaildirName _spillNames = new();
@@ -65,6 +66,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
             }
         }
         _index = new LogIndex(_layout, _logger);
+        _readers = new LogReaders(_layout);
         if (recover)
         {
             try
@@ -76,7 +78,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
                 throw new IOException($"Cannot read the message log {_layout.Directory}: {e.Message}", e);
             }
         }
-        _writer = new LogWriter(_layout, _index, _logger, Counters, timeProvider, segmentLimit);
+        _writer = new LogWriter(_layout, _index, _logger, Counters, timeProvider, segmentLimit, _readers.Drop);
     }
 
     internal static LogMessageStore OpenForAppend(string root, ILoggerFactory loggerFactory, TimeProvider timeProvider) =>
@@ -93,6 +95,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
     public IReadOnlyList<ReceivedMessage> LoadPending()
     {
         var pending = _index.Refresh();
+        _readers.DropMissing();
         pending.AddRange(_maildir.LoadPending());
         pending.Sort(static (a, b) =>
         {
@@ -112,22 +115,18 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
         {
             throw new ArgumentException($"not a message id: {id}", nameof(id));
         }
-        // .open first: a segment is only ever renamed from .open to .seg, never back.
-        foreach (var path in new[] { _layout.Open(stem), _layout.Sealed(stem) })
+        byte[]? body;
+        try
         {
-            try
-            {
-                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                var body = LogSegmentScanner.ReadBody(handle, offset)
-                    ?? throw new FileNotFoundException($"no message at offset {offset} of {path}", id);
-                return new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
-            }
-            catch (FileNotFoundException) when (path == _layout.Open(stem))
-            {
-                // Sealed meanwhile: try its new name.
-            }
+            body = _readers.ReadBody(stem, offset);
         }
-        throw new FileNotFoundException($"message {id} is no longer in the store", id);
+        catch (FileNotFoundException e)
+        {
+            throw new FileNotFoundException($"message {id} is no longer in the store", id, e);
+        }
+        return body is null
+            ? throw new FileNotFoundException($"no message at offset {offset} of segment {stem}", id)
+            : new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
     }
 
     // Failures are logged, not thrown: a message that could not be removed is at worst sent
@@ -165,6 +164,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
                 }
                 if (_index.Removed(stem, offsets))
                 {
+                    _readers.Drop(stem);
                     _layout.DeleteSegment(stem);
                     _index.Forget(stem);
                 }
@@ -185,6 +185,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
     public void Dispose()
     {
         _writer.CompleteAsync().GetAwaiter().GetResult();
+        _readers.Dispose();
         _maildir.Dispose();
     }
 

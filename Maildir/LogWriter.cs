@@ -29,6 +29,7 @@ internal sealed class LogWriter
     private readonly StoreCounters _counters;
     private readonly TimeProvider _timeProvider;
     private readonly long _segmentLimit;
+    private readonly Action<string> _deleting;
     private readonly MaildirName _names = new();
     private readonly Channel<LogCommit> _queue =
         Channel.CreateUnbounded<LogCommit>(new UnboundedChannelOptions { SingleReader = true });
@@ -37,8 +38,11 @@ internal sealed class LogWriter
     private SafeFileHandle? _handle;
     private long _end;
 
-    public LogWriter(LogLayout layout, LogIndex index, ILogger logger, StoreCounters counters, TimeProvider timeProvider, long segmentLimit)
+    // deleting: told before a segment with nothing live is deleted (the store's read handles).
+    public LogWriter(LogLayout layout, LogIndex index, ILogger logger, StoreCounters counters, TimeProvider timeProvider, long segmentLimit,
+        Action<string> deleting)
     {
+        _deleting = deleting;
         _layout = layout;
         _index = index;
         _logger = logger;
@@ -311,6 +315,7 @@ internal sealed class LogWriter
         }
         if (_index.SealedOwn(stem))
         {
+            _deleting(stem);
             _layout.DeleteSegment(stem);
             _index.Forget(stem);
         }

@@ -105,6 +105,9 @@ public class LogMessageStoreTests
         var first = await CommitAsync(store, "one", EnvelopeAt(T0));
         var second = await CommitAsync(store, "two", EnvelopeAt(T0));
         Assert.Equal(2, LogFiles(dir, "*.seg").Length);
+        // Reading keeps a handle per segment; a deleted segment's must be let go.
+        Assert.Equal("one", ReadAll(store, first.Id));
+        Assert.Equal("two", ReadAll(store, second.Id));
 
         store.Remove([first.Id]);
         Assert.Single(LogFiles(dir, "*.seg"));
@@ -113,6 +116,8 @@ public class LogMessageStoreTests
         store.Remove([second.Id]);
         Assert.Empty(Directory.GetFiles(dir.Combine("log")));
         Assert.Empty(store.LoadPending());
+        Assert.DoesNotContain(Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget ?? ""),
+            target => target.StartsWith(dir.Combine("log"), StringComparison.Ordinal));
     }
 
     [Fact]
