@@ -148,10 +148,5 @@ internal sealed class LogDraft : IMessageDraft
         }
     }
 
-    private IOException Failure(string what, Exception e)
-    {
-        var message = $"{what}: {e.Message}";
-        MaildirLog.WriteFailed(_logger, message);
-        return new IOException(message, e);
-    }
+    private IOException Failure(string what, Exception e) => MaildirLog.WriteFailure(_logger, what, e);
 }

@@ -60,19 +60,7 @@ internal sealed class LogLayout(string root)
     // which recovery deletes.
     public void DeleteSegment(string stem)
     {
-        TryDelete(Sealed(stem));
-        TryDelete(Removed(stem));
-    }
-
-    public static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: recovery removes whatever is left over.
-        }
+        GroupCommitter.TryDelete(Sealed(stem));
+        GroupCommitter.TryDelete(Removed(stem));
     }
 }

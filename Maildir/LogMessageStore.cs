@@ -226,7 +226,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
     {
         foreach (var spill in Directory.EnumerateFiles(_layout.Spill))
         {
-            LogLayout.TryDelete(spill);
+            GroupCommitter.TryDelete(spill);
         }
         var sealedAny = false;
         foreach (var path in Directory.EnumerateFiles(_layout.Directory, "*" + LogLayout.OpenSuffix))
@@ -251,7 +251,7 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
             var stem = Path.GetFileName(path)[..^LogLayout.RemovedSuffix.Length];
             if (!File.Exists(_layout.Sealed(stem)))
             {
-                LogLayout.TryDelete(path);
+                GroupCommitter.TryDelete(path);
             }
         }
         MaildirLog.LogOpened(_logger, _layout.Directory, pending.Count);

@@ -263,7 +263,7 @@ internal sealed class LogWriter
         catch
         {
             CloseHandle();
-            LogLayout.TryDelete(created);
+            GroupCommitter.TryDelete(created);
             throw;
         }
         _stem = name;

@@ -4,6 +4,15 @@ namespace Failmail.Maildir;
 
 internal static partial class MaildirLog
 {
+    // Logs a failed store write and wraps it in an IOException that names what failed; the
+    // system's exception stays inner, so SMTP still finds ENOSPC there (452).
+    public static IOException WriteFailure(ILogger logger, string what, Exception e)
+    {
+        var message = $"{what}: {e.Message}";
+        WriteFailed(logger, message);
+        return new IOException(message, e);
+    }
+
     [LoggerMessage(400, LogLevel.Information, "Message store {Root} opened: {Pending} pending, {Removed} unfinished files removed, {Quarantined} entries quarantined")]
     public static partial void StoreOpened(ILogger logger, string root, int pending, int removed, int quarantined);
 

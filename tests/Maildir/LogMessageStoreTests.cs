@@ -3,31 +3,14 @@ using Failmail.Maildir;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
+using static Failmail.Tests.Maildir.StoreTestKit;
+
 namespace Failmail.Tests.Maildir;
 
 public class LogMessageStoreTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 18, 0, 0, TimeSpan.FromHours(2));
-
     private static LogMessageStore Open(string root, long segmentLimit = LogWriter.DefaultSegmentLimit, bool recover = true) =>
         new(root, NullLoggerFactory.Instance, new FakeTimeProvider(T0), recover, segmentLimit);
-
-    private static Envelope EnvelopeAt(DateTimeOffset received, string from = "app@example.com") =>
-        new(from, ["ops@example.com", "dev@example.com"], received, "192.0.2.7");
-
-    private static async Task<ReceivedMessage> CommitAsync(IMessageStore store, string body, Envelope envelope)
-    {
-        await using var draft = store.CreateDraft();
-        draft.Write(Encoding.ASCII.GetBytes(body));
-        return await draft.CommitAsync(envelope, CancellationToken.None).AsTask().WaitAsync(Timeout);
-    }
-
-    private static string ReadAll(IMessageStore store, string id)
-    {
-        using var reader = new StreamReader(store.OpenRead(id), Encoding.ASCII);
-        return reader.ReadToEnd();
-    }
 
     private static string[] LogFiles(TempDirectory dir, string pattern) =>
         [.. Directory.GetFiles(dir.Combine("log"), pattern).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
@@ -70,7 +53,7 @@ public class LogMessageStoreTests
         using (var store = Open(dir.Path))
         {
             var committed = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => CommitAsync(store, $"m{i}", EnvelopeAt(T0.AddSeconds(i)))))
-                .WaitAsync(Timeout);
+                .WaitAsync(Patience);
             Assert.Equal(50, committed.Select(m => m.Id).Distinct().Count());
             Assert.Equal(50, store.Counters.Commits);
             Assert.Equal(store.Counters.Groups, store.Counters.DataSyncs);
@@ -264,7 +247,7 @@ public class LogMessageStoreTests
                 draft.Write(body.AsSpan(i, Math.Min(1000, body.Length - i)));
             }
             Assert.Single(Directory.GetFiles(dir.Combine("log", "spill")));
-            message = await draft.CommitAsync(EnvelopeAt(T0), CancellationToken.None).AsTask().WaitAsync(Timeout);
+            message = await draft.CommitAsync(EnvelopeAt(T0), CancellationToken.None).AsTask().WaitAsync(Patience);
         }
         Assert.Empty(Directory.GetFiles(dir.Combine("log", "spill")));
         Assert.Equal(body.Length, message.Size);

@@ -3,31 +3,14 @@ using Failmail.Maildir;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
+using static Failmail.Tests.Maildir.StoreTestKit;
+
 namespace Failmail.Tests.Maildir;
 
 public class MaildirMessageStoreTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 18, 0, 0, TimeSpan.FromHours(2));
-
     private static MaildirMessageStore Open(string root) =>
         new(root, NullLoggerFactory.Instance, new FakeTimeProvider(T0));
-
-    private static Envelope EnvelopeAt(DateTimeOffset received, string from = "app@example.com") =>
-        new(from, ["ops@example.com", "dev@example.com"], received, "192.0.2.7");
-
-    private static async Task<ReceivedMessage> CommitAsync(IMessageStore store, string body, Envelope envelope)
-    {
-        await using var draft = store.CreateDraft();
-        draft.Write(Encoding.ASCII.GetBytes(body));
-        return await draft.CommitAsync(envelope, CancellationToken.None).AsTask().WaitAsync(Timeout);
-    }
-
-    private static string ReadAll(IMessageStore store, string id)
-    {
-        using var reader = new StreamReader(store.OpenRead(id), Encoding.ASCII);
-        return reader.ReadToEnd();
-    }
 
     [Fact]
     public async Task CommittedMessageIsLoadedWithItsEnvelopeByANewStoreInstance()
@@ -69,7 +52,7 @@ public class MaildirMessageStoreTests
         using (var store = new MaildirMessageStore(dir.Path, NullLoggerFactory.Instance, new FakeTimeProvider(T0), CommitSync.PerFile))
         {
             await Task.WhenAll(Enumerable.Range(0, 10).Select(i => CommitAsync(store, $"m{i}", EnvelopeAt(T0.AddSeconds(i)))))
-                .WaitAsync(Timeout);
+                .WaitAsync(Patience);
             Assert.Equal(20, store.Counters.FileSyncs);
             Assert.Equal(store.Counters.Groups, store.Counters.MetaSyncs);
         }
@@ -152,11 +135,11 @@ public class MaildirMessageStoreTests
             using var start = new ManualResetEventSlim();
             var tasks = Enumerable.Range(0, 50).Select(i => Task.Run(async () =>
             {
-                start.Wait(Timeout);
+                start.Wait(Patience);
                 return await CommitAsync(store, $"message {i}", EnvelopeAt(T0.AddSeconds(i)));
             })).ToArray();
             start.Set();
-            committed = await Task.WhenAll(tasks).WaitAsync(Timeout);
+            committed = await Task.WhenAll(tasks).WaitAsync(Patience);
 
             Assert.Equal(50, committed.Select(m => m.Id).Distinct().Count());
             Assert.Equal(50, store.Counters.Commits);
@@ -311,7 +294,7 @@ public class MaildirMessageStoreTests
         {
             draft.Write("Subject: x\r\n\r\n"u8);
             var e = await Assert.ThrowsAnyAsync<IOException>(
-                () => draft.CommitAsync(EnvelopeAt(T0), CancellationToken.None).AsTask().WaitAsync(Timeout));
+                () => draft.CommitAsync(EnvelopeAt(T0), CancellationToken.None).AsTask().WaitAsync(Patience));
             Assert.Contains(dir.Path, e.Message, StringComparison.Ordinal);
         }
         File.Delete(cur);
