@@ -56,6 +56,37 @@ internal sealed class LogIndex(LogLayout layout, ILogger logger)
         }
     }
 
+    // Tombstones that another process wrote for this process's own segments (a --sender
+    // removing what this --receiver wrote), and own segments it has deleted. Without this a
+    // receiver alone would keep every message it ever wrote in this index.
+    public void ReadOwnRemovals()
+    {
+        lock (_gate)
+        {
+            foreach (var segment in _segments.Values.Where(s => s.Own).ToList())
+            {
+                if (segment.Sealed && !File.Exists(layout.Sealed(segment.Stem)))
+                {
+                    _segments.Remove(segment.Stem);
+                    continue;
+                }
+                ReadRemoved(segment);
+            }
+        }
+    }
+
+    // Messages this index holds as live, for tests.
+    public int LiveTotal
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _segments.Values.Sum(s => s.Live.Count);
+            }
+        }
+    }
+
     public void Forget(string stem)
     {
         lock (_gate)

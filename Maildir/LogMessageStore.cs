@@ -88,6 +88,9 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
 
     internal StoreCounters Counters { get; } = new();
 
+    // Messages the index holds as live (tests: a receiver alone must not hold them forever).
+    internal int TrackedMessages => _index.LiveTotal;
+
     public IMessageDraft CreateDraft() =>
         new LogDraft(_writer, _layout, _spillNames.Next(_timeProvider.GetUtcNow()), _logger);
 

@@ -37,6 +37,7 @@ internal sealed class LogWriter
     private string? _stem;
     private SafeFileHandle? _handle;
     private long _end;
+    private long _removalsReadAt;
 
     // deleting: told before a segment with nothing live is deleted (the store's read handles).
     public LogWriter(LogLayout layout, LogIndex index, ILogger logger, StoreCounters counters, TimeProvider timeProvider, long segmentLimit,
@@ -227,9 +228,18 @@ internal sealed class LogWriter
         }
     }
 
+    // Other processes' removals are read about once a second, not per group.
+    private static readonly TimeSpan RemovalsInterval = TimeSpan.FromSeconds(1);
+
     // The active segment, opened for appending; a new one when there is none.
     private string EnsureSegment()
     {
+        var now = _timeProvider.GetTimestamp();
+        if (_removalsReadAt == 0 || _timeProvider.GetElapsedTime(_removalsReadAt, now) >= RemovalsInterval)
+        {
+            _removalsReadAt = now;
+            _index.ReadOwnRemovals();
+        }
         if (_stem is { } current && _index.LiveCount(current) == 0 && _end >= RecycleSize)
         {
             Seal();

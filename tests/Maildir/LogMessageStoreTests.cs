@@ -209,6 +209,26 @@ public class LogMessageStoreTests
     }
 
     [Fact]
+    public async Task AWriterAloneForgetsWhatAnotherProcessRemoved()
+    {
+        using var dir = new TempDirectory();
+        var time = new FakeTimeProvider(T0);
+        using var receiver = new LogMessageStore(dir.Path, NullLoggerFactory.Instance, time, recover: true, LogWriter.DefaultSegmentLimit);
+        using var sender = Open(dir.Path, recover: false);
+        var first = await CommitAsync(receiver, "first", EnvelopeAt(T0));
+        var second = await CommitAsync(receiver, "second", EnvelopeAt(T0));
+        Assert.Equal(2, receiver.TrackedMessages);
+        sender.LoadPending();
+        sender.Remove([first.Id, second.Id]);
+
+        // About once a second the writer reads the other process's tombstones.
+        time.Advance(TimeSpan.FromSeconds(2));
+        var third = await CommitAsync(receiver, "third", EnvelopeAt(T0));
+        Assert.Equal(1, receiver.TrackedMessages);
+        Assert.Equal([third.Id], receiver.LoadPending().Select(m => m.Id));
+    }
+
+    [Fact]
     public async Task FailmailMaildirMessagesAreLoadedBesideTheLog()
     {
         using var dir = new TempDirectory();
