@@ -148,11 +148,13 @@ internal sealed class LogWriter
         _counters.GroupCommitted(group.Count);
         MaildirLog.GroupCommitted(_logger, group.Count);
         _index.Appended(_stem!, records, _end);
-        Release(group, records, null);
+        // Seal before replying, so a sender that has its 250 sees the segment as it will stay
+        // (a rename and a directory fsync once per 64 MB costs nothing worth replying early for).
         if (_end >= _segmentLimit)
         {
             Seal();
         }
+        Release(group, records, null);
     }
 
     private long Append(SafeFileHandle handle, List<LogCommit> group, long position, List<(long, ReceivedMessage)> records)
