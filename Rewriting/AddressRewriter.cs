@@ -147,7 +147,7 @@ internal sealed class AddressRewriter
             var name = field.Name;
             hasFrom |= name.Equals("From", StringComparison.OrdinalIgnoreCase);
             hasReplyTo |= name.Equals("Reply-To", StringComparison.OrdinalIgnoreCase);
-            if (InternetAddressList.TryParse(ParserOptions.Default, field.Value, out var list))
+            if (AddressListParser.TryParse(field.Value, out var list))
             {
                 var fieldChanged = false;
                 foreach (var mailbox in list.Mailboxes)

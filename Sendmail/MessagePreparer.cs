@@ -58,7 +58,7 @@ internal static class MessagePreparer
                 || field.Name.Equals("Bcc", StringComparison.OrdinalIgnoreCase);
             if (args.RecipientsFromHeaders && isRecipientField && field.Value.Length > 0)
             {
-                if (!InternetAddressList.TryParse(ParserOptions.Default, field.Value, out var list)
+                if (!AddressListParser.TryParse(field.Value, out var list)
                     || list.Mailboxes.Any(m => m.Address.Length == 0 || m.Address.Any(c => char.IsWhiteSpace(c) || c is '<' or '>' or '"')))
                 {
                     exitCode = SysExits.DataError;

@@ -83,6 +83,13 @@ public sealed class AddressRewriterTests
     }
 
     [Fact]
+    public void ABareLocalNameBeforeAQuotedDisplayNameIsItsOwnAddress()
+    {
+        Assert.Equal("To: root@example.com, Web <www-data@example.com>\n",
+            Headers(Create(masquerade: "example.com"), "To: root, \"Web\" <www-data@host1.example.com>\n"));
+    }
+
+    [Fact]
     public void UnaffectedHeadersKeepTheirExactBytes()
     {
         Assert.Equal("(unchanged)", Headers(Create(masquerade: "example.com"),

@@ -29,6 +29,15 @@ public sealed class MessagePreparerTests
     }
 
     [Fact]
+    public void DashTKeepsABareLocalNameBeforeAQuotedDisplayName()
+    {
+        // MimeKit alone reads this To as one mailbox named "root, Web", and root's copy was lost.
+        var (message, _, error) = Prepare("To: root, \"Web\" <www-data@example.com>\nSubject: s\n\nbody\n", "-t");
+        Assert.True(message is not null, error);
+        Assert.Equal(["root@host1.example.com", "www-data@example.com"], message.Recipients);
+    }
+
+    [Fact]
     public void MissingFromDateAndMessageIdAreAdded()
     {
         var (message, _, _) = Prepare("Subject: s\n\nbody\n", "-F", "Cron Daemon", "root");
