@@ -161,7 +161,10 @@ internal sealed class HttpStatsServer : IAsyncDisposable
     }
 
     private Task MetricsAsync(HttpContext context)
-        => WriteAsync(context, StatusCodes.Status200OK, PrometheusWriter.ContentType, PrometheusWriter.Write(_stats, _timeProvider.GetUtcNow()));
+    {
+        var text = PrometheusWriter.Write(_stats, _timeProvider.GetUtcNow()) + PrometheusWriter.WriteProcess(ProcessSample.Read());
+        return WriteAsync(context, StatusCodes.Status200OK, PrometheusWriter.ContentType, text);
+    }
 
     private Task HealthAsync(HttpContext context)
     {

@@ -28,6 +28,23 @@ internal static class PrometheusWriter
         return b.ToString();
     }
 
+    // The process_* families of the Prometheus client libraries, same names and units.
+    public static string WriteProcess(ProcessSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var b = new StringBuilder(768);
+        Header(b, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter");
+        Sample(b, "process_cpu_seconds_total", FormatValue(sample.CpuSeconds));
+        Gauge(b, "process_resident_memory_bytes", "Resident memory size in bytes.", sample.ResidentBytes);
+        Gauge(b, "process_virtual_memory_bytes", "Virtual memory size in bytes.", sample.VirtualBytes);
+        if (sample.OpenFds >= 0)
+        {
+            Gauge(b, "process_open_fds", "Number of open file descriptors.", sample.OpenFds);
+        }
+        Gauge(b, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.", sample.StartTimeSeconds);
+        return b.ToString();
+    }
+
     // Shortest round-trip form; Prometheus spells the infinities +Inf and -Inf.
     public static string FormatValue(double value) => value switch
     {

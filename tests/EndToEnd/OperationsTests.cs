@@ -46,6 +46,11 @@ public sealed class OperationsTests
             Assert.Equal(sink.Messages().Count, Sample(metrics, "failmail_digests_sent_total"));
             Assert.Equal(0, Sample(metrics, "failmail_relay_failures_total"));
             Assert.Equal(Sample(metrics, "failmail_digests_sent_total"), Sample(metrics, "failmail_digest_send_duration_seconds_count"));
+            // The process_* series, read through the AOT binary's System.Diagnostics.Process.
+            Assert.InRange(Sample(metrics, "process_resident_memory_bytes"), 4e6, 1e9);
+            Assert.InRange(Sample(metrics, "process_open_fds"), 4, 10_000);
+            Assert.True(Sample(metrics, "process_cpu_seconds_total") > 0);
+            Assert.InRange(Sample(metrics, "process_start_time_seconds"), DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
 
             using var stats = JsonDocument.Parse(await http.GetStringAsync(new Uri("/", UriKind.Relative)).WaitAsync(Patience));
             Assert.Equal(0, stats.RootElement.GetProperty("ActiveBatches").GetInt32());

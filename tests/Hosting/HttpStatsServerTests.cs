@@ -54,7 +54,9 @@ public sealed class HttpStatsServerTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         var families = PrometheusTextParser.Parse(body);
-        Assert.Equal(11, families.Count);
+        Assert.Equal(11, families.Keys.Count(k => k.StartsWith("failmail_", StringComparison.Ordinal)));
+        Assert.Equal(["process_cpu_seconds_total", "process_open_fds", "process_resident_memory_bytes", "process_start_time_seconds", "process_virtual_memory_bytes"],
+            families.Keys.Where(k => k.StartsWith("process_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Equal(1, families["failmail_messages_received_total"].Samples.Single().Value);
         Assert.Equal(120, families["failmail_oldest_pending_message_age_seconds"].Samples.Single().Value);
         Assert.Equal(1, families["failmail_digest_send_duration_seconds"].Samples.Single(s => s.Name.EndsWith("_count", StringComparison.Ordinal)).Value);

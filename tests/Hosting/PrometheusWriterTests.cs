@@ -80,6 +80,55 @@ public sealed class PrometheusWriterTests
     }
 
     [Fact]
+    public void ProcessFamiliesUseTheClientLibrariesNamesAndUnits()
+    {
+        var text = PrometheusWriter.WriteProcess(new ProcessSample(1.25, 40_000_000, 900_000_000, 17, 1767323045.5));
+
+        Assert.Equal("""
+            # HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.
+            # TYPE process_cpu_seconds_total counter
+            process_cpu_seconds_total 1.25
+            # HELP process_resident_memory_bytes Resident memory size in bytes.
+            # TYPE process_resident_memory_bytes gauge
+            process_resident_memory_bytes 40000000
+            # HELP process_virtual_memory_bytes Virtual memory size in bytes.
+            # TYPE process_virtual_memory_bytes gauge
+            process_virtual_memory_bytes 900000000
+            # HELP process_open_fds Number of open file descriptors.
+            # TYPE process_open_fds gauge
+            process_open_fds 17
+            # HELP process_start_time_seconds Start time of the process since unix epoch in seconds.
+            # TYPE process_start_time_seconds gauge
+            process_start_time_seconds 1767323045.5
+
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), text);
+        Assert.DoesNotContain("process_open_fds", PrometheusWriter.WriteProcess(new ProcessSample(1, 1, 1, -1, 1)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProcessSampleReadsThisProcess()
+    {
+        // Other tests open and close files in parallel: count against handles held here.
+        var held = Enumerable.Range(0, 64).Select(_ => File.OpenRead("/proc/self/status")).ToList();
+        try
+        {
+            var sample = ProcessSample.Read();
+
+            Assert.InRange(sample.OpenFds, held.Count + 3, 100_000);
+            var vmRss = long.Parse(File.ReadLines("/proc/self/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            Assert.InRange(sample.ResidentBytes, vmRss / 2, vmRss * 2);
+            Assert.True(sample.VirtualBytes >= sample.ResidentBytes);
+            Assert.True(sample.CpuSeconds > 0);
+            Assert.InRange(sample.StartTimeSeconds, DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        }
+        finally
+        {
+            held.ForEach(stream => stream.Dispose());
+        }
+    }
+
+    [Fact]
     public void EmptyStoreHasZeroAge()
     {
         var text = PrometheusWriter.Write(new FailmailMetrics(), DateTimeOffset.UnixEpoch);
