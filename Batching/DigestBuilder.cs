@@ -16,6 +16,7 @@ internal sealed class DigestBuilder
     public const string NoLongerStored = "[message no longer in the store]";
 
     private readonly string _from;
+    private readonly string _replyTo;
     private readonly string _subjectPrefix;
     private readonly DigestTemplate? _template;
     private readonly TimeZoneInfo _zone;
@@ -25,6 +26,7 @@ internal sealed class DigestBuilder
     {
         ArgumentNullException.ThrowIfNull(options);
         _from = options.From;
+        _replyTo = options.ReplyTo;
         _subjectPrefix = options.SubjectPrefix;
         _template = template;
         _zone = zone ?? TimeZoneInfo.Local;
@@ -78,6 +80,11 @@ internal sealed class DigestBuilder
         var message = new MimeMessage();
         message.From.Add(Mailbox(_from));
         message.To.Add(Mailbox(batch.Recipient));
+        // --reply-to is where replies to alert mail should go; digests are that mail now.
+        if (!string.IsNullOrWhiteSpace(_replyTo))
+        {
+            message.ReplyTo.Add(Mailbox(_replyTo));
+        }
         message.Subject = subject;
         message.Date = now;
         message.MessageId = MessageId(batch, now);

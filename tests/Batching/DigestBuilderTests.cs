@@ -45,6 +45,19 @@ public class DigestBuilderTests
     }
 
     [Fact]
+    public void ReplyToFlagGivesDigestsAReplyTo()
+    {
+        var batch = Batch(Group("disk full", 1, July1, July1, "a"));
+        var plain = Builder().BuildWithBodies(batch, _ => "b", Now);
+        Assert.Null(plain.Message.Headers[HeaderId.ReplyTo]);
+
+        var withReplyTo = new DigestBuilder(Options with { ReplyTo = "Ops <ops@example.com>" }, null, TimeZoneInfo.Utc).BuildWithBodies(batch, _ => "b", Now);
+        var replyTo = Assert.Single(withReplyTo.Message.ReplyTo.Mailboxes);
+        Assert.Equal(("Ops", "ops@example.com"), (replyTo.Name, replyTo.Address));
+        Assert.Equal("failmail@host.example", withReplyTo.Message.From.ToString());
+    }
+
+    [Fact]
     public void PluralIsRight()
     {
         Assert.Equal("0 messages", DigestBuilder.Plural(0, "message"));
