@@ -1,14 +1,13 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Text;
-using Failmail.Maildir;
 
 namespace Failmail.Smtp;
 
 // One client: the pipe I/O loop around an SmtpSession. Reads, answers every complete
-// command line in the buffer, flushes once per read (RFC 2920), streams DATA through a
-// DataReader into a store draft, upgrades to TLS on STARTTLS. Deadlines run per phase
-// from the TimeProvider and are not extended by single bytes (slowloris, STYLE pitfall 5).
+// command line in the buffer, flushes once per read (RFC 2920), hands DATA to its
+// SmtpDataReceiver, upgrades to TLS on STARTTLS; SmtpAuthGuard holds the AUTH side. Deadlines
+// run per phase from the TimeProvider and are not extended by single bytes (slowloris,
+// STYLE pitfall 5).
 internal sealed class SmtpConnection : IAsyncDisposable
 {
     private enum Next
@@ -23,16 +22,13 @@ internal sealed class SmtpConnection : IAsyncDisposable
     private readonly SmtpConnectionContext _context;
     private readonly long _id;
     private readonly SmtpTransport _io;
-    private readonly string _clientAddress;
     private readonly SmtpSession _session;
     private readonly SmtpLimits _limits;
     private readonly PhaseDeadline _deadline;
-    private volatile bool _inData;
     private readonly CommandLineFramer _framer;
-    private DataReader? _data;
-    private IMessageDraft? _draft;
-    private SmtpReply _pendingReply;
-    private TimeSpan _authDelay;
+    private readonly SmtpDataReceiver _data;
+    // A mutable struct, called in place: never copy it out of this field.
+    private SmtpAuthGuard _auth;
 
     public SmtpConnection(SmtpConnectionContext context, long id, Stream transport, string clientAddress, bool encrypted)
     {
@@ -41,11 +37,12 @@ internal sealed class SmtpConnection : IAsyncDisposable
         _context = context;
         _id = id;
         _io = new SmtpTransport(transport, id, context.Logger, context.DebugReceiver);
-        _clientAddress = clientAddress;
         _limits = context.Settings.Limits;
         _framer = new CommandLineFramer(_limits.MaxCommandLine);
         _deadline = new PhaseDeadline(context.TimeProvider, () => _io.CancelPendingRead());
         _session = new SmtpSession(context.Settings, encrypted);
+        _data = new SmtpDataReceiver(context, id, _io, _session, _deadline, clientAddress);
+        _auth = new SmtpAuthGuard(context, id, clientAddress);
     }
 
     // Test hook: called with the byte count of every read once it has been handled.
@@ -59,7 +56,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
             // Register passes this connection, never null.
             var connection = (SmtpConnection)state!;
             // A session inside DATA may finish its message; the others stop at once (§3.8).
-            if (!connection._inData)
+            if (!connection._data.Active)
             {
                 connection.CancelRead();
             }
@@ -75,14 +72,11 @@ internal sealed class SmtpConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            SmtpLog.ClientGone(_context.Logger, _id, "during " + (_inData ? "DATA" : "a command") + ": " + e.GetType().Name);
+            SmtpLog.ClientGone(_context.Logger, _id, "during " + (_data.Active ? "DATA" : "a command") + ": " + e.GetType().Name);
         }
         finally
         {
-            if (_draft is not null)
-            {
-                await _draft.DisposeAsync().ConfigureAwait(false);
-            }
+            await _data.DisposeDraftAsync().ConfigureAwait(false);
             await DisposeAsync().ConfigureAwait(false);
             SmtpLog.ConnectionClosed(_context.Logger, _id);
         }
@@ -92,9 +86,9 @@ internal sealed class SmtpConnection : IAsyncDisposable
     {
         while (true)
         {
-            if (_data is not null)
+            if (_data.Active)
             {
-                if (!await ReadDataAsync().ConfigureAwait(false))
+                if (!await _data.ReceiveAsync(ReadObserved).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -140,7 +134,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 _io.Reader.AdvanceTo(consumed, examined);
             }
             // The delay's timer is armed before anyone is told the read was handled.
-            var authDelay = next == Next.AuthFailed ? DelayAfterAuthFailureAsync() : Task.CompletedTask;
+            var authDelay = next == Next.AuthFailed ? _auth.DelayAsync(_session.AuthFailures) : Task.CompletedTask;
             ReadObserved?.Invoke(length);
             await FlushAsync().ConfigureAwait(false);
             switch (next)
@@ -149,7 +143,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
                     return;
                 case Next.AuthFailed:
                     await authDelay.ConfigureAwait(false);
-                    Write(_pendingReply);
+                    Write(_auth.PendingReply);
                     await FlushAsync().ConfigureAwait(false);
                     break;
                 case Next.StartTls:
@@ -227,45 +221,26 @@ internal sealed class SmtpConnection : IAsyncDisposable
         else
         {
             var command = SmtpCommandParser.Parse(line);
-            if (command.Verb == SmtpVerb.Auth && _context.AuthFailures is { } tracker && tracker.IsBlocked(_clientAddress))
+            if (command.Verb == SmtpVerb.Auth && _auth.TryRefuse(_io))
             {
-                // Too many wrong guesses from this address lately, over any number of connections.
-                LogRead("AUTH <refused, data hidden>");
-                SmtpLog.AuthBlocked(_context.Logger, _id, _clientAddress, tracker.Failures(_clientAddress), tracker.Window);
-                Write(SmtpReply.TooManyAuthFailures);
                 return Next.Close;
             }
             if (_context.DebugReceiver)
             {
-                // Any AUTH line may carry a secret, even one that did not parse.
-                LogRead(command.Verb != SmtpVerb.Auth ? Encoding.UTF8.GetString(line)
-                    : command is { Parameter: null, Error: null } ? "AUTH " + command.Argument
-                    : "AUTH " + command.Argument + " <AUTH data hidden>");
+                LogRead(SmtpAuthGuard.DebugText(command, line));
             }
             reply = _session.Handle(command);
         }
         // A complete command restarts the command deadline; bytes alone never do.
         _deadline.Restart(_limits.CommandTimeout);
-        if (_context.AuthFailures is { } failures)
+        if (_auth.Record(failuresBefore, _session.AuthFailures, reply))
         {
-            if (_session.AuthFailures > failuresBefore)
-            {
-                _authDelay = failures.RecordFailure(_clientAddress);
-            }
-            else if (reply.Code == SmtpReply.AuthSucceeded.Code)
-            {
-                failures.RecordSuccess(_clientAddress);
-            }
-        }
-        if (reply.Code == SmtpReply.AuthFailed.Code)
-        {
-            _pendingReply = reply;
             return Next.AuthFailed;
         }
         switch (_session.Action)
         {
             case SessionAction.ReadData:
-                return StartData();
+                return _data.Start() ? Next.ReadData : Next.Continue;
             case SessionAction.StartTls:
                 Write(reply);
                 return Next.StartTls;
@@ -276,85 +251,6 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 Write(reply);
                 return Next.Continue;
         }
-    }
-
-    private Next StartData()
-    {
-        _draft = SmtpDelivery.Begin(_context, _id, out var refusal);
-        if (_draft is null)
-        {
-            _session.EndData();
-            Write(refusal);
-            return Next.Continue;
-        }
-        _data = new DataReader(_draft, _limits.MaxMessageSize);
-        _inData = true;
-        Write(SmtpReply.StartData);
-        // §4.5.3.2.6: the whole DATA phase has its own deadline.
-        _deadline.Restart(_limits.DataTimeout);
-        return Next.ReadData;
-    }
-
-    // Returns false when the connection must close.
-    private async Task<bool> ReadDataAsync()
-    {
-        // Debug.Assert-free: only called while _data is set.
-        var data = _data ?? throw new InvalidOperationException("not in DATA");
-        while (true)
-        {
-            var result = await _io.Reader.ReadAsync().ConfigureAwait(false);
-            var buffer = result.Buffer;
-            var done = false;
-            var consumed = buffer.Start;
-            var length = buffer.Length;
-            try
-            {
-                if (_deadline.Expired)
-                {
-                    SmtpLog.Timeout(_context.Logger, _id, "DATA");
-                    Write(SmtpReply.Timeout);
-                }
-                else
-                {
-                    done = data.TryReadToEnd(buffer, out consumed);
-                }
-            }
-            finally
-            {
-                // Commands pipelined after the terminator are unread, not examined.
-                _io.Reader.AdvanceTo(consumed, done ? consumed : buffer.End);
-            }
-            ReadObserved?.Invoke(length);
-            if (_deadline.Expired)
-            {
-                await FlushAsync().ConfigureAwait(false);
-                return false;
-            }
-            if (done)
-            {
-                break;
-            }
-            if (result.IsCompleted)
-            {
-                SmtpLog.ClientGone(_context.Logger, _id, "inside DATA");
-                return false;
-            }
-        }
-        if (_context.DebugReceiver)
-        {
-            LogRead($"<{data.WireLength} bytes of DATA hidden>");
-        }
-        var draft = _draft ?? throw new InvalidOperationException("DATA without a draft");
-        // FinishAsync owns the draft now (and disposes it), even if it throws.
-        _draft = null;
-        var reply = await SmtpDelivery.FinishAsync(_context, _id, _session, data, draft, _clientAddress).ConfigureAwait(false);
-        _data = null;
-        _inData = false;
-        _session.EndData();
-        Write(reply);
-        _deadline.Restart(_limits.CommandTimeout);
-        await FlushAsync().ConfigureAwait(false);
-        return true;
     }
 
     private async Task<bool> StartTlsAsync()
@@ -374,20 +270,6 @@ internal sealed class SmtpConnection : IAsyncDisposable
         return true;
     }
 
-    // Wrong AUTH: answer after a delay that grows with each failure (one second per
-    // failure so far on this connection, or from this IP within the tracker's window if that
-    // is more), so guessing is slow; the session closes after MaxAuthFailures.
-    private Task DelayAfterAuthFailureAsync()
-    {
-        SmtpLog.AuthFailed(_context.Logger, _id, _session.AuthFailures);
-        var delay = TimeSpan.FromSeconds(_session.AuthFailures);
-        if (_authDelay > delay)
-        {
-            delay = _authDelay;
-        }
-        return Task.Delay(delay, _context.TimeProvider, _context.Abort);
-    }
-
     private async Task CloseWithAsync(SmtpReply reply)
     {
         Write(reply);
@@ -403,13 +285,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
 
     private void Write(SmtpReply reply) => _io.Write(reply);
 
-    private ValueTask<FlushResult> FlushAsync()
-    {
-        // A client that does not read its replies cannot hold the connection past the deadline.
-        // Once the deadline has fired, the 421 still goes out; only the listener's abort stops it.
-        var token = _deadline.Expired ? _context.Abort : _deadline.Token;
-        return _io.FlushAsync(token);
-    }
+    private ValueTask<FlushResult> FlushAsync() => _io.FlushAsync(_deadline.FlushToken(_context.Abort));
 
     private void LogRead(string text) => _io.LogRead(text);
 

@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Text;
 using Failmail.Batching;
 using Failmail.Maildir;
 using Failmail.Rewriting;
@@ -11,9 +8,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Failmail.Smtp;
 
-// The accept loop: binds --bind-addr (or takes an inherited socket), caps concurrent
-// connections, runs each connection as a task that logs every fault (one bad client never
-// affects another), and drains on stop.
+// The accept loop: binds --bind-addr (or takes an inherited socket), admits each client
+// through SmtpOpenConnections (the --max-connections cap), runs it with SmtpConnectionStarter
+// (which logs every fault: one bad client never affects another), and drains on stop.
 internal sealed class SmtpListener : IAsyncDisposable
 {
     private readonly FailmailOptions _options;
@@ -27,11 +24,10 @@ internal sealed class SmtpListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenSource _abort = new();
-    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly SmtpOpenConnections _connections;
+    private readonly SmtpConnectionStarter _starter;
     private Socket? _listenSocket;
     private Task _acceptLoop = Task.CompletedTask;
-    private long _nextId;
-    private int _open;
     private bool _stopped;
 
     public SmtpListener(FailmailOptions options, IMessageStore store, IMessageSink sink, ILoggerFactory loggerFactory, TimeProvider timeProvider,
@@ -83,11 +79,13 @@ internal sealed class SmtpListener : IAsyncDisposable
             Shutdown = _shutdown.Token,
             Abort = _abort.Token,
         };
+        _connections = new SmtpOpenConnections(_logger, settings.Limits.MaxConnections);
+        _starter = new SmtpConnectionStarter(_context, _connections, _implicitTls);
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)(ListenSocket.LocalEndPoint ?? throw new InvalidOperationException("not bound"));
     public Socket ListenSocket => _listenSocket ?? throw new InvalidOperationException("Start has not been called");
-    public int OpenSessions => Volatile.Read(ref _open);
+    public int OpenSessions => _connections.Count;
     public long MessagesAccepted => _context.MessagesAccepted;
     public long MessagesRejected => _context.MessagesRejected;
 
@@ -176,102 +174,15 @@ internal sealed class SmtpListener : IAsyncDisposable
                 await Task.Yield();
                 continue;
             }
-            if (Interlocked.Increment(ref _open) > _context.Settings.Limits.MaxConnections)
+            if (!_connections.TryAdmit(client))
             {
-                Interlocked.Decrement(ref _open);
-                Refuse(client);
                 continue;
             }
-            var id = Interlocked.Increment(ref _nextId);
-            // A placeholder is registered before the session runs, so its own removal cannot
-            // come first; a session that already ended has removed it and is not added back.
+            var id = _connections.Reserve();
             // The session starts on this thread and runs up to its first wait for the client:
             // no thread-pool hop (a wake-up and a context switch) per connection.
-            _connections[id] = Task.CompletedTask;
-            var connection = RunConnectionAsync(client, id);
-            _connections.TryUpdate(id, connection, Task.CompletedTask);
-        }
-    }
-
-    // §3.8: a server that cannot serve now answers 421 and closes.
-    private void Refuse(Socket client)
-    {
-        try
-        {
-            SmtpLog.TooManyConnections(_logger, client.RemoteEndPoint?.ToString() ?? "?", _context.Settings.Limits.MaxConnections);
-            client.Blocking = false;
-            client.Send(Encoding.ASCII.GetBytes(SmtpReply.TooManyConnections.ToString()), SocketFlags.None, out _);
-            client.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-            // The client is gone already; nothing to tell it.
-        }
-        finally
-        {
-            client.Dispose();
-        }
-    }
-
-    private async Task RunConnectionAsync(Socket client, long id)
-    {
-        try
-        {
-            var remote = client.RemoteEndPoint as IPEndPoint;
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                // The end point as text only when it is logged: a string per connection otherwise.
-                SmtpLog.ConnectionOpened(_logger, id, remote?.ToString() ?? "?");
-            }
-            client.NoDelay = true;
-            Stream stream = new NetworkStream(client, ownsSocket: true);
-            await using (stream.ConfigureAwait(false))
-            // The state is the stream passed right here, never null.
-            using (_abort.Token.Register(static s => ((Stream)s!).Dispose(), stream))
-            {
-                if (_implicitTls)
-                {
-                    var ssl = await HandshakeAsync(stream, id).ConfigureAwait(false);
-                    if (ssl is null)
-                    {
-                        return;
-                    }
-                    stream = ssl;
-                }
-                var address = remote?.Address.IsIPv4MappedToIPv6 == true ? remote.Address.MapToIPv4() : remote?.Address;
-                var connection = new SmtpConnection(_context, id, stream, address?.ToString() ?? "", encrypted: _implicitTls);
-                await connection.RunAsync().ConfigureAwait(false);
-            }
-        }
-        catch (Exception e)
-        {
-            SmtpLog.ConnectionFailed(_logger, id, e);
-        }
-        finally
-        {
-            client.Dispose();
-            Interlocked.Decrement(ref _open);
-            _connections.TryRemove(id, out _);
-        }
-    }
-
-    // --ssl: implicit TLS (RFC 8314) before the greeting, bounded by the command timeout.
-    private async Task<Stream?> HandshakeAsync(Stream transport, long id)
-    {
-        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-        using var timeout = new CancellationTokenSource(_context.Settings.Limits.CommandTimeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
-        try
-        {
-            var options = new SslServerAuthenticationOptions { ServerCertificateContext = _context.Certificate };
-            await ssl.AuthenticateAsServerAsync(options, linked.Token).ConfigureAwait(false);
-            return ssl;
-        }
-        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
-        {
-            SmtpLog.TlsFailed(_logger, id, e);
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            return null;
+            var connection = _starter.RunAsync(client, id);
+            _connections.Started(id, connection);
         }
     }
 
@@ -290,7 +201,7 @@ internal sealed class SmtpListener : IAsyncDisposable
         _listenSocket?.Dispose();
         // Open sessions finish what they are doing, however many messages that is, within
         // drainTimeout: a stop or reload must not fail a client mid-transaction.
-        var all = Task.WhenAll(_connections.Values);
+        var all = _connections.WhenAll();
         try
         {
             await all.WaitAsync(drainTimeout, _timeProvider, ct).ConfigureAwait(false);
@@ -309,7 +220,7 @@ internal sealed class SmtpListener : IAsyncDisposable
                 SmtpLog.DrainAborted(_logger, OpenSessions);
                 await _abort.CancelAsync().ConfigureAwait(false);
                 // Every connection task catches its own faults; after the abort they end promptly.
-                await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+                await _connections.WhenAll().ConfigureAwait(false);
             }
         }
         SmtpLog.Stopped(_logger, OpenSessions);
