@@ -2,14 +2,14 @@ using System.Threading.Channels;
 using Failmail.Maildir;
 using Failmail.Relay;
 using Microsoft.Extensions.Logging;
-using MimeKit;
 
 namespace Failmail.Batching;
 
 // The async shell around the Batcher: takes committed messages from a bounded channel (SMTP
 // answers 451 when it is full), computes their keys, ticks the batcher every --poll and hands
-// due digests to the sender. All batching state is owned by the RunAsync loop; other threads
-// see only the channel and the stats snapshot.
+// due digests to the sender. All batching state is owned by the RunAsync loop (BatchIntake
+// takes messages in, DigestHandOff builds digests and applies their hand-off, both on that
+// loop); other threads see only the channel and the stats snapshot.
 //
 // A message leaves the store only when every digest holding it (one per recipient) has been
 // handed to SendAsync successfully. A failed SendAsync keeps the digest and retries with
@@ -18,27 +18,21 @@ internal sealed class BatcherService : IMessageSink
 {
     public const int QueueCapacity = 10_000;
 
-    private readonly IMessageStore _store;
     private readonly IDigestSender _sender;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly FailmailOptions _options;
     private readonly bool _pollStore;
-    private readonly MessageExpression _batchExpr;
-    private readonly MessageExpression _groupExpr;
-    private readonly bool _needsBody;
-    private readonly List<HeaderSpan> _headerSpans = new();
-    private readonly DigestBuilder _builder;
     private readonly Batcher _batcher;
     private readonly TimeSpan _poll;
     private readonly Channel<ReceivedMessage> _channel =
         Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly MessageLedger _ledger = new();
-    private readonly NewestMessages _newest = new();
     private readonly DigestOutbox _outbox;
+    private readonly BatchIntake _intake;
+    private readonly DigestHandOff _handOff;
     private readonly IdleSignal _idle = new();
-    private long _digestsSent;
     private volatile bool _skipFlush;
     private BatcherStats _stats = BatcherStats.Empty;
 
@@ -49,23 +43,24 @@ internal sealed class BatcherService : IMessageSink
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(store);
         _options = options;
-        _store = store ?? throw new ArgumentNullException(nameof(store));
         _sender = sender ?? throw new ArgumentNullException(nameof(sender));
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         _logger = loggerFactory.CreateLogger("Failmail.Batching");
         _pollStore = pollStore;
-        _batchExpr = MessageExpression.Create("--batch-expr", options.BatchExpr);
-        _groupExpr = MessageExpression.Create("--group-expr", options.GroupExpr);
-        _needsBody = _batchExpr.NeedsBody || _groupExpr.NeedsBody;
+        var keys = new MessageKeyEvaluator(options, _logger);
         var template = string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template);
-        _builder = new DigestBuilder(options, template);
+        var builder = new DigestBuilder(options, template);
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
         _poll = options.Poll > TimeSpan.Zero ? options.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;
         _outbox = new DigestOutbox(_poll, options.RetryMax, frequency);
-        _batcher = new Batcher(ToTicks(options.WaitPeriod), ToTicks(options.MaxWait), Batcher.DefaultMaxMessages,
+        _batcher = new Batcher(MonotonicTime.ToTicks(_time, options.WaitPeriod), MonotonicTime.ToTicks(_time, options.MaxWait), Batcher.DefaultMaxMessages,
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
+        var newest = new NewestMessages();
+        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, _time, _logger);
+        _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, _time, _logger);
     }
 
     public bool HasCapacity => _channel.Reader.Count < QueueCapacity;
@@ -83,7 +78,7 @@ internal sealed class BatcherService : IMessageSink
         {
             BatchLog.PollNotPositive(_logger, _options.Poll);
         }
-        var loaded = LoadFromStore();
+        var loaded = _intake.LoadPending();
         BatchLog.Started(_logger, _options.WaitPeriod, _options.MaxWait, _poll, loaded);
         using var timer = new PeriodicTimer(_poll, _time);
         Task<bool>? tick = null;
@@ -131,25 +126,24 @@ internal sealed class BatcherService : IMessageSink
     {
         if (_skipFlush)
         {
-            var handedOver = Interlocked.Read(ref _digestsSent);
-            BatchLog.Stopped(_logger, handedOver, _outbox.Count);
+            BatchLog.Stopped(_logger, _handOff.DigestsSent, _outbox.Count);
             return;
         }
         Drain();
         if (_pollStore)
         {
-            LoadFromStore();
+            _intake.LoadPending();
         }
         foreach (var due in _batcher.FlushAll())
         {
-            Enqueue(due);
+            _handOff.Enqueue(due);
         }
         foreach (var item in _outbox.All())
         {
             try
             {
                 await _sender.SendAsync(item.Digest, flushAbort).ConfigureAwait(false);
-                Sent(item);
+                _handOff.Sent(item);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -157,8 +151,7 @@ internal sealed class BatcherService : IMessageSink
             }
         }
         Publish();
-        var sent = Interlocked.Read(ref _digestsSent);
-        BatchLog.Stopped(_logger, sent, _outbox.Count);
+        BatchLog.Stopped(_logger, _handOff.DigestsSent, _outbox.Count);
     }
 
     // An async wrapper, so a sender that throws before its first await still yields a task.
@@ -169,11 +162,11 @@ internal sealed class BatcherService : IMessageSink
     {
         if (_pollStore)
         {
-            LoadFromStore();
+            _intake.LoadPending();
         }
         foreach (var due in _batcher.Tick(_time.GetTimestamp()))
         {
-            Enqueue(due);
+            _handOff.Enqueue(due);
         }
         var now = _time.GetTimestamp();
         var ready = stop.IsCancellationRequested ? [] : _outbox.Due(now);
@@ -185,7 +178,7 @@ internal sealed class BatcherService : IMessageSink
             try
             {
                 await sends[i].ConfigureAwait(false);
-                Sent(ready[i]);
+                _handOff.Sent(ready[i]);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -200,206 +193,13 @@ internal sealed class BatcherService : IMessageSink
         Publish();
     }
 
-    private void Enqueue(DueBatch due)
-    {
-        var held = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var group in due.Groups)
-        {
-            if (_newest.Take(due.BatchKey, due.Recipient, group.Key, group.LastMessageId) is { } bytes)
-            {
-                held[group.LastMessageId] = bytes;
-            }
-        }
-        var digest = _builder.BuildWithBodies(due, id => LoadBody(id, held.GetValueOrDefault(id)), _time.GetUtcNow());
-        _outbox.Add(digest);
-    }
-
-    // A digest shows the body of each group's last message: from the bytes kept since it was
-    // batched, else read back from the store; plain ones skip MimeKit.
-    private string LoadBody(string id, byte[]? held)
-    {
-        if ((held ?? StoredMessages.Read(_store, id, _logger)) is not { } bytes)
-        {
-            return DigestBuilder.NoLongerStored;
-        }
-        return MessageText.TryPlainBody(bytes, _headerSpans, out var body)
-            ? body
-            : MessageText.Body(StoredMessages.Parse(bytes, id, _logger));
-    }
-
-    private void Sent(DigestOutbox.Entry item)
-    {
-        _outbox.Sent(item);
-        Interlocked.Increment(ref _digestsSent);
-        BatchLog.DigestSent(_logger, item.Digest.Recipient, item.Digest.BatchKey, item.Digest.MessageIds.Count);
-        var done = _ledger.Delivered(item.Digest.MessageIds);
-        if (done.Count == 0)
-        {
-            return;
-        }
-        try
-        {
-            _store.Remove(done);
-            _ledger.Removed(done);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            BatchLog.RemoveFailed(_logger, e, done.Count);
-        }
-    }
-
-    private int LoadFromStore()
-    {
-        IReadOnlyList<ReceivedMessage> pending;
-        try
-        {
-            pending = _store.LoadPending();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            BatchLog.LoadPendingFailed(_logger, e);
-            return 0;
-        }
-        var added = 0;
-        foreach (var message in pending)
-        {
-            if (Process(message))
-            {
-                added++;
-            }
-        }
-        return added;
-    }
-
     private void Drain()
     {
         while (_channel.Reader.TryRead(out var message))
         {
-            Process(message);
+            _intake.Process(message);
         }
     }
-
-    // Never lets one message stop the loop: an unexpected failure is logged and the message is
-    // left in the store (a later listing or the next start tries it again).
-    private bool Process(ReceivedMessage message)
-    {
-        if (!_ledger.TryTrack(message.Id))
-        {
-            return false;
-        }
-        try
-        {
-            return Batch(message);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            BatchLog.BatchingFailed(_logger, e, message.Id);
-            _ledger.Forget(message.Id);
-            return false;
-        }
-    }
-
-    private bool Batch(ReceivedMessage message)
-    {
-        var bytes = StoredMessages.Read(_store, message.Id, _logger);
-        if (bytes is null)
-        {
-            _ledger.Forget(message.Id);
-            return false;
-        }
-        var recipients = Recipients(message.Envelope);
-        if (recipients.Count == 0)
-        {
-            BatchLog.NoRecipients(_logger, message.Id);
-            return false;
-        }
-        string batchKey, groupKey, subject;
-        // The common case: keys from headers alone, so the header block is all we parse.
-        if (!_needsBody && MessageHead.TryParse(bytes, _headerSpans, out var head) && !head.Contains(DigestBuilder.MarkerHeader))
-        {
-            DotLiquid.Hash? variables = null;
-            batchKey = Evaluate(_batchExpr, head, ref variables, message);
-            groupKey = Evaluate(_groupExpr, head, ref variables, message);
-            subject = head.Subject();
-        }
-        else
-        {
-            var mime = StoredMessages.Parse(bytes, message.Id, _logger);
-            if (DigestBuilder.IsDigest(mime))
-            {
-                _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
-                BatchLog.PassThrough(_logger, message.Id, recipients.Count);
-                foreach (var recipient in recipients)
-                {
-                    _outbox.Add(DigestBuilder.PassThrough(recipient, mime, message.Id));
-                }
-                return true;
-            }
-            var variables = MessageVariables.Build(mime, message.Envelope, _needsBody);
-            batchKey = Evaluate(_batchExpr, variables, message.Id);
-            groupKey = Evaluate(_groupExpr, variables, message.Id);
-            subject = MessageText.Subject(mime);
-        }
-        var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
-        _ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
-        _batcher.Add(batched, ToTimestamp(message.Envelope.Received));
-        foreach (var recipient in recipients)
-        {
-            _newest.Add(batchKey, recipient, groupKey, message.Id, bytes);
-        }
-        BatchLog.Batched(_logger, message.Id, batchKey, groupKey, recipients.Count);
-        return true;
-    }
-
-    // The distinct normalised envelope recipients; one recipient (the usual case) without LINQ.
-    private static List<string> Recipients(Envelope envelope) =>
-        envelope.Recipients.Count == 1
-            ? [RecipientAddress.Normalize(envelope.Recipients[0])]
-            : envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
-
-    // A header lookup needs no variables; any other expression gets them, built once per message.
-    private string Evaluate(MessageExpression expression, MessageHead head, ref DotLiquid.Hash? variables, ReceivedMessage message)
-    {
-        if (expression.HeaderName is { } name)
-        {
-            try
-            {
-                return head.Get(name) ?? "";
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                BatchLog.ExpressionFailed(_logger, e, expression.Flag, message.Id);
-                return "";
-            }
-        }
-        variables ??= MessageVariables.Build(head.Values(), message.Envelope, "");
-        return Evaluate(expression, variables, message.Id);
-    }
-
-    private string Evaluate(MessageExpression expression, DotLiquid.Hash variables, string id)
-    {
-        try
-        {
-            return expression.Evaluate(variables);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            BatchLog.ExpressionFailed(_logger, e, expression.Flag, id);
-            return "";
-        }
-    }
-
-    // The wall-clock receive time on the monotonic timeline: an old message (from a restart)
-    // gets an old timestamp, so its batch is due soon.
-    private long ToTimestamp(DateTimeOffset received)
-    {
-        var nowTs = _time.GetTimestamp();
-        var age = _time.GetUtcNow() - received;
-        return age <= TimeSpan.Zero ? nowTs : nowTs - ToTicks(age);
-    }
-
-    private long ToTicks(TimeSpan span) =>
-        (long)Math.Min(span.TotalSeconds * _time.TimestampFrequency, long.MaxValue / 4);
 
     private void Publish()
     {
@@ -410,7 +210,7 @@ internal sealed class BatcherService : IMessageSink
             _batcher.LastReceived == default ? DateTimeOffset.MinValue : _batcher.LastReceived,
             _ledger.Pending,
             oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
-            Interlocked.Read(ref _digestsSent),
+            _handOff.DigestsSent,
             _outbox.Count));
     }
 

@@ -4,11 +4,8 @@ using System.Text.RegularExpressions;
 
 namespace Failmail.Batching;
 
-// failmail's match/replace used Go RE2 regexes. This translates the RE2 spellings .NET lacks
-// and reproduces Go's semantics where .NET differs (spec Appendix A):
-// - (?P<name>...) becomes (?<name>...);
-// - \w \d \s (and \W \D \S outside classes) are ASCII-only, as in Go;
-// - $ without (?m) means end of text (\z), as in Go;
+// failmail's match/replace used Go RE2 regexes. The pattern is translated to .NET's spelling
+// (GoRegexSyntax), and this reproduces Go's semantics where .NET differs (spec Appendix A):
 // - replacement templates use Go's Expand rules ($1, ${1}, ${name}, $name with the longest
 //   [A-Za-z0-9_] run, $$; an unknown group expands to ""), done here rather than through
 //   .NET's $-syntax, which differs;
@@ -31,7 +28,7 @@ internal static class GoRegex
             return compiled;
         }
         var groups = new List<string?>();
-        compiled = new Compiled(new Regex(Translate(pattern, groups), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, MatchTimeout), groups.ToArray());
+        compiled = new Compiled(new Regex(GoRegexSyntax.Translate(pattern, groups), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, MatchTimeout), groups.ToArray());
         if (Cache.Count < MaxCached)
         {
             Cache.TryAdd(pattern, compiled);
@@ -179,134 +176,4 @@ internal static class GoRegex
     }
 
     private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
-
-    // RE2 → .NET spelling. Throws RegexParseException (an ArgumentException) only via the
-    // Regex constructor, so error texts come from .NET.
-    public static string Translate(string pattern) => Translate(pattern, new List<string?>());
-
-    private static string Translate(string pattern, List<string?> groups)
-    {
-        ArgumentNullException.ThrowIfNull(pattern);
-        var multiline = HasFlag(pattern, 'm');
-        var sb = new StringBuilder(pattern.Length + 16);
-        var inClass = false;
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var c = pattern[i];
-            if (c == '\\' && i + 1 < pattern.Length)
-            {
-                var n = pattern[i + 1];
-                i++;
-                switch (n)
-                {
-                    case 'w': sb.Append(inClass ? "0-9A-Za-z_" : "[0-9A-Za-z_]"); break;
-                    case 'd': sb.Append(inClass ? "0-9" : "[0-9]"); break;
-                    case 's': sb.Append(inClass ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]"); break;
-                    case 'W' when !inClass: sb.Append("[^0-9A-Za-z_]"); break;
-                    case 'D' when !inClass: sb.Append("[^0-9]"); break;
-                    case 'S' when !inClass: sb.Append("[^\\t\\n\\f\\r ]"); break;
-                    default: sb.Append('\\').Append(n); break;
-                }
-                continue;
-            }
-            if (inClass)
-            {
-                if (c == ']')
-                {
-                    inClass = false;
-                }
-                else if (c == '[' && i + 1 < pattern.Length && pattern[i + 1] == ':')
-                {
-                    // POSIX class [[:alpha:]] inside a bracket: copy through to its ":]".
-                    var end = pattern.IndexOf(":]", i + 2, StringComparison.Ordinal);
-                    if (end > 0)
-                    {
-                        sb.Append(PosixClass(pattern[(i + 2)..end]));
-                        i = end + 1;
-                        continue;
-                    }
-                }
-                sb.Append(c);
-                continue;
-            }
-            switch (c)
-            {
-                case '[':
-                    inClass = true;
-                    sb.Append(c);
-                    if (i + 1 < pattern.Length && pattern[i + 1] == '^')
-                    {
-                        sb.Append('^');
-                        i++;
-                    }
-                    if (i + 1 < pattern.Length && pattern[i + 1] == ']')
-                    {
-                        sb.Append("\\]"); // a leading ] is a literal in RE2
-                        i++;
-                    }
-                    break;
-                case '(' when string.CompareOrdinal(pattern, i, "(?P<", 0, 4) == 0 || (string.CompareOrdinal(pattern, i, "(?<", 0, 3) == 0 && i + 3 < pattern.Length && pattern[i + 3] is not ('=' or '!')):
-                    {
-                        var nameStart = pattern.IndexOf('<', i) + 1;
-                        var nameEnd = pattern.IndexOf('>', nameStart);
-                        groups.Add(nameEnd > nameStart ? pattern[nameStart..nameEnd] : null);
-                        sb.Append("(?<");
-                        i = nameStart - 1;
-                        break;
-                    }
-                case '(':
-                    if (i + 1 >= pattern.Length || pattern[i + 1] != '?')
-                    {
-                        groups.Add(null);
-                    }
-                    sb.Append(c);
-                    break;
-                case '$' when !multiline:
-                    sb.Append("\\z");
-                    break;
-                default:
-                    sb.Append(c);
-                    break;
-            }
-        }
-        return sb.ToString();
-    }
-
-    private static bool HasFlag(string pattern, char flag)
-    {
-        // (?flags) or (?flags:...) groups, e.g. (?im)
-        var i = 0;
-        while ((i = pattern.IndexOf("(?", i, StringComparison.Ordinal)) >= 0)
-        {
-            i += 2;
-            while (i < pattern.Length && char.IsAsciiLetter(pattern[i]))
-            {
-                if (pattern[i] == flag)
-                {
-                    return true;
-                }
-                i++;
-            }
-        }
-        return false;
-    }
-
-    private static string PosixClass(string name) => name switch
-    {
-        "alnum" => "0-9A-Za-z",
-        "alpha" => "A-Za-z",
-        "ascii" => "\\x00-\\x7F",
-        "blank" => "\\t ",
-        "cntrl" => "\\x00-\\x1F\\x7F",
-        "digit" => "0-9",
-        "lower" => "a-z",
-        "space" => "\\t\\n\\v\\f\\r ",
-        "upper" => "A-Z",
-        "word" => "0-9A-Za-z_",
-        "xdigit" => "0-9A-Fa-f",
-        "punct" => "!-/:-@\\[-`{-~",
-        "graph" => "!-~",
-        "print" => " -~",
-        _ => "[:" + name + ":]",
-    };
 }

@@ -1,0 +1,111 @@
+using Failmail.Maildir;
+using Microsoft.Extensions.Logging;
+
+namespace Failmail.Batching;
+
+// Takes received messages into the batcher, on the BatcherService loop: reads each message's
+// bytes once, computes its keys, and records it in the ledger, the batcher and the
+// newest-message cache; a digest coming back goes straight to the outbox, once per recipient.
+// Single-threaded.
+internal sealed class BatchIntake(
+    IMessageStore store,
+    MessageKeyEvaluator keys,
+    Batcher batcher,
+    MessageLedger ledger,
+    NewestMessages newest,
+    DigestOutbox outbox,
+    TimeProvider time,
+    ILogger logger)
+{
+    // Every stored message not held yet: all of them at start, the new ones when polling.
+    // Returns how many were taken in.
+    public int LoadPending()
+    {
+        IReadOnlyList<ReceivedMessage> pending;
+        try
+        {
+            pending = store.LoadPending();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            BatchLog.LoadPendingFailed(logger, e);
+            return 0;
+        }
+        var added = 0;
+        foreach (var message in pending)
+        {
+            if (Process(message))
+            {
+                added++;
+            }
+        }
+        return added;
+    }
+
+    // Never lets one message stop the loop: an unexpected failure is logged and the message is
+    // left in the store (a later listing or the next start tries it again).
+    public bool Process(ReceivedMessage message)
+    {
+        if (!ledger.TryTrack(message.Id))
+        {
+            return false;
+        }
+        try
+        {
+            return Batch(message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            BatchLog.BatchingFailed(logger, e, message.Id);
+            ledger.Forget(message.Id);
+            return false;
+        }
+    }
+
+    private bool Batch(ReceivedMessage message)
+    {
+        var bytes = StoredMessages.Read(store, message.Id, logger);
+        if (bytes is null)
+        {
+            ledger.Forget(message.Id);
+            return false;
+        }
+        var recipients = Recipients(message.Envelope);
+        if (recipients.Count == 0)
+        {
+            BatchLog.NoRecipients(logger, message.Id);
+            return false;
+        }
+        if (!keys.TryFromHead(bytes, message, out var messageKeys))
+        {
+            var mime = StoredMessages.Parse(bytes, message.Id, logger);
+            if (DigestBuilder.IsDigest(mime))
+            {
+                ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
+                BatchLog.PassThrough(logger, message.Id, recipients.Count);
+                foreach (var recipient in recipients)
+                {
+                    outbox.Add(DigestBuilder.PassThrough(recipient, mime, message.Id));
+                }
+                return true;
+            }
+            messageKeys = keys.FromMime(mime, message);
+        }
+        var (batchKey, groupKey, subject) = messageKeys;
+        var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
+        ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
+        batcher.Add(batched, MonotonicTime.ToTimestamp(time, message.Envelope.Received));
+        foreach (var recipient in recipients)
+        {
+            newest.Add(batchKey, recipient, groupKey, message.Id, bytes);
+        }
+        BatchLog.Batched(logger, message.Id, batchKey, groupKey, recipients.Count);
+        return true;
+    }
+
+    // The distinct normalised envelope recipients; one recipient (the usual case) without LINQ.
+    private static List<string> Recipients(Envelope envelope) =>
+        envelope.Recipients.Count == 1
+            ? [RecipientAddress.Normalize(envelope.Recipients[0])]
+            : envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
+}

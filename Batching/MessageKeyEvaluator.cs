@@ -1,0 +1,82 @@
+using Failmail.Maildir;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Failmail.Batching;
+
+// --batch-expr and --group-expr for one message. Both are parsed and validated at
+// construction (ExpressionException for a broken one); an expression that fails for one
+// message gives it an empty key, so one bad message never stops the batcher.
+internal sealed class MessageKeyEvaluator
+{
+    private readonly MessageExpression _batchExpr;
+    private readonly MessageExpression _groupExpr;
+    private readonly bool _needsBody;
+    private readonly List<HeaderSpan> _headerSpans = new();
+    private readonly ILogger _logger;
+
+    public MessageKeyEvaluator(FailmailOptions options, ILogger logger)
+    {
+        _batchExpr = MessageExpression.Create("--batch-expr", options.BatchExpr);
+        _groupExpr = MessageExpression.Create("--group-expr", options.GroupExpr);
+        _needsBody = _batchExpr.NeedsBody || _groupExpr.NeedsBody;
+        _logger = logger;
+    }
+
+    // The common case: keys from headers alone, so the header block is all we parse. False
+    // when the message needs MimeKit's full parse: an expression reads the body, the header
+    // block is unusual, or the message is a digest coming back.
+    public bool TryFromHead(byte[] bytes, ReceivedMessage message, out MessageKeys keys)
+    {
+        if (_needsBody || !MessageHead.TryParse(bytes, _headerSpans, out var head) || head.Contains(DigestBuilder.MarkerHeader))
+        {
+            keys = default;
+            return false;
+        }
+        DotLiquid.Hash? variables = null;
+        var batchKey = Evaluate(_batchExpr, head, ref variables, message);
+        var groupKey = Evaluate(_groupExpr, head, ref variables, message);
+        keys = new MessageKeys(batchKey, groupKey, head.Subject());
+        return true;
+    }
+
+    public MessageKeys FromMime(MimeMessage mime, ReceivedMessage message)
+    {
+        var variables = MessageVariables.Build(mime, message.Envelope, _needsBody);
+        var batchKey = Evaluate(_batchExpr, variables, message.Id);
+        var groupKey = Evaluate(_groupExpr, variables, message.Id);
+        return new MessageKeys(batchKey, groupKey, MessageText.Subject(mime));
+    }
+
+    // A header lookup needs no variables; any other expression gets them, built once per message.
+    private string Evaluate(MessageExpression expression, MessageHead head, ref DotLiquid.Hash? variables, ReceivedMessage message)
+    {
+        if (expression.HeaderName is { } name)
+        {
+            try
+            {
+                return head.Get(name) ?? "";
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                BatchLog.ExpressionFailed(_logger, e, expression.Flag, message.Id);
+                return "";
+            }
+        }
+        variables ??= MessageVariables.Build(head.Values(), message.Envelope, "");
+        return Evaluate(expression, variables, message.Id);
+    }
+
+    private string Evaluate(MessageExpression expression, DotLiquid.Hash variables, string id)
+    {
+        try
+        {
+            return expression.Evaluate(variables);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            BatchLog.ExpressionFailed(_logger, e, expression.Flag, id);
+            return "";
+        }
+    }
+}
