@@ -2,7 +2,7 @@ using Failmail.Maildir;
 
 namespace Failmail.Relay;
 
-// One message in the outgoing queue. The list that holds it is guarded by RelayService's
+// One message in the outgoing queue. The list that holds it is guarded by RelayQueue's
 // lock; NotBefore and Attempts belong to the relay worker alone.
 internal sealed class RelayQueueEntry(ReceivedMessage message)
 {

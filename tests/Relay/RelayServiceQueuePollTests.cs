@@ -1,6 +1,7 @@
 using System.Text;
 using Failmail.Maildir;
 using Failmail.Relay;
+using Failmail.Tests.EndToEnd;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using static Failmail.Tests.Relay.RelayTestKit;
@@ -72,7 +73,7 @@ public class RelayServiceQueuePollTests
     public async Task ResentEntryCutsTheRelayDownBackoffShort()
     {
         using var dir = new TempDir();
-        var port = ClosedPort();
+        var port = FreePort.Next();
         var options = Options(dir, $"127.0.0.1:{port}") with { Poll = TimeSpan.FromSeconds(5), RetryMin = TimeSpan.FromMinutes(5), RetryMax = TimeSpan.FromMinutes(10) };
         var time = new FakeTimeProvider(Start);
         var store = new MemoryMessageStore();

@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Failmail.Batching;
 using Failmail.Maildir;
 using Failmail.Relay;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
 
 namespace Failmail.Tests.Relay;
@@ -24,6 +22,9 @@ internal static class RelayTestKit
         RelayTimeout = TimeSpan.FromSeconds(5),
         ShutdownTimeout = TimeSpan.FromSeconds(5),
     };
+
+    public static RelayService NewRelay(FailmailOptions options, IMessageStore store, TimeProvider time, ILoggerFactory? logs = null) =>
+        new(options, store, new SmtpRelayTransport(options, time), logs ?? NullLoggerFactory.Instance, time);
 
     // A relay worker over a real SmtpRelayTransport with one digest for ops@example.com queued.
     public static async Task<(RelayService Relay, Running Running, ListLoggerFactory Logs)> StartRelayAsync(FailmailOptions options)
@@ -74,16 +75,6 @@ internal static class RelayTestKit
         return buffer.ToArray();
     }
 
-    // A port nobody listens on: bind port 0, note it, release it.
-    public static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     // Lets the worker run until it sleeps with the condition true. The worker's state only
     // changes while it runs, and it always ends by going to sleep, so this needs no clock.
     public static async Task UntilAsync(RelayService relay, Func<bool> condition)
@@ -107,98 +98,4 @@ internal static class RelayTestKit
 
     public static string[] FailDirFiles(FailmailOptions options, string sub = "new") =>
         Directory.Exists(Path.Combine(options.FailDir, sub)) ? Directory.GetFiles(Path.Combine(options.FailDir, sub)) : [];
-}
-
-internal sealed class TempDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "failmail-relay-" + Guid.NewGuid().ToString("N"));
-
-    public TempDir() => Directory.CreateDirectory(Path);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
-
-// Captures formatted log lines so tests can check levels, reasons and the absence of secrets.
-internal sealed class ListLoggerFactory : ILoggerFactory, ILoggerProvider, ILogger
-{
-    public ConcurrentQueue<(LogLevel Level, string Text)> Lines { get; } = new();
-
-    public void AddProvider(ILoggerProvider provider)
-    {
-    }
-
-    public ILogger CreateLogger(string categoryName) => this;
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Lines.Enqueue((logLevel, formatter(state, exception)));
-
-    public void Dispose()
-    {
-    }
-}
-
-// The batcher side of --relay-all: records what it was handed.
-internal sealed class CapturingSink : IMessageSink
-{
-    public List<ReceivedMessage> Accepted { get; } = [];
-
-    public bool HasCapacity => true;
-
-    public ValueTask AcceptAsync(ReceivedMessage message, CancellationToken cancellationToken)
-    {
-        Accepted.Add(message);
-        return ValueTask.CompletedTask;
-    }
-}
-
-// Runs the worker for the length of a test; disposing stops it and awaits its shutdown drain.
-internal sealed class Running : IAsyncDisposable
-{
-    private readonly RelayService _relay;
-    private readonly CancellationTokenSource _stop = new();
-
-    private Running(RelayService relay)
-    {
-        _relay = relay;
-        Task = relay.RunAsync(_stop.Token);
-    }
-
-    public Task Task { get; }
-
-    public static Running Start(RelayService relay) => new(relay);
-
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync();
-        await Task.WaitAsync(RelayTestKit.Patience);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!Task.IsCompleted)
-        {
-            await StopAsync();
-        }
-        _stop.Dispose();
-    }
-}
-
-// A real MemoryMessageStore with a switch that makes reads fail unexpectedly.
-internal sealed class FaultyReadStore : IMessageStore
-{
-    private readonly MemoryMessageStore _inner = new();
-
-    public volatile bool FailReads;
-
-    public IMessageDraft CreateDraft() => _inner.CreateDraft();
-
-    public IReadOnlyList<ReceivedMessage> LoadPending() => _inner.LoadPending();
-
-    public Stream OpenRead(string id) => FailReads ? throw new InvalidOperationException("store fault") : _inner.OpenRead(id);
-
-    public void Remove(IEnumerable<string> ids) => _inner.Remove(ids);
 }

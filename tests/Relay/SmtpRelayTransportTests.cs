@@ -1,5 +1,6 @@
 using Failmail.Maildir;
 using Failmail.Relay;
+using Failmail.Tests.EndToEnd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using static Failmail.Tests.Relay.RelayTestKit;
@@ -188,7 +189,7 @@ public class SmtpRelayTransportTests
     {
         using var dir = new TempDir();
 
-        var failure = await TrySendAsync(Options(dir, $"127.0.0.1:{ClosedPort()}"));
+        var failure = await TrySendAsync(Options(dir, $"127.0.0.1:{FreePort.Next()}"));
 
         Assert.NotNull(failure);
         Assert.Equal(RelayFailureKind.ConnectionTransient, failure.Kind);
@@ -308,7 +309,7 @@ public class SmtpRelayTransportTests
     [InlineData("a@b@c")]
     public async Task UnusableEnvelopeAddressIsPermanent(string recipient)
     {
-        var options = new FailmailOptions { RelayAddr = $"127.0.0.1:{ClosedPort()}" };
+        var options = new FailmailOptions { RelayAddr = $"127.0.0.1:{FreePort.Next()}" };
         await using var transport = new SmtpRelayTransport(options, new FakeTimeProvider(Start));
 
         var failure = await Assert.ThrowsAsync<RelayException>(

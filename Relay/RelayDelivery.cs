@@ -1,0 +1,232 @@
+using Failmail.Maildir;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Failmail.Relay;
+
+// One relay attempt for a queued entry and everything that follows from its outcome, for
+// the single delivery worker (RelayService.RunAsync). Postfix's split: connection trouble,
+// timeouts, TLS and 4xx are retried; 5xx is final. A message goes to --fail-dir exactly
+// once, on a 5xx or when it outlives --queue-lifetime.
+//
+// Retry policy, so a failing relay never becomes a retry storm:
+// - 4xx for one message: only that message waits, RetryMin doubling to RetryMax.
+// - the relay unusable (refused, dropped, timeout, TLS, 421, AUTH): the whole worker waits
+//   (RelayReadyAt), with the same doubling; expired messages go to the fail-dir at that point.
+internal sealed class RelayDelivery
+{
+    private readonly FailmailOptions _options;
+    private readonly IMessageStore _outgoing;
+    private readonly IRelayTransport _transport;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly RelayQueue _queue;
+    private readonly RelayQueueSync _sync;
+    private readonly RelayCounters _counters;
+    private readonly MaildirWriter _failDir;
+    private int _connectionFailures;
+
+    public RelayDelivery(FailmailOptions options, IMessageStore outgoing, IRelayTransport transport, ILogger logger, TimeProvider time,
+        RelayQueue queue, RelayQueueSync sync, RelayCounters counters, MaildirWriter failDir)
+    {
+        _options = options;
+        _outgoing = outgoing;
+        _transport = transport;
+        _logger = logger;
+        _time = time;
+        _queue = queue;
+        _sync = sync;
+        _counters = counters;
+        _failDir = failDir;
+    }
+
+    // Whether the transport holds a connection that the relay last answered on.
+    public bool Connected { get; private set; }
+
+    // A TimeProvider timestamp: when the relay last answered.
+    public long LastActivity { get; private set; }
+
+    // A TimeProvider timestamp: no attempt before it while the relay is down. 0 = ready.
+    public long RelayReadyAt { get; private set; }
+
+    // Returns the failure class, or null when the message left the queue (sent or fail-dir).
+    public async Task<RelayFailureKind?> AttemptAsync(RelayQueueEntry entry, CancellationToken cancellationToken)
+    {
+        var envelope = entry.Message.Envelope;
+        MimeMessage message;
+        try
+        {
+            var stream = _outgoing.OpenRead(entry.Id);
+            await using (stream.ConfigureAwait(false))
+            {
+                message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            // Gone from the store behind our back: nothing left to send.
+            _sync.Forget(entry);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            _counters.Failed();
+            MoveToFailDir(entry, $"unparsable message: {e.Message}");
+            return RelayFailureKind.Permanent;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            RelayLog.Unreadable(_logger, entry.Id, e.Message);
+            entry.NotBefore = _time.GetTimestamp() + Ticks(Backoff(++entry.Attempts));
+            return RelayFailureKind.MessageTransient;
+        }
+
+        RelayException failure;
+        var started = _time.GetTimestamp();
+        try
+        {
+            await _transport.SendAsync(message, envelope.From, envelope.Recipients, cancellationToken).ConfigureAwait(false);
+            _counters.SendDuration.Observe(_time.GetElapsedTime(started));
+            // With inline socket completions (Program.cs) MailKit's last read resumes us on
+            // the socket engine's thread, which every SMTP session shares: the queue's file
+            // work (remove, fail-dir, the next digest's read) belongs on a pool thread.
+            await Task.Yield();
+            Delivered(entry, message);
+            return null;
+        }
+        catch (RelayException e)
+        {
+            failure = e;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A transport bug or an error it did not classify: treat the relay as unusable.
+            failure = new RelayException(RelayFailureKind.ConnectionTransient, $"{e.GetType().Name}: {e.Message}", e);
+        }
+        // As above: the failure's file work must not hold the socket engine's thread.
+        await Task.Yield();
+        _counters.SendDuration.Observe(_time.GetElapsedTime(started));
+        _counters.Failed();
+        switch (failure.Kind)
+        {
+            case RelayFailureKind.Permanent:
+                Touched();
+                MoveToFailDir(entry, failure.Message);
+                break;
+            case RelayFailureKind.MessageTransient:
+                Touched();
+                FailingSince();
+                Deferred(entry, failure.Message);
+                break;
+            default:
+                RelayDown(failure.Message);
+                break;
+        }
+        return failure.Kind;
+    }
+
+    // The relay is unusable: the whole worker backs off, and what has expired meanwhile
+    // goes to the fail-dir now.
+    public void RelayDown(string reason)
+    {
+        Connected = false;
+        FailingSince();
+        foreach (var entry in _queue.Where(Expired))
+        {
+            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
+        }
+        var delay = Backoff(++_connectionFailures);
+        RelayReadyAt = _time.GetTimestamp() + Ticks(delay);
+        var queued = _queue.Count;
+        if (queued > 0)
+        {
+            _counters.Retried();
+        }
+        RelayLog.RelayDown(_logger, reason, queued, _time.GetUtcNow() + delay);
+    }
+
+    // The worker closed the connection (idle, or at shutdown).
+    public void Disconnected() => Connected = false;
+
+    // Ends the worker-wide backoff: the next due entry is tried at once.
+    public void RetryNow()
+    {
+        RelayReadyAt = 0;
+        _connectionFailures = 0;
+    }
+
+    private void Delivered(RelayQueueEntry entry, MimeMessage message)
+    {
+        Touched();
+        var nowUtc = _time.GetUtcNow();
+        _sync.Forget(entry);
+        _counters.Succeeded(nowUtc);
+        var latency = (long)(nowUtc - entry.Message.Envelope.Received).TotalMilliseconds;
+        RelayLog.Sent(_logger, entry.Id, message.MessageId ?? "(no Message-ID)", entry.Recipients, latency);
+    }
+
+    // The relay answered: the connection works, the worker needs no backoff.
+    private void Touched()
+    {
+        Connected = true;
+        LastActivity = _time.GetTimestamp();
+        _connectionFailures = 0;
+        RelayReadyAt = 0;
+    }
+
+    private void FailingSince() => _counters.Unhealthy(_time.GetUtcNow());
+
+    private void Deferred(RelayQueueEntry entry, string reason)
+    {
+        entry.Attempts++;
+        if (Expired(entry))
+        {
+            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
+            return;
+        }
+        var delay = Backoff(entry.Attempts);
+        entry.NotBefore = _time.GetTimestamp() + Ticks(delay);
+        _counters.Retried();
+        RelayLog.Deferred(_logger, entry.Id, entry.Recipients, reason, _time.GetUtcNow() + delay);
+    }
+
+    private bool Expired(RelayQueueEntry entry) =>
+        _time.GetUtcNow() - entry.Message.Envelope.Received >= _options.QueueLifetime;
+
+    // Writes the queued bytes to the fail-dir (tmp/, then new/) and only then forgets them,
+    // so each message lands there once. If the fail-dir cannot be written the message stays
+    // queued and is tried again later: nothing is dropped.
+    private void MoveToFailDir(RelayQueueEntry entry, string reason)
+    {
+        string name;
+        try
+        {
+            byte[] bytes;
+            using (var stream = _outgoing.OpenRead(entry.Id))
+            using (var copy = new MemoryStream())
+            {
+                stream.CopyTo(copy);
+                bytes = copy.ToArray();
+            }
+            name = _failDir.Deliver(bytes);
+        }
+        catch (FileNotFoundException)
+        {
+            _sync.Forget(entry);
+            return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            RelayLog.FailDirWriteFailed(_logger, entry.Id, e.Message);
+            entry.NotBefore = _time.GetTimestamp() + Ticks(Backoff(++entry.Attempts));
+            return;
+        }
+        _sync.Forget(entry);
+        _counters.WroteFailDir();
+        RelayLog.MovedToFailDir(_logger, entry.Id, entry.Recipients, name, reason);
+    }
+
+    private TimeSpan Backoff(int failures) => RelayBackoff.Delay(failures, _options.RetryMin, _options.RetryMax);
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+}
