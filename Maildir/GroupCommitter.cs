@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Maildir;
@@ -27,10 +26,9 @@ internal sealed class GroupCommitter
     private readonly int _rootFd = -1;
     private readonly ILogger _logger;
     private readonly StoreCounters _counters;
-    private readonly Channel<PendingCommit> _queue =
-        Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<List<PendingCommit>> _dataDurable =
-        Channel.CreateUnbounded<List<PendingCommit>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly GroupQueue<PendingCommit> _queue = new();
+    // Stage 1's durable groups; stage 2 merges whatever is waiting into one sync.
+    private readonly GroupQueue<List<PendingCommit>> _dataDurable = new(singleWriter: true);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GroupCommitter(MaildirLayout layout, ILogger logger, StoreCounters counters, CommitSync sync = CommitSync.PerFile)
@@ -51,7 +49,7 @@ internal sealed class GroupCommitter
 
     public Task<ReceivedMessage> Enqueue(PendingCommit commit)
     {
-        if (!_queue.Writer.TryWrite(commit))
+        if (!_queue.TryAdd(commit))
         {
             // An IOException like any other store failure, so SMTP answers 451 during shutdown.
             throw new IOException($"The message store {_layout.Root} is closed");
@@ -62,7 +60,7 @@ internal sealed class GroupCommitter
     // Stops taking commits; the ones already queued still complete.
     public Task CompleteAsync()
     {
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         return _stopped.Task;
     }
 
@@ -74,33 +72,26 @@ internal sealed class GroupCommitter
         var group = new List<PendingCommit>();
         try
         {
-            while (Wait(_queue.Reader))
+            while (_queue.TryTakeGroup(out var taken))
             {
-                group = [];
-                while (_queue.Reader.TryRead(out var commit))
-                {
-                    group.Add(commit);
-                }
+                group = taken;
                 var durable = PublishData(group);
                 if (durable.Count > 0)
                 {
-                    _dataDurable.Writer.TryWrite(durable);
+                    _dataDurable.TryAdd(durable);
                 }
             }
-            _dataDurable.Writer.TryComplete();
+            _dataDurable.Complete();
         }
         catch (Exception e)
         {
             // Each step handles I/O errors per message; anything else is a bug. Fail what
             // is waiting rather than leaving SMTP sessions hanging forever.
             MaildirLog.CommitterCrashed(_logger, e);
-            _queue.Writer.TryComplete(e);
+            _queue.Complete(e);
             FailAll(group, e);
-            while (_queue.Reader.TryRead(out var commit))
-            {
-                commit.Done.TrySetException(e);
-            }
-            _dataDurable.Writer.TryComplete();
+            FailAll(_queue.TakeRest(), e);
+            _dataDurable.Complete();
         }
     }
 
@@ -109,22 +100,18 @@ internal sealed class GroupCommitter
         var group = new List<PendingCommit>();
         try
         {
-            while (Wait(_dataDurable.Reader))
+            while (_dataDurable.TryTakeGroup(out var durables))
             {
-                group = [];
-                while (_dataDurable.Reader.TryRead(out var durable))
-                {
-                    group.AddRange(durable);
-                }
+                group = [.. durables.SelectMany(durable => durable)];
                 PublishMeta(group);
             }
         }
         catch (Exception e)
         {
             MaildirLog.CommitterCrashed(_logger, e);
-            _queue.Writer.TryComplete(e);
+            _queue.Complete(e);
             FailAll(group, e);
-            while (_dataDurable.Reader.TryRead(out var durable))
+            foreach (var durable in _dataDurable.TakeRest())
             {
                 FailAll(durable, e);
             }
@@ -137,12 +124,6 @@ internal sealed class GroupCommitter
             }
             _stopped.TrySetResult();
         }
-    }
-
-    private static bool Wait<T>(ChannelReader<T> reader)
-    {
-        var ready = reader.WaitToReadAsync();
-        return ready.IsCompleted ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
     }
 
     private static void FailAll(List<PendingCommit> commits, Exception e)

@@ -15,7 +15,7 @@ internal sealed class LogCommit(Envelope envelope, byte[] meta, ReadOnlyMemory<b
     public uint BodyCrc { get; } = bodyCrc;
     public long RecordSize => LogRecord.Size(Meta.Length, BodyLength);
 
-    // Completed by LogWriter.Release on a pool thread, never on the writer's own thread, so the
+    // Completed by LogGroupRelease on a pool thread, never on the writer's own thread, so the
     // waiting sessions' continuations may run inline there (one hop per group, not per message).
     public TaskCompletionSource<ReceivedMessage> Done { get; } = new();
 }

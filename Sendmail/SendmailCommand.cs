@@ -104,12 +104,18 @@ internal sealed class SendmailCommand : Command
     private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         var errorWriter = parseResult.InvocationConfiguration.Error;
+        var arguments = parseResult.GetValue(_arguments) ?? [];
+        if (SendmailUsage.IsRequested(arguments))
+        {
+            // Before the settings: help needs none, and stdout because it was asked for.
+            await parseResult.InvocationConfiguration.Output.WriteLineAsync(SendmailUsage.Text).ConfigureAwait(false);
+            return SysExits.Ok;
+        }
         if (!_root.TryPrepare(parseResult, out var options, out var error))
         {
             await errorWriter.WriteLineAsync($"sendmail: {error}").ConfigureAwait(false);
             return SysExits.Config;
         }
-        var arguments = parseResult.GetValue(_arguments) ?? [];
         using var stdin = Console.OpenStandardInput();
         return await SendmailClient.RunAsync(options, arguments, stdin, errorWriter, cancellationToken).ConfigureAwait(false);
     }

@@ -35,7 +35,7 @@ internal sealed class SpoolImporter : IDisposable
         _store = store;
         _sink = sink;
         _addresses = addresses;
-        _recipients = new RecipientRewriter(options.RewriteSrc, options.RewriteDest);
+        _recipients = RecipientRewriter.From(options);
         _logger = loggerFactory.CreateLogger("Failmail.Sendmail");
         _time = time;
     }

@@ -42,6 +42,13 @@ internal sealed class RecipientRewriter
 
     public static RecipientRewriter None { get; } = new("", "");
 
+    // The one way the daemon builds it, for SMTP (SmtpListener) and the spool (SpoolImporter) alike.
+    public static RecipientRewriter From(FailmailOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new RecipientRewriter(options.RewriteSrc, options.RewriteDest);
+    }
+
     public string Rewrite(string address)
     {
         ArgumentNullException.ThrowIfNull(address);

@@ -69,7 +69,7 @@ internal sealed class SmtpListener : IAsyncDisposable
             Settings = settings,
             Store = store,
             Sink = sink,
-            Rewriter = new RecipientRewriter(options.RewriteSrc, options.RewriteDest),
+            Rewriter = RecipientRewriter.From(options),
             Addresses = addresses,
             Logger = _logger,
             TimeProvider = timeProvider,

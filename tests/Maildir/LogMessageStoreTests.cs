@@ -3,18 +3,13 @@ using Failmail.Maildir;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
+using static Failmail.Tests.Maildir.LogStoreKit;
 using static Failmail.Tests.Maildir.StoreTestKit;
 
 namespace Failmail.Tests.Maildir;
 
 public class LogMessageStoreTests
 {
-    private static LogMessageStore Open(string root, long segmentLimit = LogWriter.DefaultSegmentLimit, bool recover = true) =>
-        new(root, NullLoggerFactory.Instance, new FakeTimeProvider(T0), recover, segmentLimit);
-
-    private static string[] LogFiles(TempDirectory dir, string pattern) =>
-        [.. Directory.GetFiles(dir.Combine("log"), pattern).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
-
     [Fact]
     public async Task CommittedMessageIsLoadedWithItsEnvelopeByANewStoreInstance()
     {
@@ -77,112 +72,6 @@ public class LogMessageStoreTests
         }
         using var reopened = Open(dir.Path);
         Assert.Equal("two", ReadAll(reopened, Assert.Single(reopened.LoadPending()).Id));
-    }
-
-    [Fact]
-    public async Task SegmentIsDeletedOnceSealedAndEverythingInItIsRemoved()
-    {
-        using var dir = new TempDirectory();
-        // A limit of one byte seals the segment after every group.
-        using var store = Open(dir.Path, segmentLimit: 1);
-        var first = await CommitAsync(store, "one", EnvelopeAt(T0));
-        var second = await CommitAsync(store, "two", EnvelopeAt(T0));
-        Assert.Equal(2, LogFiles(dir, "*.seg").Length);
-        // Reading keeps a handle per segment; a deleted segment's must be let go.
-        Assert.Equal("one", ReadAll(store, first.Id));
-        Assert.Equal("two", ReadAll(store, second.Id));
-
-        store.Remove([first.Id]);
-        Assert.Single(LogFiles(dir, "*.seg"));
-        Assert.Empty(LogFiles(dir, "*.del"));
-        Assert.Equal([second.Id], store.LoadPending().Select(m => m.Id));
-        store.Remove([second.Id]);
-        Assert.Empty(Directory.GetFiles(dir.Combine("log")));
-        Assert.Empty(store.LoadPending());
-        Assert.DoesNotContain(Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget ?? ""),
-            target => target.StartsWith(dir.Combine("log"), StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task RecoveryCutsATornTailOffACrashedWritersSegmentAndKeepsTheRest()
-    {
-        using var dir = new TempDirectory();
-        using (var store = Open(dir.Path))
-        {
-            await CommitAsync(store, "one", EnvelopeAt(T0));
-            await CommitAsync(store, "two", EnvelopeAt(T0.AddSeconds(1)));
-        }
-        // What kill -9 in the middle of an append leaves: the segment still .open, and half
-        // a record after the last synced one.
-        var sealedPath = Directory.GetFiles(dir.Combine("log"), "*.seg").Single();
-        var openPath = Path.ChangeExtension(sealedPath, ".open");
-        File.Move(sealedPath, openPath);
-        var good = new FileInfo(openPath).Length;
-        var header = new byte[LogRecord.HeaderSize];
-        LogRecord.WriteHeader(header, 10, 0, 5000, 0);
-        using (var file = new FileStream(openPath, FileMode.Append))
-        {
-            file.Write(header);
-            file.Write(new byte[100]);
-        }
-
-        using var reopened = Open(dir.Path);
-        Assert.Equal(["one", "two"], reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
-        Assert.Equal(good, new FileInfo(sealedPath).Length);
-        Assert.False(File.Exists(openPath));
-        // The new writer starts its own segment; the recovered one is sealed.
-        await CommitAsync(reopened, "three", EnvelopeAt(T0.AddSeconds(2)));
-        Assert.Equal(3, reopened.LoadPending().Count);
-        Assert.Single(LogFiles(dir, "*.open"));
-    }
-
-    [Fact]
-    public async Task AFullLengthButUnsyncedLastRecordIsTreatedAsTornToo()
-    {
-        using var dir = new TempDirectory();
-        using (var store = Open(dir.Path))
-        {
-            await CommitAsync(store, "kept", EnvelopeAt(T0));
-            await CommitAsync(store, "torn", EnvelopeAt(T0.AddSeconds(1)));
-        }
-        var sealedPath = Directory.GetFiles(dir.Combine("log"), "*.seg").Single();
-        var openPath = Path.ChangeExtension(sealedPath, ".open");
-        File.Move(sealedPath, openPath);
-        // The size reached the disk but the last bytes did not (they read as zeros).
-        var bytes = File.ReadAllBytes(openPath);
-        bytes[^1] = 0;
-        bytes[^2] = 0;
-        File.WriteAllBytes(openPath, bytes);
-
-        using var reopened = Open(dir.Path);
-        Assert.Equal(["kept"], reopened.LoadPending().Select(m => ReadAll(reopened, m.Id)));
-    }
-
-    [Fact]
-    public async Task DamageInsideASealedSegmentKeepsTheFileAndLoadsWhatPrecedesIt()
-    {
-        using var dir = new TempDirectory();
-        ReceivedMessage first;
-        using (var store = Open(dir.Path))
-        {
-            first = await CommitAsync(store, "first", EnvelopeAt(T0));
-            await CommitAsync(store, "second", EnvelopeAt(T0.AddSeconds(1)));
-            await CommitAsync(store, "third", EnvelopeAt(T0.AddSeconds(2)));
-        }
-        var sealedPath = Directory.GetFiles(dir.Combine("log"), "*.seg").Single();
-        var bytes = File.ReadAllBytes(sealedPath);
-        LogLayout.TryParseId(first.Id, out _, out var offset);
-        // Flip a byte of the second record's body (after the first record).
-        var secondStart = Encoding.ASCII.GetString(bytes).IndexOf("second", StringComparison.Ordinal);
-        Assert.True(secondStart > offset);
-        bytes[secondStart] ^= 0x20;
-        File.WriteAllBytes(sealedPath, bytes);
-
-        using var reopened = Open(dir.Path);
-        var loaded = Assert.Single(reopened.LoadPending());
-        Assert.Equal("first", ReadAll(reopened, loaded.Id));
-        reopened.Remove([loaded.Id]);
-        Assert.True(File.Exists(sealedPath));
     }
 
     [Fact]
@@ -302,49 +191,6 @@ public class LogMessageStoreTests
         Assert.Throws<ArgumentException>(() => store.OpenRead("../../etc/passwd#0"));
         Assert.Throws<ArgumentException>(() => store.OpenRead("stem#zz"));
         Assert.Throws<FileNotFoundException>(() => store.OpenRead("1700000000.1_1Rab.host#0"));
-    }
-
-    [Fact]
-    public async Task CommitFailsWhileTheLogDirectoryIsUnusableAndWorksAgainAfter()
-    {
-        using var dir = new TempDirectory();
-        using var store = Open(dir.Path);
-        var before = await CommitAsync(store, "before", EnvelopeAt(T0));
-        var log = dir.Combine("log");
-        var saved = dir.Combine("log-saved");
-        Directory.Move(log, saved);
-        File.WriteAllText(log, "in the way");
-
-        Assert.ThrowsAny<IOException>(store.CheckWritable);
-        var e = await Assert.ThrowsAnyAsync<IOException>(() => CommitAsync(store, "during", EnvelopeAt(T0)));
-        Assert.Contains(log, e.Message, StringComparison.Ordinal);
-
-        File.Delete(log);
-        Directory.Move(saved, log);
-        store.CheckWritable();
-        var after = await CommitAsync(store, "after", EnvelopeAt(T0.AddSeconds(1)));
-        Assert.Equal(["before", "after"], store.LoadPending().Select(m => ReadAll(store, m.Id)));
-        Assert.Equal([before.Id, after.Id], store.LoadPending().Select(m => m.Id));
-    }
-
-    [Fact]
-    public async Task ALargeSegmentWithNothingLiveIsReplacedAtTheNextCommit()
-    {
-        using var dir = new TempDirectory();
-        using var store = Open(dir.Path);
-        var big = new string('x', 300_000);
-        var messages = new List<ReceivedMessage>();
-        for (var i = 0; i < 4; i++)
-        {
-            messages.Add(await CommitAsync(store, big, EnvelopeAt(T0)));
-        }
-        var first = Assert.Single(LogFiles(dir, "*.open"));
-        store.Remove(messages.Select(m => m.Id));
-        await CommitAsync(store, "small", EnvelopeAt(T0));
-        var second = Assert.Single(LogFiles(dir, "*.open"));
-        Assert.NotEqual(first, second);
-        Assert.Empty(LogFiles(dir, "*.seg"));
-        Assert.Empty(LogFiles(dir, "*.del"));
     }
 
     [Fact]

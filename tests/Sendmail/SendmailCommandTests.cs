@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -28,6 +29,74 @@ public sealed class SendmailCommandTests : IDisposable
         Assert.Equal(["-h", "5", "--help", "-t", "--", "root"], result.GetValue<string[]>("arguments")!);
         Assert.True(command.TryPrepare(result, out var options, out error), error);
         Assert.Equal("127.0.0.1:1", options.BindAddr);
+    }
+
+    private static async Task<(int Code, string Output, string Error)> InvokeAsync(IReadOnlyList<string> args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var command = new FailmailCommand((_, _) => throw new InvalidOperationException("the daemon must not start"));
+        var code = await command.InvokeAsync(args, new InvocationConfiguration { Output = output, Error = error })
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        return (code, output.ToString().ReplaceLineEndings("\n"), error.ToString().ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public async Task SendmailHelpPrintsTheSubcommandsUsageOnStdoutAndExitsZero()
+    {
+        // A config file that does not exist: help needs no settings.
+        var (code, output, error) = await InvokeAsync(["--config", Path.Combine(_dir, "missing.conf"), "sendmail", "--help"]);
+
+        Assert.Equal(SysExits.Ok, code);
+        Assert.Equal("", error);
+        Assert.StartsWith("Usage: failmail [flags] sendmail [options] [recipients...]\n", output, StringComparison.Ordinal);
+        Assert.Contains("\n  -t ", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "spool")));
+    }
+
+    [Fact]
+    public async Task ThroughASendmailLinkHelpIsTheSameUsage()
+    {
+        var (code, output, error) = await InvokeAsync(SendmailCommand.RouteInvokedName(["--help"], "/usr/sbin/sendmail"));
+
+        Assert.Equal(SysExits.Ok, code);
+        Assert.Equal("", error);
+        Assert.Equal(SendmailUsage.Text.ReplaceLineEndings("\n") + "\n", output);
+    }
+
+    [Theory]
+    // Anything sendmail does not know stays EX_USAGE, --help after another option included.
+    [InlineData("--bogus")]
+    [InlineData("-z")]
+    [InlineData("-t", "--help")]
+    [InlineData("-?")]
+    public async Task UnknownSendmailOptionsStillExitWithUsage(params string[] sendmailArgs)
+    {
+        var spool = Path.Combine(_dir, "spool");
+        foreach (var args in new[]
+        {
+            (IReadOnlyList<string>)["--spool-dir", spool, "sendmail", .. sendmailArgs],
+            // Without the --config= a host's /etc/failmail.conf would add: only the options count here.
+            [.. SendmailCommand.RouteInvokedName(sendmailArgs, "/usr/sbin/sendmail").Where(a => !a.StartsWith("--config=", StringComparison.Ordinal))],
+        })
+        {
+            var (code, output, error) = await InvokeAsync(args);
+
+            Assert.Equal(SysExits.Usage, code);
+            Assert.Equal("", output);
+            Assert.StartsWith("sendmail: unknown option ", error, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(spool));
+    }
+
+    [Fact]
+    public async Task MinusHIsTheHopCountNotHelp()
+    {
+        var (code, output, error) = await InvokeAsync(["sendmail", "-h"]);
+
+        Assert.Equal(SysExits.Usage, code);
+        Assert.Equal("", output);
+        Assert.Equal("sendmail: option -h needs a value\n", error);
     }
 
     [Fact]

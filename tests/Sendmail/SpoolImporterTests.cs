@@ -59,6 +59,20 @@ public sealed class SpoolImporterTests : IDisposable
     }
 
     [Fact]
+    public async Task RewriteSrcAndDestApplyAfterTheAddressRewritingAsOverSmtp()
+    {
+        var options = Options with { RewriteSrc = @"^failmail\+([^@]*)@example\.com$", RewriteDest = "$1@example.net" };
+        Spool(new SubmittedMessage("root@host1.example.com", ["failmail+ops@host1.example.com", "dev@example.com"], "Subject: s\r\n\r\nb\r\n"u8.ToArray()));
+        var store = new MemoryMessageStore();
+        using var importer = new SpoolImporter(options, store, new ListSink(), AddressRewriter.Create(options), NullLoggerFactory.Instance, TimeProvider.System);
+
+        Assert.Equal(1, await importer.ImportAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // Masqueraded to failmail+ops@example.com first, then rewritten; sorted as over SMTP.
+        Assert.Equal(["dev@example.com", "ops@example.net"], Assert.Single(store.LoadPending()).Envelope.Recipients);
+    }
+
+    [Fact]
     public async Task AFailedHandOffLeavesTheMessagePendingInTheStoreOnce()
     {
         var name = Spool(new SubmittedMessage("a@example.com", ["b@example.com"], "Subject: s\r\n\r\nb\r\n"u8.ToArray()));
