@@ -78,7 +78,7 @@ internal sealed class FailmailSettings
         Add(Setting.String("canonical-scope", "where canonical maps apply: envelope, headers or both", d, o => o.CanonicalScope, (o, v) => o with { CanonicalScope = v }));
         Add(Setting.String("masquerade-domains", "comma-separated domains whose subdomains are stripped from addresses", d, o => o.MasqueradeDomains, (o, v) => o with { MasqueradeDomains = v }));
         Add(Setting.String("force-from", "force this envelope sender and From header on every received message", d, o => o.ForceFrom, (o, v) => o with { ForceFrom = v }));
-        Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
+        Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
     }
 
     public Option<string> BindAddr { get; }
