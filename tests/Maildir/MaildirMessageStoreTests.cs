@@ -20,20 +20,14 @@ public class MaildirMessageStoreTests
         ReceivedMessage committed;
         using (var store = Open(root))
         {
-            committed = await CommitAsync(store, "Subject: x\r\n\r\nbody\r\n", EnvelopeAt(T0.AddTicks(1234567), from: ""));
+            committed = await CommitAsync(store, RoundTripBody, RoundTripEnvelope());
         }
 
         using var reopened = Open(root);
         var loaded = Assert.Single(reopened.LoadPending());
         Assert.Equal(committed.Id, loaded.Id);
         Assert.EndsWith(":2,S", loaded.Id, StringComparison.Ordinal);
-        Assert.Equal("", loaded.Envelope.From);
-        Assert.Equal(["ops@example.com", "dev@example.com"], loaded.Envelope.Recipients);
-        Assert.Equal(T0.AddTicks(1234567), loaded.Envelope.Received);
-        Assert.Equal(T0.Offset, loaded.Envelope.Received.Offset);
-        Assert.Equal("192.0.2.7", loaded.Envelope.ClientAddress);
-        Assert.Equal(20, loaded.Size);
-        Assert.Equal("Subject: x\r\n\r\nbody\r\n", ReadAll(reopened, loaded.Id));
+        AssertRoundTripped(reopened, loaded);
 
         // failmail's layout: bytes in cur/, envelope under the same name in .meta/, mtime = received.
         Assert.True(File.Exists(Path.Combine(root, "cur", loaded.Id)));
