@@ -1,6 +1,6 @@
 namespace Failmail.Batching;
 
-// The batcher's deadlines are monotonic TimeProvider.GetTimestamp() values; these convert
+// Deadlines (batcher, relay) are monotonic TimeProvider.GetTimestamp() values; these convert
 // spans and wall-clock receive times onto that timeline.
 internal static class MonotonicTime
 {

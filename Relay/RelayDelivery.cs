@@ -1,3 +1,4 @@
+using Failmail.Batching;
 using Failmail.Maildir;
 using Microsoft.Extensions.Logging;
 using MimeKit;
@@ -77,7 +78,7 @@ internal sealed class RelayDelivery
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             RelayLog.Unreadable(_logger, entry.Id, e.Message);
-            entry.NotBefore = _time.GetTimestamp() + Ticks(Backoff(++entry.Attempts));
+            entry.NotBefore = _time.GetTimestamp() + MonotonicTime.ToTicks(_time, Backoff(++entry.Attempts));
             return RelayFailureKind.MessageTransient;
         }
 
@@ -136,7 +137,7 @@ internal sealed class RelayDelivery
             MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
         }
         var delay = Backoff(++_connectionFailures);
-        RelayReadyAt = _time.GetTimestamp() + Ticks(delay);
+        RelayReadyAt = _time.GetTimestamp() + MonotonicTime.ToTicks(_time, delay);
         var queued = _queue.Count;
         if (queued > 0)
         {
@@ -185,7 +186,7 @@ internal sealed class RelayDelivery
             return;
         }
         var delay = Backoff(entry.Attempts);
-        entry.NotBefore = _time.GetTimestamp() + Ticks(delay);
+        entry.NotBefore = _time.GetTimestamp() + MonotonicTime.ToTicks(_time, delay);
         _counters.Retried();
         RelayLog.Deferred(_logger, entry.Id, entry.Recipients, reason, _time.GetUtcNow() + delay);
     }
@@ -218,7 +219,7 @@ internal sealed class RelayDelivery
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             RelayLog.FailDirWriteFailed(_logger, entry.Id, e.Message);
-            entry.NotBefore = _time.GetTimestamp() + Ticks(Backoff(++entry.Attempts));
+            entry.NotBefore = _time.GetTimestamp() + MonotonicTime.ToTicks(_time, Backoff(++entry.Attempts));
             return;
         }
         _sync.Forget(entry);
@@ -227,6 +228,4 @@ internal sealed class RelayDelivery
     }
 
     private TimeSpan Backoff(int failures) => RelayBackoff.Delay(failures, _options.RetryMin, _options.RetryMax);
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 }

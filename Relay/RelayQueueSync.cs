@@ -1,3 +1,4 @@
+using Failmail.Batching;
 using Failmail.Maildir;
 using Microsoft.Extensions.Logging;
 
@@ -33,7 +34,7 @@ internal sealed class RelayQueueSync
     // A TimeProvider timestamp: when the next poll is due.
     public long NextPoll { get; private set; }
 
-    public void SchedulePoll(long now, TimeSpan interval) => NextPoll = now + Ticks(interval);
+    public void SchedulePoll(long now, TimeSpan interval) => NextPoll = now + MonotonicTime.ToTicks(_time, interval);
 
     // Scans the store and adopts what two polls in a row found; returns how many. A scan
     // reads every queued envelope, so the next one waits at least 10x this scan's duration.
@@ -51,7 +52,7 @@ internal sealed class RelayQueueSync
             return 0;
         }
         var took = _time.GetTimestamp() - now;
-        NextPoll = now + Math.Max(Ticks(interval), 10 * took);
+        NextPoll = now + Math.Max(MonotonicTime.ToTicks(_time, interval), 10 * took);
         var present = new HashSet<string>(StringComparer.Ordinal);
         var sighted = new HashSet<string>(StringComparer.Ordinal);
         var found = new List<ReceivedMessage>();
@@ -99,6 +100,4 @@ internal sealed class RelayQueueSync
             RelayLog.RemoveFailed(_logger, entry.Id, e.Message);
         }
     }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 }

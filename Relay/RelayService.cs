@@ -208,7 +208,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             }
             if (_delivery.Connected)
             {
-                var idleAt = _delivery.LastActivity + Ticks(IdleTimeout);
+                var idleAt = _delivery.LastActivity + MonotonicTime.ToTicks(_time, IdleTimeout);
                 if (now >= idleAt)
                 {
                     _delivery.Disconnected();
@@ -271,8 +271,6 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             throw new IOException($"{flag} {path}: {MaildirPathError.Describe(path, e)}", e);
         }
     }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     private static FormatOptions CreateFormat()
     {
