@@ -178,7 +178,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             Relay = new RelayService(_options, outgoing, transport, loggerFactory, time);
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
-            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore);
+            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
         }
         else if (_options.RelayAll)

@@ -6,6 +6,7 @@ internal sealed class IdleSignal
 {
     private readonly Lock _lock = new();
     private bool _parked;
+    private bool _gathering;
     private long _ticks;
     private TaskCompletionSource _parkSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -20,12 +21,14 @@ internal sealed class IdleSignal
         }
     }
 
-    public void Park()
+    // gathering: parked on the intake gather's timer (messages are queued), not idle.
+    public void Park(bool gathering = false)
     {
         TaskCompletionSource signal;
         lock (_lock)
         {
             _parked = true;
+            _gathering = gathering;
             signal = _parkSignal;
             _parkSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -37,6 +40,7 @@ internal sealed class IdleSignal
         lock (_lock)
         {
             _parked = false;
+            _gathering = false;
         }
     }
 
@@ -50,15 +54,24 @@ internal sealed class IdleSignal
 
     // Completes once the loop is parked, at least minTicks ticks are done and queueEmpty()
     // holds at that moment.
-    public async Task WaitAsync(long minTicks, Func<bool> queueEmpty, CancellationToken cancellationToken)
+    public Task WaitAsync(long minTicks, Func<bool> queueEmpty, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queueEmpty);
+        return WaitUntilAsync(() => _parked && !_gathering && _ticks >= minTicks && queueEmpty(), cancellationToken);
+    }
+
+    // Completes once the loop is parked on the intake gather's timer.
+    public Task WaitGatheringAsync(CancellationToken cancellationToken) => WaitUntilAsync(() => _parked && _gathering, cancellationToken);
+
+    // condition is checked under the lock, at every park.
+    private async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
         while (true)
         {
             Task signal;
             lock (_lock)
             {
-                if (_parked && _ticks >= minTicks && queueEmpty())
+                if (condition())
                 {
                     return;
                 }

@@ -28,7 +28,7 @@ internal sealed class GroupCommitter
     private readonly StoreCounters _counters;
     private readonly GroupQueue<PendingCommit> _queue = new();
     // Stage 1's durable groups; stage 2 merges whatever is waiting into one sync.
-    private readonly GroupQueue<List<PendingCommit>> _dataDurable = new(singleWriter: true);
+    private readonly GroupQueue<List<PendingCommit>> _dataDurable = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GroupCommitter(MaildirLayout layout, ILogger logger, StoreCounters counters, CommitSync sync = CommitSync.PerFile)
@@ -88,7 +88,7 @@ internal sealed class GroupCommitter
             // Each step handles I/O errors per message; anything else is a bug. Fail what
             // is waiting rather than leaving SMTP sessions hanging forever.
             MaildirLog.CommitterCrashed(_logger, e);
-            _queue.Complete(e);
+            _queue.Complete();
             FailAll(group, e);
             FailAll(_queue.TakeRest(), e);
             _dataDurable.Complete();
@@ -109,7 +109,7 @@ internal sealed class GroupCommitter
         catch (Exception e)
         {
             MaildirLog.CommitterCrashed(_logger, e);
-            _queue.Complete(e);
+            _queue.Complete();
             FailAll(group, e);
             foreach (var durable in _dataDurable.TakeRest())
             {

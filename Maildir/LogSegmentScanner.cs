@@ -9,6 +9,8 @@ namespace Failmail.Maildir;
 internal static class LogSegmentScanner
 {
     private const int ChunkSize = 64 * 1024;
+    // ReadBody's first read: a whole record of a typical alert (header, envelope, ~1-4 KB).
+    private const int FirstReadSize = 8 * 1024;
 
     public enum Stop
     {
@@ -67,23 +69,45 @@ internal static class LogSegmentScanner
     }
 
     // The body of the record at offset, checked against its header: null when there is no
-    // valid record there.
+    // valid record there. A small record (the usual alert) takes one pread: header, envelope
+    // and body together; a larger one a second pread for the rest of its body.
     public static byte[]? ReadBody(SafeFileHandle handle, long offset)
     {
-        Span<byte> headerBytes = stackalloc byte[LogRecord.HeaderSize];
-        var length = RandomAccess.GetLength(handle);
-        if (offset < 0 || length - offset < LogRecord.HeaderSize)
+        if (offset < 0)
         {
             return null;
         }
-        ReadExactly(handle, headerBytes, offset);
-        if (!LogRecord.TryReadHeader(headerBytes, out var header) || offset + header.RecordSize > length)
+        var first = ArrayPool<byte>.Shared.Rent(FirstReadSize);
+        try
+        {
+            var read = ReadAtMost(handle, first.AsSpan(0, FirstReadSize), offset);
+            if (read < LogRecord.HeaderSize || !LogRecord.TryReadHeader(first.AsSpan(0, LogRecord.HeaderSize), out var header))
+            {
+                return null;
+            }
+            var bodyStart = LogRecord.HeaderSize + header.MetaLength;
+            var body = new byte[header.BodyLength];
+            var inFirst = (int)Math.Clamp(read - bodyStart, 0, body.Length);
+            first.AsSpan((int)Math.Min(bodyStart, read), inFirst).CopyTo(body);
+            if (inFirst < body.Length)
+            {
+                if (read < FirstReadSize)
+                {
+                    // The file ended inside the record.
+                    return null;
+                }
+                ReadExactly(handle, body.AsSpan(inFirst), offset + bodyStart + inFirst);
+            }
+            return LogRecord.Crc(0, body) == header.BodyCrc ? body : null;
+        }
+        catch (EndOfStreamException)
         {
             return null;
         }
-        var body = new byte[header.BodyLength];
-        ReadExactly(handle, body, offset + LogRecord.HeaderSize + header.MetaLength);
-        return LogRecord.Crc(0, body) == header.BodyCrc ? body : null;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(first);
+        }
     }
 
     private static ReceivedMessage? ToMessage(string stem, long offset, byte[] meta, long size)
@@ -114,6 +138,22 @@ internal static class LogSegmentScanner
             length -= part.Length;
         }
         return crc;
+    }
+
+    // Fills buffer from offset or up to the end of the file; returns how much it read.
+    private static int ReadAtMost(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var read = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (read == 0)
+            {
+                break;
+            }
+            total += read;
+        }
+        return total;
     }
 
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)

@@ -79,7 +79,7 @@ internal sealed class LogWriter
             // Each step handles I/O errors itself; anything else is a bug. Fail what is
             // waiting rather than leave SMTP sessions hanging.
             MaildirLog.CommitterCrashed(_logger, e);
-            _queue.Complete(e);
+            _queue.Complete();
             LogGroupRelease.Fail(group, e);
             LogGroupRelease.Fail(_queue.TakeRest(), e);
         }

@@ -37,9 +37,10 @@ internal sealed class BatcherServiceKit : IAsyncDisposable
     };
 
     // store: the service's view of Store (a wrapper that counts reads, say); Store by default.
-    public async Task<BatcherService> StartAsync(FailmailOptions? options = null, bool pollStore = false, IMessageStore? store = null)
+    public async Task<BatcherService> StartAsync(FailmailOptions? options = null, bool pollStore = false, IMessageStore? store = null,
+        TimeSpan intakeGather = default)
     {
-        _service = new BatcherService(options ?? Options(), store ?? Store, Sender, NullLoggerFactory.Instance, Time, pollStore);
+        _service = new BatcherService(options ?? Options(), store ?? Store, Sender, NullLoggerFactory.Instance, Time, pollStore, intakeGather);
         _run = _service.RunAsync(_stop.Token);
         await _service.WaitIdleAsync().WaitAsync(Patience);
         return _service;

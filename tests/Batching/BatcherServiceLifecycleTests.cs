@@ -4,7 +4,7 @@ using static Failmail.Tests.Batching.BatcherServiceKit;
 namespace Failmail.Tests.Batching;
 
 // Start, stop and polling: stored messages re-batched at start, the flush at shutdown,
-// sender-only mode listing the store, and --poll <= 0.
+// sender-only mode listing the store, --poll <= 0, and the intake gather.
 public sealed class BatcherServiceLifecycleTests : IAsyncDisposable
 {
     private readonly BatcherServiceKit _kit = new();
@@ -77,5 +77,38 @@ public sealed class BatcherServiceLifecycleTests : IAsyncDisposable
         _kit.Time.Advance(TimeSpan.FromSeconds(1));
         await service.WaitIdleAsync(ticks + 2).WaitAsync(Patience);
         Assert.Single(_kit.Sender.Sent);
+    }
+
+    [Fact]
+    public async Task IntakeGatherTakesABurstInOnlyOnceItsWaitIsOver()
+    {
+        var gather = TimeSpan.FromMilliseconds(5);
+        var service = await _kit.StartAsync(intakeGather: gather);
+        var first = await _kit.StoreAsync("disk full");
+        await service.AcceptAsync(first, CancellationToken.None);
+        await service.WaitGatheringAsync().WaitAsync(Patience);
+        // Queued while the loop waits: taken in by the same drain as the first.
+        await service.AcceptAsync(await _kit.StoreAsync("disk full"), CancellationToken.None);
+        await service.AcceptAsync(await _kit.StoreAsync("load high"), CancellationToken.None);
+        Assert.Equal(0, service.Stats.PendingMessages);
+        _kit.Time.Advance(gather - TimeSpan.FromMilliseconds(1));
+        await service.WaitGatheringAsync().WaitAsync(Patience);
+        Assert.Equal(0, service.Stats.PendingMessages);
+        _kit.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await service.WaitIdleAsync().WaitAsync(Patience);
+        Assert.Equal(3, service.Stats.PendingMessages);
+        Assert.Equal(3, service.Stats.ActiveMessages);
+    }
+
+    [Fact]
+    public async Task StopDuringTheIntakeGatherStillBatchesAndFlushesTheBurst()
+    {
+        var service = await _kit.StartAsync(intakeGather: TimeSpan.FromMinutes(1));
+        await service.AcceptAsync(await _kit.StoreAsync("disk full"), CancellationToken.None);
+        await service.WaitGatheringAsync().WaitAsync(Patience);
+        await _kit.StopAsync();
+        var digest = Assert.Single(_kit.Sender.Sent);
+        Assert.Contains("disk full", digest.Message.Subject, StringComparison.Ordinal);
+        Assert.Empty(_kit.Store.LoadPending());
     }
 }

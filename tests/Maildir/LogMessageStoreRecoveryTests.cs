@@ -7,7 +7,7 @@ using static Failmail.Tests.Maildir.StoreTestKit;
 namespace Failmail.Tests.Maildir;
 
 // Opening the log after a crash: a torn tail is cut off, damage inside a sealed segment keeps
-// the file and what precedes it.
+// the file and what precedes it, and a record cut short is never read as a message.
 public class LogMessageStoreRecoveryTests
 {
     [Fact]
@@ -90,5 +90,29 @@ public class LogMessageStoreRecoveryTests
         Assert.Equal("first", ReadAll(reopened, loaded.Id));
         reopened.Remove([loaded.Id]);
         Assert.True(File.Exists(sealedPath));
+    }
+
+    [Theory]
+    [InlineData(1_000)] // the whole record in OpenRead's first read
+    [InlineData(20_000)] // its body continued by a second read
+    public async Task OpenReadRefusesARecordCutShortInsideItsBody(int size)
+    {
+        using var dir = new TempDirectory();
+        var body = new string('x', size);
+        string id;
+        using (var store = Open(dir.Path))
+        {
+            id = (await CommitAsync(store, body, EnvelopeAt(T0))).Id;
+            Assert.Equal(body, ReadAll(store, id));
+        }
+        var segment = Directory.GetFiles(dir.Combine("log"), "*.seg").Single();
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(file.Length - 10);
+        }
+
+        // A reader that does not recover (a --sender process) sees the file as it is.
+        using var reader = Open(dir.Path, recover: false);
+        Assert.Throws<FileNotFoundException>(() => reader.OpenRead(id));
     }
 }
