@@ -85,17 +85,17 @@ internal static class LogSegmentScanner
             {
                 return null;
             }
+            if (read < FirstReadSize && read < header.RecordSize)
+            {
+                // The file ended inside the record.
+                return null;
+            }
             var bodyStart = LogRecord.HeaderSize + header.MetaLength;
             var body = new byte[header.BodyLength];
             var inFirst = (int)Math.Clamp(read - bodyStart, 0, body.Length);
             first.AsSpan((int)Math.Min(bodyStart, read), inFirst).CopyTo(body);
             if (inFirst < body.Length)
             {
-                if (read < FirstReadSize)
-                {
-                    // The file ended inside the record.
-                    return null;
-                }
                 ReadExactly(handle, body.AsSpan(inFirst), offset + bodyStart + inFirst);
             }
             return LogRecord.Crc(0, body) == header.BodyCrc ? body : null;

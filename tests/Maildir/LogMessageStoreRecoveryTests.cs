@@ -95,7 +95,8 @@ public class LogMessageStoreRecoveryTests
     [Theory]
     [InlineData(1_000)] // the whole record in OpenRead's first read
     [InlineData(20_000)] // its body continued by a second read
-    public async Task OpenReadRefusesARecordCutShortInsideItsBody(int size)
+    [InlineData(0)] // an empty body: the file ends inside the envelope
+    public async Task OpenReadRefusesARecordCutShort(int size)
     {
         using var dir = new TempDirectory();
         var body = new string('x', size);
