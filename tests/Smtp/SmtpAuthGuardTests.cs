@@ -52,7 +52,7 @@ public class SmtpAuthGuardTests
     [Fact]
     public async Task DebugLogShowsCommandsButNeverAuthDataOrMessageContent()
     {
-        var logger = new ListLogger();
+        var logger = new ListLoggerFactory();
         await using var t = new SmtpTranscript(credentials: new SmtpCredentials("user", "secret"), allowUnencryptedAuth: true, logger: logger, debug: true);
         await t.ExpectAsync("220 mx.test ESMTP failmail");
         var plain = Convert.ToBase64String("\0user\0secret"u8.ToArray());
@@ -66,7 +66,7 @@ public class SmtpAuthGuardTests
         await t.ExpectAsync("250 2.1.0 OK", "250 2.1.5 OK", "354 End data with <CR><LF>.<CR><LF>");
         await t.SendAsync("Subject: top-secret-body", ".");
         Assert.StartsWith("250", await t.ReadLineAsync());
-        var log = string.Join("\n", logger.Lines);
+        var log = string.Join("\n", logger.Lines.Select(l => l.Text));
         Assert.Contains("<<< MAIL FROM:<a@b.c>", log);
         Assert.Contains(">>> 250 2.1.0 OK", log);
         Assert.Contains("AUTH PLAIN <AUTH data hidden>", log);

@@ -55,7 +55,7 @@ public class SmtpDataReceiverTests
     [InlineData("commit", 28, "452 4.3.1 Insufficient system storage")]
     public async Task StoreFailuresAreTemporaryAndTheSessionGoesOn(string failAt, int errno, string expected)
     {
-        var logger = new ListLogger();
+        var logger = new ListLoggerFactory();
         await using var t = new SmtpTranscript(store: new FailingStore(failAt, errno), logger: logger);
         await t.ExpectAsync("220 mx.test ESMTP failmail");
         await t.SendAsync("MAIL FROM:<a@b.c>", "RCPT TO:<x@b.c>", "DATA");
@@ -69,7 +69,7 @@ public class SmtpDataReceiverTests
         await t.SendAsync("NOOP");
         await t.ExpectAsync("250 2.0.0 OK");
         Assert.Empty(t.Sink.Messages);
-        Assert.Contains(logger.Lines, l => l.Contains("message not stored", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.Text.Contains("message not stored", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -32,7 +32,8 @@ public class SmtpListenerTests
         public async ValueTask DisposeAsync()
         {
             await Listener.DisposeAsync();
-            Logs.AssertNoConnectionFailed();
+            // A connection task that failed unexpectedly logs "connection failed"; none may have.
+            Assert.DoesNotContain(Logs.Lines, l => l.Text.Contains("connection failed", StringComparison.Ordinal));
         }
     }
 

@@ -167,35 +167,3 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         _reads.Dispose();
     }
 }
-
-// Collects formatted log lines for assertions.
-internal sealed class ListLogger : ILogger
-{
-    public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Lines.Enqueue(formatter(state, exception));
-}
-
-internal sealed class ListLoggerFactory : ILoggerFactory
-{
-    public ListLogger Logger { get; } = new();
-
-    public void AddProvider(ILoggerProvider provider)
-    {
-    }
-
-    public ILogger CreateLogger(string categoryName) => Logger;
-
-    // A connection task that failed unexpectedly logs "connection failed"; tests assert none did.
-    public void AssertNoConnectionFailed() =>
-        Assert.DoesNotContain(Logger.Lines, l => l.Contains("connection failed", StringComparison.Ordinal));
-
-    public void Dispose()
-    {
-    }
-}

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Failmail.Tests.Relay;
+namespace Failmail.Tests;
 
 // Captures formatted log lines so tests can check levels, reasons and the absence of secrets.
+// One instance is the factory, the provider and the logger of every category.
 internal sealed class ListLoggerFactory : ILoggerFactory, ILoggerProvider, ILogger
 {
     public ConcurrentQueue<(LogLevel Level, string Text)> Lines { get; } = new();
