@@ -158,15 +158,9 @@ internal static class LogSegmentScanner
 
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
     {
-        while (buffer.Length > 0)
+        if (ReadAtMost(handle, buffer, offset) < buffer.Length)
         {
-            var read = RandomAccess.Read(handle, buffer, offset);
-            if (read == 0)
-            {
-                throw new EndOfStreamException("the segment ended inside a record");
-            }
-            buffer = buffer[read..];
-            offset += read;
+            throw new EndOfStreamException("the segment ended inside a record");
         }
     }
 }
