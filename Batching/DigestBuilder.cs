@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using DotLiquid;
+using Failmail.Addresses;
 using MimeKit;
 
 namespace Failmail.Batching;
@@ -79,7 +80,8 @@ internal sealed class DigestBuilder
 
         var message = new MimeMessage();
         message.From.Add(Mailbox(_from));
-        message.To.Add(Mailbox(batch.Recipient));
+        // The envelope recipient as it was accepted: EnvelopeMailbox quotes what MimeKit would refuse.
+        message.To.Add(EnvelopeMailbox.Create(batch.Recipient));
         // --reply-to is where replies to alert mail should go; digests are that mail now.
         if (!string.IsNullOrWhiteSpace(_replyTo))
         {
@@ -198,8 +200,9 @@ internal sealed class DigestBuilder
         return message is null ? NoLongerStored : MessageText.Body(message);
     }
 
+    // --from and --reply-to may carry a display name ("Alerts <failmail@host>").
     private static MailboxAddress Mailbox(string address) =>
-        MailboxAddress.TryParse(address, out var mailbox) ? mailbox : new MailboxAddress("", address);
+        MailboxAddress.TryParse(address, out var mailbox) ? mailbox : EnvelopeMailbox.Create(address);
 
     private static string OneLine(string s) =>
         s.ReplaceLineEndings(" ").Replace('\t', ' ');

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Failmail.Addresses;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging;
 using MimeKit;
@@ -59,11 +60,12 @@ internal sealed class SmtpRelayTransport : IRelayTransport
         List<MailboxAddress> to;
         try
         {
-            // The empty address is the null sender, MAIL FROM:<> (RFC 5321 §4.5.5).
-            sender = new MailboxAddress("", from);
-            to = recipients.Select(r => new MailboxAddress("", r)).ToList();
+            // The empty address is the null sender, MAIL FROM:<> (RFC 5321 §4.5.5). A local
+            // part MimeKit would refuse ("a..b") goes out quoted, as Postfix sends it.
+            sender = EnvelopeMailbox.Create(from);
+            to = recipients.Select(EnvelopeMailbox.Create).ToList();
         }
-        catch (ParseException e)
+        catch (FormatException e)
         {
             throw new RelayException(RelayFailureKind.Permanent, $"invalid envelope address: {RelayErrorClassifier.OneLine(e.Message)}", e);
         }

@@ -1,5 +1,7 @@
 using System.Text;
+using Failmail.Addresses;
 using Failmail.Rewriting;
+using Failmail.Smtp;
 using MimeKit;
 using MimeKit.Utils;
 
@@ -82,14 +84,30 @@ internal static class MessagePreparer
         }
 
         var sender = Qualify(EnvelopeSender(args.Sender, userName));
+        // The daemon takes only what its SMTP parser takes (and every stage after it can
+        // carry): refuse here with one line and a sysexits code, not at the submission.
+        if (!IsEnvelopeAddress(sender, allowNull: true))
+        {
+            exitCode = SysExits.Usage;
+            error = $"bad sender address \"{EnvelopeMailbox.Printable(sender)}\"";
+            return false;
+        }
+        if (recipients.FirstOrDefault(r => !IsEnvelopeAddress(r, allowNull: false)) is { } badRecipient)
+        {
+            exitCode = args.Recipients.Contains(badRecipient) ? SysExits.Usage : SysExits.DataError;
+            error = $"bad recipient address \"{EnvelopeMailbox.Printable(badRecipient)}\"";
+            return false;
+        }
         var output = new MemoryStream(input.Length + 512);
         foreach (var field in kept)
         {
             output.Write(field.Raw);
         }
-        if (!kept.Any(f => f.Name.Equals("From", StringComparison.OrdinalIgnoreCase)))
+        // A user name that is no mailbox (the null sender's stand-in) gets no From header.
+        if (!kept.Any(f => f.Name.Equals("From", StringComparison.OrdinalIgnoreCase))
+            && EnvelopeMailbox.TryCreate(sender.Length > 0 ? sender : Qualify(userName), out var from))
         {
-            var from = new MailboxAddress(args.FullName ?? "", sender.Length > 0 ? sender : Qualify(userName));
+            from.Name = args.FullName ?? "";
             WriteField(output, "From", from.ToString(FormatOptions.Default, encode: true));
         }
         if (!kept.Any(f => f.Name.Equals("Date", StringComparison.OrdinalIgnoreCase)))
@@ -104,6 +122,13 @@ internal static class MessagePreparer
         output.Write(input.AsSpan(bodyStart));
         message = new SubmittedMessage(sender, recipients, output.ToArray());
         return true;
+    }
+
+    private static bool IsEnvelopeAddress(string address, bool allowNull)
+    {
+        var path = Encoding.UTF8.GetBytes("<" + address + ">");
+        return SmtpAddressParser.TryParsePath(path, allowNull, out _, out var used) && used == path.Length
+            && EnvelopeMailbox.CanCarry(address);
     }
 
     private static string EnvelopeSender(string? sender, string userName)

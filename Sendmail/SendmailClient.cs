@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Failmail.Addresses;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Failmail.Smtp;
@@ -119,8 +120,8 @@ internal static class SendmailClient
             }
             using var stream = new MemoryStream(message.Bytes, writable: false);
             var mime = await MimeMessage.LoadAsync(stream, timeout.Token).ConfigureAwait(false);
-            var sender = new MailboxAddress("", message.From);
-            var recipients = message.Recipients.Select(r => new MailboxAddress("", r));
+            var sender = EnvelopeMailbox.Create(message.From);
+            var recipients = message.Recipients.Select(EnvelopeMailbox.Create);
             _ = await client.SendAsync(mime, sender, recipients, timeout.Token).ConfigureAwait(false);
             await client.DisconnectAsync(quit: true, CancellationToken.None).ConfigureAwait(false);
             return null;

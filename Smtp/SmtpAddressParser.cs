@@ -47,11 +47,18 @@ internal static class SmtpAddressParser
         if (i < s.Length && s[i] == (byte)'"')
         {
             i++;
+            // §4.1.2: qtextSMTP and quoted-pairSMTP are printable ASCII (and UTF-8, RFC 6531);
+            // a CR, LF, TAB or other control octet, escaped or not, has no place in a mailbox
+            // and could not be written into a header later.
             while (i < s.Length && s[i] != (byte)'"')
             {
                 if (s[i] == (byte)'\\')
                 {
                     i++;
+                    if (i < s.Length && (s[i] < 32 || s[i] == 127))
+                    {
+                        return false;
+                    }
                 }
                 else if (s[i] < 32 || s[i] == 127)
                 {

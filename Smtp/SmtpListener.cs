@@ -58,7 +58,8 @@ internal sealed class SmtpListener : IAsyncDisposable
             SmtpLimits.From(options),
             SmtpCredentials.Parse(options.Credentials),
             options.AllowUnencryptedAuth,
-            TlsAvailable: certificate is not null && !options.Ssl);
+            TlsAvailable: certificate is not null && !options.Ssl,
+            Envelope: new EnvelopeCheck(addresses, RecipientRewriter.From(options)));
         // failmail accepted this configuration silently and then refused every message.
         if (settings.Credentials is not null && certificate is null && !options.AllowUnencryptedAuth)
         {

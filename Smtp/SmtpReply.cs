@@ -58,6 +58,9 @@ internal readonly record struct SmtpReply(int Code, string Text)
 
     public static SmtpReply SyntaxError(string text) => new(501, "5.5.4 " + text);
 
+    // §4.2.2 553: mailbox name not allowed; RFC 3463 5.1.3 bad destination / 5.1.7 bad sender.
+    public static SmtpReply AddressRefused(string status, string reason) => new(553, status + " " + reason);
+
     public bool IsPositive => Code < 400;
 
     // The same octets as Encoding.UTF8.GetBytes(ToString()), written straight into the

@@ -115,6 +115,10 @@ internal sealed class SmtpSession
                 {
                     return SmtpReply.MessageTooBig;
                 }
+                if (_settings.Envelope?.SenderProblem(command.Argument) is { } senderProblem)
+                {
+                    return SmtpReply.AddressRefused("5.1.7", senderProblem);
+                }
                 From = command.Argument;
                 State = SessionState.HaveMail;
                 return SmtpReply.SenderOk;
@@ -125,6 +129,10 @@ internal sealed class SmtpSession
                 if (_recipients.Count >= _settings.Limits.MaxRecipients)
                 {
                     return SmtpReply.TooManyRecipients;
+                }
+                if (_settings.Envelope?.RecipientProblem(command.Argument) is { } recipientProblem)
+                {
+                    return SmtpReply.AddressRefused("5.1.3", recipientProblem);
                 }
                 _recipients.Add(command.Argument);
                 State = SessionState.HaveRcpt;

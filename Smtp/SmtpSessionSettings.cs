@@ -2,13 +2,14 @@ namespace Failmail.Smtp;
 
 // What every session of one listener shares, fixed at start-up. Credentials are null when
 // --credentials is not set; TlsAvailable means STARTTLS can be offered (cert and key loaded,
-// no --ssl).
+// no --ssl). Envelope, when set, refuses addresses no later stage could carry.
 internal sealed record SmtpSessionSettings(
     string HostName,
     SmtpLimits Limits,
     SmtpCredentials? Credentials = null,
     bool AllowUnencryptedAuth = false,
-    bool TlsAvailable = false);
+    bool TlsAvailable = false,
+    EnvelopeCheck? Envelope = null);
 
 // --credentials user:pass, split at the first ':' (failmail's rule: the password may hold ':').
 internal sealed record SmtpCredentials(string User, string Password)

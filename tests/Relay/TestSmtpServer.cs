@@ -280,7 +280,8 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     private static string Path(string line)
     {
         var open = line.IndexOf('<', StringComparison.Ordinal);
-        var close = line.IndexOf('>', open + 1);
+        // The last '>': a quoted local part may hold one ("a>b"@y.test).
+        var close = line.LastIndexOf('>');
         return line[(open + 1)..close];
     }
 

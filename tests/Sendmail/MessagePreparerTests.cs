@@ -96,4 +96,28 @@ public sealed class MessagePreparerTests
         Assert.Equal(SysExits.DataError, code);
         Assert.StartsWith("cannot parse the To header", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ASenderWithTwoDotsIsKeptAndItsFromHeaderIsQuoted()
+    {
+        // Issue 11: this printed a MimeKit stack trace and exited 1.
+        var (message, code, error) = Prepare("Subject: s\n\nbody\n", "-f", "a..b@x.test", "ops@example.com");
+        Assert.True(message is not null, error);
+        Assert.Equal(0, code);
+        Assert.Equal("a..b@x.test", message.From);
+        Assert.Contains("From: \"a..b\"@x.test\n", Text(message), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a b@x.test")]
+    [InlineData("a@b..c")]
+    [InlineData("\"a\rb\"@x.test")]
+    public void ASenderTheDaemonWouldRefuseIsAUsageErrorInOneLine(string sender)
+    {
+        var (message, code, error) = Prepare("Subject: s\n\nbody\n", "-f", sender, "ops@example.com");
+        Assert.Null(message);
+        Assert.Equal(SysExits.Usage, code);
+        Assert.StartsWith("bad sender address", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", error, StringComparison.Ordinal);
+    }
 }
