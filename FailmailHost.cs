@@ -51,15 +51,28 @@ internal static class FailmailHost
             await using (services.ConfigureAwait(false))
             {
                 _ = notifier.Ready();
-                var handedOver = await ServeAsync(options, services, signals, notifier, logger, stop.Token).ConfigureAwait(false);
-                if (handedOver)
+                using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                var fatal = services.WatchAsync(TimeProvider.System, watchStop.Token);
+                var outcome = await ServeAsync(options, services, signals, notifier, logger, fatal, stop.Token).ConfigureAwait(false);
+                await watchStop.CancelAsync().ConfigureAwait(false);
+                if (outcome == ServeOutcome.HandedOver)
                 {
                     pidfile?.KeepForChild();
                 }
                 else
                 {
                     _ = notifier.Stopping();
-                    await services.ShutdownAsync().ConfigureAwait(false);
+                    var shutdown = services.ShutdownAsync();
+                    if (outcome == ServeOutcome.PartFailed)
+                    {
+                        // A stuck part may never let the shutdown finish: bound it, then exit 1
+                        // anyway (every 250 is in the store; the restart takes it from there).
+                        var bound = options.ShutdownTimeout + options.RelayTimeout + TimeSpan.FromSeconds(5);
+                        await Task.WhenAny(shutdown, Task.Delay(bound, CancellationToken.None)).ConfigureAwait(false);
+                        HostLog.Stopped(logger, RuntimeError);
+                        return RuntimeError;
+                    }
+                    await shutdown.ConfigureAwait(false);
                 }
             }
         }
@@ -67,19 +80,34 @@ internal static class FailmailHost
         return 0;
     }
 
-    // Serves until a stop signal (false) or a successful reload hand-off (true).
-    private static async Task<bool> ServeAsync(FailmailOptions options, FailmailServices services, SignalHandler signals,
-        SystemdNotifier notifier, ILogger logger, CancellationToken stop)
+    private enum ServeOutcome
+    {
+        Stopped,
+        HandedOver,
+        PartFailed,
+    }
+
+    // Serves until a stop signal, a successful reload hand-off, or a part that stopped or got
+    // stuck (fatal completes with the reason).
+    private static async Task<ServeOutcome> ServeAsync(FailmailOptions options, FailmailServices services, SignalHandler signals,
+        SystemdNotifier notifier, ILogger logger, Task<string> fatal, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
+            var reload = signals.WaitForReloadAsync(stop);
+            await Task.WhenAny(reload, fatal).ConfigureAwait(false);
+            if (fatal.IsCompletedSuccessfully)
+            {
+                HostLog.PartFailed(logger, fatal.Result);
+                return ServeOutcome.PartFailed;
+            }
             try
             {
-                await signals.WaitForReloadAsync(stop).ConfigureAwait(false);
+                await reload.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return false;
+                return ServeOutcome.Stopped;
             }
             if (services.Listener is null)
             {
@@ -96,9 +124,9 @@ internal static class FailmailHost
             }
             HostLog.Draining(logger, options.ShutdownTimeout, services.Listener.OpenSessions);
             await services.HandOverAsync().ConfigureAwait(false);
-            return true;
+            return ServeOutcome.HandedOver;
         }
-        return false;
+        return ServeOutcome.Stopped;
     }
 
     private static bool IsStartupFailure(Exception e) =>

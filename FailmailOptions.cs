@@ -32,6 +32,8 @@ internal sealed record FailmailOptions
     public bool RelayAll { get; init; }
     public string FailDir { get; init; } = "failed";
     public string AllDir { get; init; } = "";
+    // New: messages that broke a stage after their 250 (issue 11), with the reason.
+    public string QuarantineDir { get; init; } = "quarantine";
 
     // failmail ran nothing unless told; we run both halves unless one is named.
     public bool Receiver { get; init; }

@@ -25,6 +25,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     private SpoolImporter? _spoolImporter;
     private Task _batcherTask = Task.CompletedTask;
     private Task _relayTask = Task.CompletedTask;
+    private PartWatch? _parts;
 
     private FailmailServices(FailmailOptions options, ILogger logger, IMessageStore store)
     {
@@ -42,6 +43,22 @@ internal sealed class FailmailServices : IAsyncDisposable
     public RelayService? Relay { get; private set; }
 
     public HttpStatsServer? Http { get; private set; }
+
+    public Quarantine? Quarantine { get; private set; }
+
+    // Completes with the reason once a part has stopped or stayed stuck (PartWatch.Fatal):
+    // the host then ends the process with a non-zero exit. Checks every second.
+    public async Task<string> WatchAsync(TimeProvider time, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
+            if (_parts?.Fatal() is { } fatal)
+            {
+                return fatal;
+            }
+        }
+    }
 
     // inheritedSocket: from --socket-fd or systemd, else bind --bind-addr.
     // reloadParent: the reloading process that started us. It still drains its sessions and
@@ -73,6 +90,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     // relay queue, give the relay one last go, and stop.
     public async Task ShutdownAsync()
     {
+        _parts?.Stopping();
         StopSpoolImporter();
         if (Listener is not null)
         {
@@ -93,6 +111,7 @@ internal sealed class FailmailServices : IAsyncDisposable
     // cannot see, is flushed and drained as at shutdown.
     public async Task HandOverAsync()
     {
+        _parts?.Stopping();
         // The child imports the spool and polls the queue from now on: doing it twice would
         // duplicate a message.
         StopSpoolImporter();
@@ -176,9 +195,10 @@ internal sealed class FailmailServices : IAsyncDisposable
             }
             var transport = RelayTransportFactory.Create(_options, time, Console.OpenStandardOutput(), loggerFactory);
             Relay = new RelayService(_options, outgoing, transport, loggerFactory, time);
+            Quarantine = new Quarantine(_options.QuarantineDir);
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
-            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather);
+            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
         }
         else if (_options.RelayAll)
@@ -194,7 +214,8 @@ internal sealed class FailmailServices : IAsyncDisposable
             _spoolImporter = await SpoolImporter.StartAsync(_options, Store, sink, addresses, loggerFactory, time, cancellationToken).ConfigureAwait(false);
         }
 
-        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time);
+        _parts = new PartWatch(time);
+        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _parts);
         Http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
 
@@ -213,8 +234,18 @@ internal sealed class FailmailServices : IAsyncDisposable
                 await parentGone.ConfigureAwait(false);
                 await batcher.RunAsync(_stopBatcher.Token, _abortFlush.Token).ConfigureAwait(false);
             }, CancellationToken.None);
+            // The batcher's steps are file work and hand-offs into the durable queue; the
+            // relay's attempts are bounded by --relay-timeout per operation.
+            var poll = _options.Poll > TimeSpan.Zero ? _options.Poll : TimeSpan.FromSeconds(1);
+            _parts.Add("batcher", _batcherTask, () => batcher.BusySince, Max(PartStallMinimum, poll * 4));
+            _parts.Add("relay worker", _relayTask, () => relay.BusySince, PartStallMinimum + _options.RelayTimeout * 6);
         }
     }
+
+    // No part is judged stuck sooner than this: a slow disk or a busy machine is not a fault.
+    private static readonly TimeSpan PartStallMinimum = TimeSpan.FromMinutes(1);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     // --memory-store keeps both the incoming store and the outgoing queue in this process.
     // shared: another live failmail writes this store too, so skip crash recovery.

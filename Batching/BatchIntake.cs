@@ -14,6 +14,7 @@ internal sealed class BatchIntake(
     MessageLedger ledger,
     NewestMessages newest,
     DigestOutbox outbox,
+    Quarantine? quarantine,
     TimeProvider time,
     ILogger logger)
 {
@@ -42,8 +43,10 @@ internal sealed class BatchIntake(
         return added;
     }
 
-    // Never lets one message stop the loop: an unexpected failure is logged and the message is
-    // left in the store (a later listing or the next start tries it again).
+    // Never lets one message stop the loop. A failure of the disk is the store's: the message
+    // stays there and a later listing or the next start tries it again. Any other failure is
+    // the message's own (its keys could not be computed): it moves to the quarantine with the
+    // reason, once, and leaves the store, so it cannot fail again at every start.
     public bool Process(ReceivedMessage message)
     {
         if (!ledger.TryTrack(message.Id))
@@ -54,11 +57,41 @@ internal sealed class BatchIntake(
         {
             return Batch(message);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             BatchLog.BatchingFailed(logger, e, message.Id);
             ledger.Forget(message.Id);
             return false;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            QuarantineMessage(message, e);
+            return false;
+        }
+    }
+
+    private void QuarantineMessage(ReceivedMessage message, Exception error)
+    {
+        var reason = $"batching failed: {error.GetType().Name}: {error.Message}";
+        if (quarantine is null || StoredMessages.Read(store, message.Id, logger) is not { } bytes)
+        {
+            BatchLog.BatchingFailed(logger, error, message.Id);
+            ledger.Forget(message.Id);
+            return;
+        }
+        try
+        {
+            var name = quarantine.Put(bytes, message.Envelope.From, message.Envelope.Recipients, reason, time.GetUtcNow());
+            quarantine.CountBatch();
+            BatchLog.Quarantined(logger, error, 1, message.Envelope.Recipients.Count > 0 ? message.Envelope.Recipients[0] : "", quarantine.Root, name, Quarantine.OneLine(reason));
+            store.Remove([message.Id]);
+            ledger.Removed([message.Id]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The quarantine cannot be written either: keep the message where it is.
+            BatchLog.QuarantineFailed(logger, e, message.Id);
+            ledger.Forget(message.Id);
         }
     }
 
@@ -81,7 +114,7 @@ internal sealed class BatchIntake(
             var mime = StoredMessages.Parse(bytes, message.Id, logger);
             if (DigestBuilder.IsDigest(mime))
             {
-                ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
+                ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
                 BatchLog.PassThrough(logger, message.Id, recipients.Count);
                 foreach (var recipient in recipients)
                 {
@@ -93,7 +126,7 @@ internal sealed class BatchIntake(
         }
         var (batchKey, groupKey, subject) = messageKeys;
         var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
-        ledger.Expect(message.Id, recipients.Count, message.Envelope.Received);
+        ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
         batcher.Add(batched, MonotonicTime.ToTimestamp(time, message.Envelope.Received));
         foreach (var recipient in recipients)
         {

@@ -49,4 +49,10 @@ internal static partial class BatchLog
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Error, Message = "batching message {Id} failed; it stays in the store")]
     public static partial void BatchingFailed(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Error, Message = "quarantined {Messages} messages for {Recipient} in {Dir}/new/{Name}: {Reason}")]
+    public static partial void Quarantined(ILogger logger, Exception exception, int messages, string recipient, string dir, string name, string reason);
+
+    [LoggerMessage(EventId = 216, Level = LogLevel.Error, Message = "message {Id} broke its batch but cannot be written to the quarantine; it stays in the store")]
+    public static partial void QuarantineFailed(ILogger logger, Exception exception, string id);
 }

@@ -40,13 +40,16 @@ internal sealed class BatcherService : IMessageSink
     private readonly IdleSignal _idle = new();
     private volatile bool _skipFlush;
     private BatcherStats _stats = BatcherStats.Empty;
+    // Monotonic time the loop last woke to work, 0 while it waits: /healthz and the host's
+    // watchdog see a loop stuck in one step (PartWatch).
+    private long _busySince;
 
     // Throws ExpressionException for a broken --batch-expr, --group-expr or --template.
     // pollStore: sender-only mode (--sender without --receiver): the receiver is another process,
     // so every tick lists the store for messages not seen yet.
     // intakeGather: see GatherAsync; zero takes every message in as soon as it is queued.
     public BatcherService(FailmailOptions options, IMessageStore store, IDigestSender sender, ILoggerFactory loggerFactory, TimeProvider timeProvider,
-        bool pollStore = false, TimeSpan intakeGather = default)
+        bool pollStore = false, TimeSpan intakeGather = default, Quarantine? quarantine = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -67,8 +70,8 @@ internal sealed class BatcherService : IMessageSink
         _batcher = new Batcher(MonotonicTime.ToTicks(_time, options.WaitPeriod), MonotonicTime.ToTicks(_time, options.MaxWait), Batcher.DefaultMaxMessages,
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
         var newest = new NewestMessages();
-        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, _time, _logger);
-        _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, _time, _logger);
+        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, quarantine, _time, _logger);
+        _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, quarantine, _time, _logger);
     }
 
     public bool HasCapacity => _channel.Reader.Count < QueueCapacity;
@@ -78,6 +81,11 @@ internal sealed class BatcherService : IMessageSink
 
     public BatcherStats Stats => Volatile.Read(ref _stats);
 
+    // When the loop started the step it is in now (monotonic), or null while it waits.
+    public long? BusySince => Volatile.Read(ref _busySince) is var since and not 0 ? since : null;
+
+    public long BatchesQuarantined => _handOff.BatchesQuarantined;
+
     // Runs until stop, then flushes every batch (forced) through the sender and returns.
     // flushAbort cancels the final sends (the host bounds shutdown with --shutdown-timeout).
     public async Task RunAsync(CancellationToken stop, CancellationToken flushAbort = default)
@@ -86,6 +94,7 @@ internal sealed class BatcherService : IMessageSink
         {
             BatchLog.PollNotPositive(_logger, _options.Poll);
         }
+        Volatile.Write(ref _busySince, _time.GetTimestamp());
         var loaded = _intake.LoadPending();
         BatchLog.Started(_logger, _options.WaitPeriod, _options.MaxWait, _poll, loaded);
         using var timer = new PeriodicTimer(_poll, _time);
@@ -100,7 +109,9 @@ internal sealed class BatcherService : IMessageSink
                 read ??= _channel.Reader.WaitToReadAsync(stop).AsTask();
                 Publish();
                 _idle.Park();
+                Volatile.Write(ref _busySince, 0);
                 await Task.WhenAny(tick, read).ConfigureAwait(false);
+                Volatile.Write(ref _busySince, _time.GetTimestamp());
                 _idle.Unpark();
                 if (read.IsCompleted)
                 {

@@ -13,11 +13,13 @@ internal sealed class DigestHandOff(
     NewestMessages newest,
     MessageLedger ledger,
     DigestOutbox outbox,
+    Quarantine? quarantine,
     TimeProvider time,
     ILogger logger)
 {
     private readonly List<HeaderSpan> _headerSpans = new();
     private long _digestsSent;
+    private long _batchesQuarantined;
 
     public long DigestsSent => Interlocked.Read(ref _digestsSent);
 
@@ -31,9 +33,22 @@ internal sealed class DigestHandOff(
                 held[group.LastMessageId] = bytes;
             }
         }
-        var digest = builder.BuildWithBodies(due, id => LoadBody(id, held.GetValueOrDefault(id)), time.GetUtcNow());
+        Digest digest;
+        try
+        {
+            digest = builder.BuildWithBodies(due, id => LoadBody(id, held.GetValueOrDefault(id)), time.GetUtcNow());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not IOException and not UnauthorizedAccessException)
+        {
+            // The builder reads nothing it cannot do without: what throws here is the batch's
+            // own content. It alone goes to the quarantine; every other batch goes on.
+            QuarantineBatch(due, held, e);
+            return;
+        }
         outbox.Add(digest);
     }
+
+    public long BatchesQuarantined => Interlocked.Read(ref _batchesQuarantined);
 
     // The sender has taken the digest (relayed, queued durably, or in the fail-dir).
     public void Sent(DigestOutbox.Entry item)
@@ -41,7 +56,14 @@ internal sealed class DigestHandOff(
         outbox.Sent(item);
         Interlocked.Increment(ref _digestsSent);
         BatchLog.DigestSent(logger, item.Digest.Recipient, item.Digest.BatchKey, item.Digest.MessageIds.Count);
-        var done = ledger.Delivered(item.Digest.MessageIds);
+        Release(item.Digest.MessageIds);
+    }
+
+    // Each message's copy for this batch is settled (handed on or quarantined): those whose
+    // last copy it was leave the store.
+    private void Release(IReadOnlyList<string> ids)
+    {
+        var done = ledger.Delivered(ids);
         if (done.Count == 0)
         {
             return;
@@ -55,6 +77,41 @@ internal sealed class DigestHandOff(
         {
             BatchLog.RemoveFailed(logger, e, done.Count);
         }
+    }
+
+    private void QuarantineBatch(DueBatch due, Dictionary<string, byte[]> held, Exception error)
+    {
+        var reason = $"digest for <{due.Recipient}> (batch \"{due.BatchKey}\") failed: {error.GetType().Name}: {error.Message}";
+        if (quarantine is null)
+        {
+            // Only tests build the hand-off without one: keep the messages, log the fault.
+            BatchLog.QuarantineFailed(logger, error, due.MessageIds.Count > 0 ? due.MessageIds[0] : "");
+            return;
+        }
+        var now = time.GetUtcNow();
+        string? first = null;
+        try
+        {
+            foreach (var id in due.MessageIds)
+            {
+                if ((held.GetValueOrDefault(id) ?? StoredMessages.Read(store, id, logger)) is not { } bytes)
+                {
+                    continue; // gone from the store already: nothing left to keep
+                }
+                var name = quarantine.Put(bytes, ledger.From(id), [due.Recipient], reason, now);
+                first ??= name;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Neither digested nor kept aside: the messages stay in the store for the next start.
+            BatchLog.QuarantineFailed(logger, e, due.MessageIds.Count > 0 ? due.MessageIds[0] : "");
+            return;
+        }
+        quarantine.CountBatch();
+        Interlocked.Increment(ref _batchesQuarantined);
+        BatchLog.Quarantined(logger, error, due.MessageIds.Count, due.Recipient, quarantine.Root, first ?? "-", Quarantine.OneLine(reason));
+        Release(due.MessageIds);
     }
 
     // A digest shows the body of each group's last message: from the bytes kept since it was

@@ -5,7 +5,8 @@ namespace Failmail.Batching;
 // been handed on (failmail removed it after the first one: spec §3.6). Single-threaded.
 internal sealed class MessageLedger
 {
-    private readonly Dictionary<string, int> _remaining = new(StringComparer.Ordinal);
+    // Digests still out per message, and its envelope sender (for a quarantine file).
+    private readonly Dictionary<string, (int Left, string From)> _remaining = new(StringComparer.Ordinal);
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Queue<(string Id, DateTimeOffset Received)> _order = new();
 
@@ -18,10 +19,10 @@ internal sealed class MessageLedger
     // Stops tracking an id that could not be batched, so a later listing tries it again.
     public void Forget(string id) => _seen.Remove(id);
 
-    public void Expect(string id, int digests, DateTimeOffset received)
+    public void Expect(string id, int digests, DateTimeOffset received, string from = "")
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(digests, 1);
-        _remaining[id] = digests;
+        _remaining[id] = (digests, from);
         _order.Enqueue((id, received));
     }
 
@@ -36,18 +37,21 @@ internal sealed class MessageLedger
             {
                 continue;
             }
-            if (left <= 1)
+            if (left.Left <= 1)
             {
                 _remaining.Remove(id);
                 done.Add(id);
             }
             else
             {
-                _remaining[id] = left - 1;
+                _remaining[id] = (left.Left - 1, left.From);
             }
         }
         return done;
     }
+
+    // The envelope sender of a message with digests still out ("" when unknown).
+    public string From(string id) => _remaining.TryGetValue(id, out var entry) ? entry.From : "";
 
     // The ids are gone from the store: a later listing will not show them again.
     public void Removed(IEnumerable<string> ids) => _seen.ExceptWith(ids);

@@ -1,6 +1,6 @@
 namespace Failmail.Hosting;
 
-// /healthz: healthy unless the store refuses writes (mail would be turned away) or the relay
+// /healthz: healthy unless a part has stopped or is stuck (PartWatch), the store refuses writes (mail would be turned away) or the relay
 // has failed without a single success for longer than the threshold (digests pile up).
 internal static class HealthCheck
 {
@@ -10,6 +10,10 @@ internal static class HealthCheck
     public static string? Problem(IFailmailStats stats, DateTimeOffset now, TimeSpan relayFailureThreshold)
     {
         ArgumentNullException.ThrowIfNull(stats);
+        if (stats.PartProblem is string part)
+        {
+            return part;
+        }
         if (stats.StoreProblem is string store)
         {
             return "store unwritable: " + store.ReplaceLineEndings(" ");

@@ -49,4 +49,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 521, Level = LogLevel.Warning, Message = "reload parent {Pid} still runs after {Bound}; starting the batcher and relay anyway")]
     public static partial void ReloadParentLingers(ILogger logger, int pid, TimeSpan bound);
+
+    [LoggerMessage(EventId = 522, Level = LogLevel.Critical, Message = "stopping with exit status 1 so the supervisor restarts failmail: {Reason}")]
+    public static partial void PartFailed(ILogger logger, string reason);
 }

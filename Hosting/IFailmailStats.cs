@@ -40,4 +40,12 @@ internal interface IFailmailStats
 
     // Start of the current run of relay failures, or null since the last success.
     DateTimeOffset? RelayFailingSince { get; }
+
+    // Messages moved to --quarantine-dir, and the batches they came from.
+    long QuarantinedMessages => 0;
+
+    long QuarantinedBatches => 0;
+
+    // A part that stopped or is stuck (PartWatch), or null while all run.
+    string? PartProblem => null;
 }

@@ -18,6 +18,8 @@ internal static class PrometheusWriter
         Counter(b, "failmail_relay_failures_total", "Failed relay delivery attempts.", stats.RelayFailures);
         Counter(b, "failmail_relay_retries_total", "Relay delivery attempts that were retries.", stats.RelayRetries);
         Counter(b, "failmail_faildir_messages_total", "Messages written to the fail-dir.", stats.FaildirMessages);
+        Counter(b, "failmail_quarantined_messages_total", "Messages moved to the quarantine because they broke their batch.", stats.QuarantinedMessages);
+        Counter(b, "failmail_quarantined_batches_total", "Batches whose messages went to the quarantine.", stats.QuarantinedBatches);
         Gauge(b, "failmail_pending_messages", "Messages in the incoming store.", stats.PendingMessages);
         Gauge(b, "failmail_open_batches", "Batches held in memory.", stats.ActiveBatches);
         Gauge(b, "failmail_smtp_sessions", "Open SMTP sessions.", stats.SmtpSessions);

@@ -22,8 +22,14 @@ internal sealed class ServiceStats : IFailmailStats
     private long _lastProbe = long.MinValue;
     private string? _storeProblem;
 
-    public ServiceStats(IMessageStore store, SmtpListener? listener, BatcherService? batcher, RelayService? relay, TimeProvider time)
+    private readonly Quarantine? _quarantine;
+    private readonly PartWatch? _parts;
+
+    public ServiceStats(IMessageStore store, SmtpListener? listener, BatcherService? batcher, RelayService? relay, TimeProvider time,
+        Quarantine? quarantine = null, PartWatch? parts = null)
     {
+        _quarantine = quarantine;
+        _parts = parts;
         _store = store;
         _listener = listener;
         _batcher = batcher;
@@ -78,6 +84,12 @@ internal sealed class ServiceStats : IFailmailStats
     }
 
     public DateTimeOffset? RelayFailingSince => _relay?.FirstFailureSince;
+
+    public long QuarantinedMessages => _quarantine?.Messages ?? 0;
+
+    public long QuarantinedBatches => _quarantine?.Batches ?? 0;
+
+    public string? PartProblem => _parts?.Problem();
 
     private string? ProbeStore()
     {

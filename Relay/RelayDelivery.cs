@@ -194,6 +194,9 @@ internal sealed class RelayDelivery
     private bool Expired(RelayQueueEntry entry) =>
         _time.GetUtcNow() - entry.Message.Envelope.Received >= _options.QueueLifetime;
 
+    // The worker's last word on a message that keeps faulting: to the fail-dir with the reason.
+    public void GiveUp(RelayQueueEntry entry, string reason) => MoveToFailDir(entry, reason);
+
     // Writes the queued bytes to the fail-dir (tmp/, then new/) and only then forgets them,
     // so each message lands there once. If the fail-dir cannot be written the message stays
     // queued and is tried again later: nothing is dropped.

@@ -16,5 +16,9 @@ internal sealed class RelayQueueEntry(ReceivedMessage message)
     // Attempts the relay deferred with 4xx; drives this message's own backoff.
     public int Attempts { get; set; }
 
+    // Attempts that ended in an exception nobody classified (a bug or a digest MailKit cannot
+    // write): the second one sends this message to the fail-dir, not the whole queue into backoff.
+    public int Faults { get; set; }
+
     public string Recipients => string.Join(',', Message.Envelope.Recipients);
 }

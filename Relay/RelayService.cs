@@ -13,6 +13,8 @@ namespace Failmail.Relay;
 // (retry, backoff, fail-dir) is RelayDelivery's.
 internal sealed class RelayService : IDigestSender, IAsyncDisposable
 {
+    // Monotonic time the worker last woke to work, 0 while it waits (see BusySince).
+    private long _busySince;
     private static readonly FormatOptions Format = CreateFormat();
 
     private readonly FailmailOptions _options;
@@ -129,8 +131,12 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     }
 
     // The delivery worker; run exactly one. Dispose the service only after it returned.
+    // When the worker started the step it is in now (monotonic), or null while it waits.
+    public long? BusySince => Volatile.Read(ref _busySince) is var since and not 0 ? since : null;
+
     public async Task RunAsync(CancellationToken stop)
     {
+        Volatile.Write(ref _busySince, _time.GetTimestamp());
         _queue.Load(_outgoing.LoadPending());
         _sync.SchedulePoll(_time.GetTimestamp(), QueuePoll);
         RelayLog.Started(_logger, _transport is DebugRelayTransport ? "debug" : _options.RelayAddr, QueueLength);
@@ -199,10 +205,18 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // Never let one bad attempt end the worker (STYLE pitfall 12); back off
-                    // as for a down relay so a repeating fault cannot spin.
+                    // as for a down relay so a repeating fault cannot spin. The same message
+                    // faulting again is the message's doing: it alone goes to the fail-dir.
                     RelayLog.AttemptFailed(_logger, entry.Id, e);
                     _counters.Failed();
-                    _delivery.RelayDown($"{e.GetType().Name}: {e.Message}");
+                    if (++entry.Faults >= 2)
+                    {
+                        _delivery.GiveUp(entry, $"delivery failed twice with an unexpected error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+                    }
+                    else
+                    {
+                        _delivery.RelayDown($"{e.GetType().Name}: {e.Message}");
+                    }
                 }
                 continue;
             }
@@ -223,7 +237,9 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             {
                 deadline = deadline is { } d ? Math.Min(d, _sync.NextPoll) : _sync.NextPoll;
             }
+            Volatile.Write(ref _busySince, 0);
             await _wakeup.WaitAsync(deadline is { } due ? _time.GetElapsedTime(now, due) : null, stop).ConfigureAwait(false);
+            Volatile.Write(ref _busySince, _time.GetTimestamp());
         }
     }
 

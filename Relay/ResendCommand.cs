@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Failmail.Batching;
 using Failmail.Config;
 using Failmail.Hosting;
 using Failmail.Maildir;
@@ -7,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Failmail.Relay;
 
 // `failmail [flags] resend DIR`: puts the messages of a fail-dir back into the outgoing
-// queue (--queue-dir) once the relay works again. A running failmail notices them at its
+// queue (--queue-dir) once the relay works again, and those of the quarantine
+// (`resend quarantine`) into the spool, to be batched again. A running failmail notices them at its
 // next --poll and relays them at once; otherwise the next start does. Root flags (or
 // --config) come before `resend`, so --queue-dir and --from are the daemon's own.
 internal sealed class ResendCommand : Command
@@ -41,12 +43,32 @@ internal sealed class ResendCommand : Command
             await errors.WriteLineAsync($"failmail: {invalid[0]}").ConfigureAwait(false);
             return FailmailCommand.UsageError;
         }
+        var dir = parseResult.GetValue(FailDirArgument) ?? "";
+        // Quarantined messages (`resend quarantine`) go back in through the spool: the
+        // daemon takes them in again as new mail, through the same intake as SMTP.
+        int requeued;
+        try
+        {
+            requeued = Quarantine.ResendToSpool(dir, options.SpoolDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await errors.WriteLineAsync($"failmail: resend {dir}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        if (requeued > 0)
+        {
+            await output.WriteLineAsync($"put {requeued} quarantined message(s) from {dir} into the spool {options.SpoolDir}; the daemon takes them in at its next --poll").ConfigureAwait(false);
+        }
         if (options.MemoryStore)
         {
+            if (requeued > 0)
+            {
+                return 0;
+            }
             await errors.WriteLineAsync("failmail: resend: --memory-store has no outgoing queue on disk to resend into").ConfigureAwait(false);
             return FailmailCommand.UsageError;
         }
-        var dir = parseResult.GetValue(FailDirArgument) ?? "";
         using var loggerFactory = LoggingSetup.CreateLoggerFactory(options.LogJson, LogLevel.Warning);
         ResendResult result;
         try
@@ -63,7 +85,10 @@ internal sealed class ResendCommand : Command
         {
             await errors.WriteLineAsync($"failmail: resend: left in place, {skipped}").ConfigureAwait(false);
         }
-        await output.WriteLineAsync($"queued {result.Queued} message(s) from {dir} into {options.QueueDir}").ConfigureAwait(false);
+        if (requeued == 0 || result.Queued > 0)
+        {
+            await output.WriteLineAsync($"queued {result.Queued} message(s) from {dir} into {options.QueueDir}").ConfigureAwait(false);
+        }
         return result.Skipped.Count > 0 ? 1 : 0;
     }
 }

@@ -71,6 +71,7 @@ public sealed class ConfigWriterTests : IDisposable
             relay_auth_mechanisms = 
             relay_password_file = 
             qualify_domain = 
+            quarantine_dir = quarantine
             spool_dir = spool
             aliases = 
             sender_canonical = 
@@ -104,7 +105,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
             "-relay-ca-file=ca.pem", "-relay-fingerprint=AB:" + string.Join(':', Enumerable.Repeat("CD", 31)), "-relay-insecure",
             "-relay-auth-mechanisms=PLAIN,LOGIN", "-relay-password-file=/run/secrets/relay",
-            "-qualify-domain=q.example", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
+            "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com",
         ];

@@ -46,6 +46,12 @@ public sealed class PrometheusWriterTests
             # HELP failmail_faildir_messages_total Messages written to the fail-dir.
             # TYPE failmail_faildir_messages_total counter
             failmail_faildir_messages_total 4
+            # HELP failmail_quarantined_messages_total Messages moved to the quarantine because they broke their batch.
+            # TYPE failmail_quarantined_messages_total counter
+            failmail_quarantined_messages_total 0
+            # HELP failmail_quarantined_batches_total Batches whose messages went to the quarantine.
+            # TYPE failmail_quarantined_batches_total counter
+            failmail_quarantined_batches_total 0
             # HELP failmail_pending_messages Messages in the incoming store.
             # TYPE failmail_pending_messages gauge
             failmail_pending_messages 9
