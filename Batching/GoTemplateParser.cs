@@ -262,8 +262,9 @@ internal sealed class GoTemplateParser(string flag, string expr, int position)
         return Error($"unexpected {GoTemplateTranslator.Quote(rest.Length > 20 ? rest[..20] : rest)}");
     }
 
+    // The same form as LiquidSyntax's errors: a 1-based column, then what is wrong.
     private ExpressionException Error(string what) =>
-        new(flag, $"cannot parse Go template {GoTemplateTranslator.Quote(expr)}: {what} at offset {_pos}");
+        new(flag, $"syntax error at {LiquidSyntax.Position(expr, _pos)}: {what} in Go template {GoTemplateTranslator.Quote(expr)}");
 
     private static bool IsSpace(char c) => c is ' ' or '\t' or '\r' or '\n';
 }

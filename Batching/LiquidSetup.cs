@@ -46,10 +46,15 @@ internal static partial class LiquidSetup
     public static void EnsureRegistered() => _ = Registered.Value;
 
     // Parses source and checks every filter name (DotLiquid silently skips unknown filters, even
-    // with Rethrow). Throws ExpressionException naming flag.
+    // with Rethrow) and the syntax DotLiquid lets through (LiquidSyntax). Throws
+    // ExpressionException naming flag.
     public static Template Parse(string flag, string source)
     {
         EnsureRegistered();
+        if (LiquidSyntax.Check(source) is { } syntaxError)
+        {
+            throw new ExpressionException(flag, syntaxError);
+        }
         Template template;
         try
         {

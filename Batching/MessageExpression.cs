@@ -39,7 +39,16 @@ internal sealed class MessageExpression
     {
         ArgumentNullException.ThrowIfNull(source);
         var liquid = GoTemplateTranslator.IsGoTemplate(source) ? GoTemplateTranslator.Translate(flag, source) : source;
-        var template = LiquidSetup.Parse(flag, liquid);
+        Template template;
+        try
+        {
+            template = LiquidSetup.Parse(flag, liquid);
+        }
+        catch (ExpressionException e) when (!ReferenceEquals(liquid, source))
+        {
+            // A position in the translation means nothing without it.
+            throw new ExpressionException(flag, $"{e.Message[(flag.Length + 2)..]} (as DotLiquid: {liquid})", e);
+        }
         var expression = new MessageExpression(flag, source, liquid, template);
         try
         {

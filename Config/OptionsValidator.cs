@@ -80,6 +80,20 @@ internal static class OptionsValidator
             errors.Add($"--retry-max: must not be less than --retry-min ({GoDuration.Format(options.RetryMax)} < {GoDuration.Format(options.RetryMin)})");
         }
 
+        // Compiled here as well as in the batcher, so a broken expression stops every mode
+        // (--receiver alone, --write-config) whether it came from a flag or the config file.
+        foreach (var (flag, expression) in new[] { ("--batch-expr", options.BatchExpr), ("--group-expr", options.GroupExpr) })
+        {
+            try
+            {
+                _ = MessageExpression.Create(flag, expression);
+            }
+            catch (ExpressionException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+
         ValidateRelay(errors, options);
         return errors;
     }

@@ -32,6 +32,20 @@ internal struct SmtpAuthGuard
         : command is { Parameter: null, Error: null } ? "AUTH " + command.Argument
         : "AUTH " + command.Argument + " <AUTH data hidden>";
 
+    // The 500 for a line the framer threw away (over the limit, or a bare LF). Inside an AUTH
+    // exchange the line was the client's response: the exchange ends (RFC 4954 §4, and §6's
+    // 5.5.6 for a response too long), or the client's next command would be read as the response.
+    public static SmtpReply RejectLine(SmtpSession session, SmtpReply reply)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (!session.ExpectsAuthResponse)
+        {
+            return reply;
+        }
+        session.CancelAuth();
+        return reply == SmtpReply.LineTooLong ? SmtpReply.AuthLineTooLong : reply;
+    }
+
     // Too many wrong guesses from this address lately, over any number of connections:
     // the AUTH command is answered 421 and the caller closes.
     public readonly bool TryRefuse(SmtpTransport io)

@@ -29,7 +29,14 @@ internal sealed class SmtpAuthenticator
     public void Reset()
     {
         Authenticated = false;
+        Cancel();
+    }
+
+    // Ends an open exchange without a verdict: the next line is a command again.
+    public void Cancel()
+    {
         _step = Step.None;
+        _loginUser = [];
     }
 
     // mechanism is upper case; initial is the initial response, or null when absent.

@@ -172,16 +172,14 @@ internal sealed class SmtpConnection : IAsyncDisposable
                 return Next.Continue;
             }
             consumed = reader.Position;
-            if (framed == FrameResult.TooLong)
+            if (framed is FrameResult.TooLong or FrameResult.BareLf)
             {
-                // §4.5.3.1.4: over the command line limit.
-                SmtpLog.LineTooLong(_context.Logger, _id);
-                Write(SmtpReply.LineTooLong);
-                continue;
-            }
-            if (framed == FrameResult.BareLf)
-            {
-                Write(SmtpReply.BareLf);
+                if (framed == FrameResult.TooLong)
+                {
+                    // §4.5.3.1.4: over the command line limit.
+                    SmtpLog.LineTooLong(_context.Logger, _id);
+                }
+                Write(SmtpAuthGuard.RejectLine(_session, framed == FrameResult.TooLong ? SmtpReply.LineTooLong : SmtpReply.BareLf));
                 continue;
             }
             var next = HandleLine(line);

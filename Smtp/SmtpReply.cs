@@ -32,6 +32,8 @@ internal readonly record struct SmtpReply(int Code, string Text)
     public static readonly SmtpReply AlreadyAuthenticated = new(503, "5.5.1 Already authenticated");
     public static readonly SmtpReply AuthNotEnabled = new(503, "5.5.1 Authentication not enabled");
     public static readonly SmtpReply AuthInTransaction = new(503, "5.5.1 AUTH not permitted during a mail transaction");
+    // RFC 4954 §4: AUTH is an EHLO extension, so it is a bad sequence before EHLO (or after HELO).
+    public static readonly SmtpReply AuthNeedsEhlo = new(503, "5.5.1 Send EHLO first, AUTH is only valid after EHLO");
     public static readonly SmtpReply TlsActive = new(503, "5.5.1 TLS already active");
     public static readonly SmtpReply TlsNotAvailable = new(502, "5.5.1 STARTTLS not available");
     public static readonly SmtpReply UnknownMechanism = new(504, "5.5.4 Unrecognized authentication type");
@@ -41,6 +43,8 @@ internal readonly record struct SmtpReply(int Code, string Text)
     public static readonly SmtpReply AuthCancelled = new(501, "5.7.0 Authentication cancelled");
     public static readonly SmtpReply BadBase64 = new(501, "5.5.2 Cannot decode response");
     public static readonly SmtpReply BadCredentialsFormat = new(501, "5.5.2 Malformed credentials");
+    // RFC 4954 §6: an AUTH response over the line limit fails the exchange.
+    public static readonly SmtpReply AuthLineTooLong = new(500, "5.5.6 Authentication Exchange line is too long");
 
     // §4.5.3.1.10: too many recipients is 452, and the client sends the rest in another transaction.
     public static readonly SmtpReply TooManyRecipients = new(452, "4.5.3 Too many recipients");

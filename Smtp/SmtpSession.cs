@@ -30,6 +30,8 @@ internal sealed class SmtpSession
     // Null when --credentials is not set.
     private readonly SmtpAuthenticator? _auth;
     private bool _greeted;
+    // EHLO (not HELO) was the last greeting: the extensions, AUTH among them, may be used.
+    private bool _extended;
 
     public SmtpSession(SmtpSessionSettings settings, bool encrypted = false)
     {
@@ -88,12 +90,14 @@ internal sealed class SmtpSession
                 // §4.1.4: HELO/EHLO in a transaction resets it, as RSET does.
                 ResetTransaction();
                 _greeted = true;
+                _extended = false;
                 HeloDomain = command.Argument;
                 State = SessionState.Greeted;
                 return new SmtpReply(250, _settings.HostName);
             case (_, SmtpVerb.Ehlo):
                 ResetTransaction();
                 _greeted = true;
+                _extended = true;
                 HeloDomain = command.Argument;
                 State = SessionState.Greeted;
                 return new SmtpReply(250, EhloText(command.Argument));
@@ -179,6 +183,7 @@ internal sealed class SmtpSession
         Encrypted = true;
         _auth?.Reset();
         _greeted = false;
+        _extended = false;
         HeloDomain = "";
         State = SessionState.Connected;
         Action = SessionAction.None;
@@ -224,6 +229,11 @@ internal sealed class SmtpSession
         {
             return SmtpReply.AuthNotEnabled;
         }
+        // RFC 4954 §4: AUTH is an extension that only EHLO announces.
+        if (!_extended)
+        {
+            return SmtpReply.AuthNeedsEhlo;
+        }
         if (Authenticated)
         {
             return SmtpReply.AlreadyAuthenticated;
@@ -244,6 +254,16 @@ internal sealed class SmtpSession
     {
         Action = SessionAction.None;
         return _auth is null ? SmtpReply.BadSequence : AfterAuth(_auth.Respond(line));
+    }
+
+    // The connection could not read the client's line inside an AUTH exchange (over the line
+    // limit, or a bare LF): RFC 4954 §4 lets the server fail the exchange, and it must, or the
+    // next command line would be taken for the response. No failure is counted: no credentials
+    // were checked.
+    public void CancelAuth()
+    {
+        Action = SessionAction.None;
+        _auth?.Cancel();
     }
 
     private SmtpReply AfterAuth(SmtpReply reply)

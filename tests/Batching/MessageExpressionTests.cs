@@ -96,4 +96,23 @@ public class MessageExpressionTests
         Assert.False(MessageExpression.Create("--group-expr", "{{.Header.Get \"Subject\"}}").NeedsBody);
         Assert.True(MessageExpression.Create("--group-expr", "{{ body | truncate: 20 }}").NeedsBody);
     }
+
+    // Issue 11: DotLiquid parsed these without an error and rendered "" for every message.
+    [Theory]
+    [InlineData("--group-expr", "{{ headers[\"x\" }}", "--group-expr: syntax error at column 16: expected ']' to close '[' at column 11, found '}}'")]
+    [InlineData("--batch-expr", "{{ headers[\"x\"] | }}", "--batch-expr: syntax error at column 19: expected a filter name after '|', found '}}'")]
+    [InlineData("--group-expr", "{{ .Header.Get \"x\" ", "--group-expr: syntax error at column 20: unclosed action (missing \"}}\") in Go template \"{{ .Header.Get \\\"x\\\" \"")]
+    [InlineData("--group-expr", "{{match \"x}}", "--group-expr: syntax error at column 13: unterminated string in Go template \"{{match \\\"x}}\"")]
+    public void SyntaxErrorsNameTheFlagAndTheColumn(string flag, string source, string expected)
+    {
+        var e = Assert.Throws<ExpressionException>(() => MessageExpression.Create(flag, source));
+        Assert.Equal(expected, e.Message);
+    }
+
+    [Fact]
+    public void TheCorrectedFormWorks()
+    {
+        Assert.Equal("100", Eval("{{ headers[\"x-batch\"] }}", Vector));
+        Assert.Equal("100", Eval("{{ headers[\"x-batch\"] | strip }}", Vector));
+    }
 }

@@ -192,6 +192,39 @@ public sealed class FailmailCommandTests : IDisposable
         Assert.Equal(expected, await SingleErrorAsync(args));
     }
 
+    // Issue 11: a malformed expression is a start-up error, from a flag or the config file,
+    // in every mode and for --write-config, with the flag and the column.
+    [Theory]
+    [InlineData("--group-expr")]
+    [InlineData("--batch-expr")]
+    public async Task AMalformedExpressionIsOneLineWithItsColumn(string flag)
+    {
+        const string Expected = ": syntax error at column 16: expected ']' to close '[' at column 11, found '}}'";
+        const string Bad = "{{ headers[\"x\" }}";
+        Assert.Equal($"failmail: {flag}{Expected}", await SingleErrorAsync(flag, Bad));
+        Assert.Equal($"failmail: {flag}{Expected}", await SingleErrorAsync(flag, Bad, "--receiver"));
+        var config = WriteFile("bad.conf", $"{flag[2..].Replace('-', '_')} = {Bad}\n");
+        Assert.Equal($"failmail: {flag}{Expected}", await SingleErrorAsync("--config", config));
+        var written = Path.Combine(_dir, "written.conf");
+        Assert.Equal($"failmail: {flag}{Expected}", await SingleErrorAsync(flag, Bad, "--write-config", written));
+        Assert.False(File.Exists(written));
+        var options = await OptionsAsync(flag, "{{ headers[\"x\"] }}");
+        Assert.Equal("{{ headers[\"x\"] }}", flag == "--group-expr" ? options.GroupExpr : options.BatchExpr);
+    }
+
+    [Fact]
+    public async Task PreviewReportsAMalformedExpressionAndExits2()
+    {
+        var eml = WriteFile("one.eml", "To: ops@example.com\r\nSubject: disk full\r\n\r\nbody\r\n");
+        var outcome = await InvokeAsync("--group-expr", "{{ headers[\"x\" }}", "preview", eml);
+        Assert.Equal(FailmailCommand.UsageError, outcome.ExitCode);
+        Assert.Equal("", outcome.Output);
+        Assert.Equal(["failmail: preview: --group-expr: syntax error at column 16: expected ']' to close '[' at column 11, found '}}'"], outcome.ErrorLines);
+        var good = await InvokeAsync("--group-expr", "{{ headers[\"x\"] }}", "preview", eml);
+        Assert.Equal(0, good.ExitCode);
+        Assert.Contains("Subject: [failmail] 1 instance: disk full", good.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SeveralInvalidSettingsGiveOneLineEach()
     {

@@ -94,6 +94,8 @@ public class AuthFailureTrackerTests
         await using (var first = new SmtpTranscript(credentials: credentials, allowUnencryptedAuth: true, authFailures: tracker))
         {
             await first.ExpectAsync("220 mx.test ESMTP failmail");
+        await first.EhloAsync();
+            await first.EhloAsync();
             for (var failure = 1; failure < SmtpLimits.MaxAuthFailures; failure++)
             {
                 await first.SendAsync(Wrong);
@@ -113,6 +115,8 @@ public class AuthFailureTrackerTests
         await using (var second = new SmtpTranscript(credentials: credentials, allowUnencryptedAuth: true, authFailures: tracker))
         {
             await second.ExpectAsync("220 mx.test ESMTP failmail");
+        await second.EhloAsync();
+            await second.EhloAsync();
             await second.SendAsync(Wrong);
             await second.ServerReadAsync();
             var reply = second.ReadLineAsync();
@@ -132,6 +136,7 @@ public class AuthFailureTrackerTests
         clock.Advance(TimeSpan.FromMinutes(15));
         await using var third = new SmtpTranscript(credentials: credentials, allowUnencryptedAuth: true, authFailures: tracker);
         await third.ExpectAsync("220 mx.test ESMTP failmail");
+        await third.EhloAsync();
         await third.SendAsync(Right);
         await third.ExpectAsync("235 2.7.0 Authentication successful");
         Assert.Equal(0, tracker.Count);

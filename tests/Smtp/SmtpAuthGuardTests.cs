@@ -11,6 +11,7 @@ public class SmtpAuthGuardTests
     {
         await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
         await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.EhloAsync();
         var wrong = "AUTH PLAIN " + Convert.ToBase64String("\0u\0x"u8.ToArray());
         for (var failure = 1; failure < SmtpLimits.MaxAuthFailures; failure++)
         {
@@ -33,6 +34,7 @@ public class SmtpAuthGuardTests
     {
         await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
         await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.EhloAsync();
         await t.SendAsync("AUTH PLAIN");
         await t.ExpectAsync("334 ");
         await t.SendAsync("*");
@@ -55,6 +57,7 @@ public class SmtpAuthGuardTests
         var logger = new ListLoggerFactory();
         await using var t = new SmtpTranscript(credentials: new SmtpCredentials("user", "secret"), allowUnencryptedAuth: true, logger: logger, debug: true);
         await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.EhloAsync();
         var plain = Convert.ToBase64String("\0user\0secret"u8.ToArray());
         await t.SendAsync("AUTH PLAIN " + plain);
         await t.ExpectAsync("235 2.7.0 Authentication successful");
@@ -74,5 +77,102 @@ public class SmtpAuthGuardTests
         Assert.DoesNotContain("c2VjcmV0", log);
         Assert.Contains("<<< AUTH LOGIN", log);
         Assert.DoesNotContain("top-secret-body", log);
+    }
+
+    // RFC 4954 §4: a response the server cannot read ends the exchange. Before this fix the
+    // exchange stayed open after "500 Line too long" and the next command was taken for the
+    // username.
+    [Theory]
+    [InlineData("AUTH LOGIN", "334 VXNlcm5hbWU6", false)]
+    [InlineData("AUTH PLAIN", "334 ", false)]
+    [InlineData("AUTH LOGIN", "334 VXNlcm5hbWU6", true)]
+    public async Task OverlongLineInsideAnAuthExchangeEndsItAndTheNextLineIsACommand(string start, string challenge, bool afterUser)
+    {
+        await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.EhloAsync();
+        await t.SendAsync(start);
+        await t.ExpectAsync(challenge);
+        if (afterUser)
+        {
+            await t.SendAsync(Convert.ToBase64String("u"u8.ToArray()));
+            await t.ExpectAsync("334 UGFzc3dvcmQ6");
+        }
+        // Twice the line limit: the reply comes once the window is full, the rest is discarded.
+        await t.SendAsync(new string('A', 2 * t.Limits.MaxCommandLine));
+        await t.ExpectAsync("500 5.5.6 Authentication Exchange line is too long");
+        await t.SendAsync("NOOP");
+        await t.ExpectAsync("250 2.0.0 OK");
+        // No failure was counted, and AUTH works again on the same connection.
+        await t.SendAsync("AUTH PLAIN " + Convert.ToBase64String("\0u\0p"u8.ToArray()));
+        await t.ExpectAsync("235 2.7.0 Authentication successful");
+        await t.SendAsync("MAIL FROM:<a@b.c>", "RCPT TO:<x@b.c>", "DATA");
+        await t.ExpectAsync("250 2.1.0 OK", "250 2.1.5 OK", "354 End data with <CR><LF>.<CR><LF>");
+        await t.SendAsync("Subject: after the long line", "", "body", ".");
+        Assert.StartsWith("250", await t.ReadLineAsync());
+        Assert.Single(t.Sink.Messages);
+    }
+
+    [Fact]
+    public async Task OverlongResponseSplitAcrossReadsAndPipelinedCommandsAfterIt()
+    {
+        await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.EhloAsync();
+        await t.SendAsync("AUTH LOGIN");
+        await t.ExpectAsync("334 VXNlcm5hbWU6");
+        var half = new string('B', t.Limits.MaxCommandLine);
+        await t.SendRawAsync(half);
+        await t.ExpectAsync("500 5.5.6 Authentication Exchange line is too long");
+        // The rest of the long line, then commands in the same write.
+        await t.SendRawAsync(half + "\r\nNOOP\r\nRSET\r\n");
+        await t.ExpectAsync("250 2.0.0 OK", "250 2.0.0 Reset");
+    }
+
+    [Fact]
+    public async Task BareLfInsideAnAuthExchangeEndsItToo()
+    {
+        await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.EhloAsync();
+        await t.SendAsync("AUTH PLAIN");
+        await t.ExpectAsync("334 ");
+        await t.SendRawAsync("AHUAcA==\n");
+        await t.ExpectAsync("500 5.5.2 Bare LF, end command lines with CRLF");
+        await t.SendAsync("NOOP");
+        await t.ExpectAsync("250 2.0.0 OK");
+    }
+
+    [Fact]
+    public async Task OverlongCommandLineOutsideAuthIsStillThePlain500()
+    {
+        await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        await t.SendAsync("AUTH PLAIN " + new string('A', 2 * t.Limits.MaxCommandLine));
+        await t.ExpectAsync("500 5.5.2 Line too long");
+        await t.SendAsync("NOOP");
+        await t.ExpectAsync("250 2.0.0 OK");
+    }
+
+    // RFC 4954 §4: AUTH is only valid after EHLO; before it the answer is a bad sequence and
+    // the session goes on serving.
+    [Fact]
+    public async Task AuthBeforeEhloIs503AndTheSessionKeepsServing()
+    {
+        await using var t = new SmtpTranscript(credentials: new SmtpCredentials("u", "p"), allowUnencryptedAuth: true);
+        await t.ExpectAsync("220 mx.test ESMTP failmail");
+        var right = "AUTH PLAIN " + Convert.ToBase64String("\0u\0p"u8.ToArray());
+        await t.SendAsync(right, "AUTH LOGIN", "HELO client.test", right);
+        await t.ExpectAsync(
+            "503 5.5.1 Send EHLO first, AUTH is only valid after EHLO",
+            "503 5.5.1 Send EHLO first, AUTH is only valid after EHLO",
+            "250 mx.test",
+            "503 5.5.1 Send EHLO first, AUTH is only valid after EHLO");
+        // Not a 334: the LOGIN exchange never started, so this is a command, not a username.
+        await t.SendAsync("NOOP");
+        await t.ExpectAsync("250 2.0.0 OK");
+        await t.EhloAsync();
+        await t.SendAsync(right);
+        await t.ExpectAsync("235 2.7.0 Authentication successful");
     }
 }

@@ -10,6 +10,13 @@ public class SmtpSessionTests
     private static SmtpSession NewSession(SmtpCredentials? credentials = null, bool allowUnencrypted = false, bool tls = false, bool encrypted = false) =>
         new(new SmtpSessionSettings("mx", Limits, credentials, allowUnencrypted, tls), encrypted);
 
+    // AUTH is an EHLO extension (RFC 4954 §4): the AUTH tests greet first.
+    private static SmtpSession Ehlo(SmtpSession session)
+    {
+        Assert.Equal(250, Send(session, "EHLO c").Code);
+        return session;
+    }
+
     private static SmtpReply Send(SmtpSession session, string line) =>
         session.Handle(SmtpCommandParser.Parse(Encoding.UTF8.GetBytes(line)));
 
@@ -180,7 +187,7 @@ public class SmtpSessionTests
     [Fact]
     public void MailWithoutAuthIs530WhenCredentialsAreSet()
     {
-        var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true));
         Assert.Equal(new SmtpReply(530, "5.7.0 Authentication required"), Send(session, "MAIL FROM:<a@b.c>"));
         Assert.Equal(530, Send(session, "RCPT TO:<a@b.c>").Code);
         Assert.Equal(530, Send(session, "DATA").Code);
@@ -193,7 +200,7 @@ public class SmtpSessionTests
     [Fact]
     public void AuthOnPlaintextWithoutPermissionIs538()
     {
-        var session = NewSession(new SmtpCredentials("u", "p"));
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p")));
         Assert.Equal(538, Send(session, "AUTH PLAIN " + Plain("u", "p")).Code);
         Assert.False(session.Authenticated);
     }
@@ -201,7 +208,7 @@ public class SmtpSessionTests
     [Fact]
     public void AuthPlainWithContinuation()
     {
-        var session = NewSession(new SmtpCredentials("u", "p:with:colons"), allowUnencrypted: true);
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p:with:colons"), allowUnencrypted: true));
         Assert.Equal(new SmtpReply(334, ""), Send(session, "AUTH plain"));
         Assert.True(session.ExpectsAuthResponse);
         Assert.Equal(235, session.HandleAuthResponse(Encoding.ASCII.GetBytes(Plain("u", "p:with:colons"))).Code);
@@ -211,7 +218,7 @@ public class SmtpSessionTests
     [Fact]
     public void AuthLoginAsksForUserThenPassword()
     {
-        var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true));
         Assert.Equal(new SmtpReply(334, "VXNlcm5hbWU6"), Send(session, "AUTH LOGIN"));
         Assert.Equal(new SmtpReply(334, "UGFzc3dvcmQ6"), session.HandleAuthResponse(Encoding.ASCII.GetBytes(B64("u"))));
         Assert.Equal(235, session.HandleAuthResponse(Encoding.ASCII.GetBytes(B64("p"))).Code);
@@ -221,7 +228,7 @@ public class SmtpSessionTests
     [Fact]
     public void AuthErrorsHaveTheirCodes()
     {
-        var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true));
         Assert.Equal(504, Send(session, "AUTH CRAM-MD5").Code);
         Assert.Equal(501, Send(session, "AUTH PLAIN not*base64").Code);
         Assert.Equal(501, Send(session, "AUTH PLAIN " + B64("no-nuls")).Code);
@@ -237,7 +244,7 @@ public class SmtpSessionTests
     [Fact]
     public void TooManyAuthFailuresClose()
     {
-        var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true));
         for (var i = 1; i < SmtpLimits.MaxAuthFailures; i++)
         {
             Assert.Equal(535, Send(session, "AUTH PLAIN " + Plain("u", "x" + i)).Code);
@@ -250,10 +257,53 @@ public class SmtpSessionTests
     [Fact]
     public void AuthDuringATransactionIs503()
     {
-        var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true));
         Send(session, "AUTH PLAIN " + Plain("u", "p"));
         Send(session, "MAIL FROM:<a@b.c>");
         Assert.Equal(503, Send(session, "AUTH PLAIN " + Plain("u", "p")).Code);
+    }
+
+    [Fact]
+    public void AuthBeforeEhloIs503AndTheSessionGoesOn()
+    {
+        var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
+        Assert.Equal(new SmtpReply(503, "5.5.1 Send EHLO first, AUTH is only valid after EHLO"), Send(session, "AUTH PLAIN " + Plain("u", "p")));
+        Assert.Equal(503, Send(session, "AUTH LOGIN").Code);
+        Assert.False(session.ExpectsAuthResponse);
+        Assert.Equal(SessionAction.None, session.Action);
+        // HELO announces no extensions either.
+        Assert.Equal(250, Send(session, "HELO c").Code);
+        Assert.Equal(503, Send(session, "AUTH PLAIN " + Plain("u", "p")).Code);
+        Assert.False(session.Authenticated);
+        Assert.Equal(0, session.AuthFailures);
+        Assert.Equal(235, Send(Ehlo(session), "AUTH PLAIN " + Plain("u", "p")).Code);
+        Assert.Equal(250, Send(session, "MAIL FROM:<a@b.c>").Code);
+    }
+
+    [Fact]
+    public void AfterStartTlsAuthNeedsEhloAgain()
+    {
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p"), tls: true));
+        Send(session, "STARTTLS");
+        session.TlsStarted();
+        Assert.Equal(503, Send(session, "AUTH PLAIN " + Plain("u", "p")).Code);
+        Assert.Equal(235, Send(Ehlo(session), "AUTH PLAIN " + Plain("u", "p")).Code);
+    }
+
+    [Theory]
+    [InlineData("AUTH LOGIN")]
+    [InlineData("AUTH PLAIN")]
+    public void CancelAuthEndsTheExchangeWithoutAFailure(string start)
+    {
+        var session = Ehlo(NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true));
+        Assert.Equal(334, Send(session, start).Code);
+        session.CancelAuth();
+        Assert.False(session.ExpectsAuthResponse);
+        Assert.Equal(0, session.AuthFailures);
+        Assert.Equal(250, Send(session, "NOOP").Code);
+        Assert.Equal(334, Send(session, "AUTH LOGIN").Code);
+        Assert.Equal(334, session.HandleAuthResponse(Encoding.ASCII.GetBytes(B64("u"))).Code);
+        Assert.Equal(235, session.HandleAuthResponse(Encoding.ASCII.GetBytes(B64("p"))).Code);
     }
 
     [Fact]

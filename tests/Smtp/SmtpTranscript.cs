@@ -141,6 +141,18 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         }
     }
 
+    // EHLO and its whole reply: AUTH is only valid after EHLO (RFC 4954 §4).
+    public async Task<List<string>> EhloAsync()
+    {
+        await SendAsync("EHLO client.test");
+        var reply = await ReadReplyAsync();
+        Assert.StartsWith("250 ", reply[^1], StringComparison.Ordinal);
+        // The read was reported before the reply was flushed: take its signal, so a later
+        // ServerReadAsync waits for the next command's read.
+        await ServerReadAsync();
+        return reply;
+    }
+
     public async Task ExpectClosedAsync()
     {
         Assert.Null(await ReadLineAsync());
