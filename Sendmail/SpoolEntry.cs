@@ -69,20 +69,31 @@ internal sealed class SpoolEntry : IDisposable
         return new SpoolEntry(handle, size);
     }
 
-    // Fills buffer from offset up to its end or the end of the file; returns the octets read.
-    public int ReadAtMost(Span<byte> buffer, long offset)
+    // Fills buffer from offset up to its end or the end of the file: read is short only at the
+    // end of the file. A read error is the entry's (a bad disk block), not the store's: the
+    // caller refuses the entry with it, so it cannot stop every later entry at every poll.
+    public bool TryRead(Span<byte> buffer, long offset, out int read, out string? error)
     {
-        var total = 0;
-        while (total < buffer.Length)
+        read = 0;
+        error = null;
+        try
         {
-            var n = RandomAccess.Read(_handle, buffer[total..], offset + total);
-            if (n == 0)
+            while (read < buffer.Length)
             {
-                break;
+                var n = RandomAccess.Read(_handle, buffer[read..], offset + read);
+                if (n == 0)
+                {
+                    break;
+                }
+                read += n;
             }
-            total += n;
+            return true;
         }
-        return total;
+        catch (IOException e)
+        {
+            error = $"read error: {e.Message}";
+            return false;
+        }
     }
 
     public void Dispose() => _handle.Dispose();

@@ -131,9 +131,23 @@ internal sealed class SpoolImporter : IDisposable
                 }
             }
         }
-        if (refusal is not null && _quarantine.MoveAside(path, name, refusal))
+        if (refusal is null)
         {
-            SendmailLog.SpoolEntryRefused(_logger, Printable(name), _spoolDir, refusal, _quarantine.Dir);
+            return false;
+        }
+        try
+        {
+            if (_quarantine.MoveAside(path, name, refusal, out var reasonError))
+            {
+                SendmailLog.SpoolEntryRefused(_logger, Printable(name), _spoolDir,
+                    reasonError is null ? refusal : $"{refusal} (the .reason file could not be written: {reasonError})", _quarantine.Dir);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // bad/ unusable (a link planted in its place, a full disk): the entry stays in new/,
+            // said again at every poll, and the entries after it are still imported.
+            SendmailLog.SpoolEntryNotMoved(_logger, Printable(name), _spoolDir, refusal, e.Message);
         }
         return false;
     }
@@ -151,13 +165,13 @@ internal sealed class SpoolImporter : IDisposable
             int consumed;
             while (true)
             {
-                if (!TryRead(entry, buffer.AsSpan(filled), offset, out var n, out var readError))
+                if (!entry.TryRead(buffer.AsSpan(filled), offset, out var n, out var readError))
                 {
                     return readError;
                 }
                 offset += n;
                 filled += n;
-                // ReadAtMost stops short only at the end of the file.
+                // TryRead stops short only at the end of the file.
                 var status = reader.Read(buffer.AsSpan(0, filled), final: filled < buffer.Length, out consumed);
                 if (status == SpoolEnvelopeStatus.Bad)
                 {
@@ -204,7 +218,7 @@ internal sealed class SpoolImporter : IDisposable
                         break; // that was the end of the file
                     }
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (!TryRead(entry, buffer, offset, out filled, out var readError))
+                    if (!entry.TryRead(buffer, offset, out filled, out var readError))
                     {
                         return readError;
                     }
@@ -234,24 +248,6 @@ internal sealed class SpoolImporter : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    // A read error is the entry's (a bad disk block), not the store's: it is refused, so it
-    // cannot stop every later entry at every poll.
-    private static bool TryRead(SpoolEntry entry, Span<byte> buffer, long offset, out int read, out string? error)
-    {
-        try
-        {
-            read = entry.ReadAtMost(buffer, offset);
-            error = null;
-            return true;
-        }
-        catch (IOException e)
-        {
-            read = 0;
-            error = $"read error: {e.Message}";
-            return false;
         }
     }
 

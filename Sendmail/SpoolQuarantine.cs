@@ -24,9 +24,11 @@ internal sealed class SpoolQuarantine
     public string Dir => _dir;
 
     // False when the entry is gone (another importer took it). Throws IOException when bad/
-    // cannot be used; the entry then stays where it is.
-    public bool MoveAside(string path, string name, string reason)
+    // cannot be used; the entry then stays where it is. reasonError: the reason file could not
+    // be written (the entry was moved all the same).
+    public bool MoveAside(string path, string name, string reason, out string? reasonError)
     {
+        reasonError = null;
         Directory.CreateDirectory(_dir);
         var errno = PosixNative.Stat(_dir, -1, out var mode, out _);
         if (errno != 0 || (mode & PosixNative.SIfMt) != PosixNative.SIfDir)
@@ -44,9 +46,17 @@ internal sealed class SpoolQuarantine
             throw new IOException($"rename {path} to {target}: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
         var reasonPath = target + ".reason";
-        File.Delete(reasonPath);
-        using var file = new FileStream(reasonPath, FileMode.CreateNew, FileAccess.Write);
-        file.Write(Encoding.UTF8.GetBytes(reason + "\n"));
+        try
+        {
+            File.Delete(reasonPath);
+            using var file = new FileStream(reasonPath, FileMode.CreateNew, FileAccess.Write);
+            file.Write(Encoding.UTF8.GetBytes(reason + "\n"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The entry is aside already; the log line that follows still gives the reason.
+            reasonError = e.Message;
+        }
         return true;
     }
 }

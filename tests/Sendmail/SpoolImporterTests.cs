@@ -251,6 +251,41 @@ public sealed class SpoolImporterTests : IDisposable
     }
 
     [Fact]
+    public async Task ALinkPlantedAsBadIsNotFollowedAndDoesNotStopTheImport()
+    {
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_dir, "elsewhere")).FullName;
+        Spool(new SubmittedMessage("a@example.com", ["b@example.com"], "Subject: good\r\n\r\nb\r\n"u8.ToArray()));
+        var stray = Path.Combine(NewDir, "0.stray");
+        await File.WriteAllTextAsync(stray, "Subject: stray\r\n\r\n");
+        File.CreateSymbolicLink(BadDir, elsewhere);
+        var store = new MemoryMessageStore();
+        var logs = new ListLoggerFactory();
+        using var importer = Importer(store, new ListSink(), logs);
+
+        Assert.Equal(1, await importer.ImportAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Single(store.LoadPending());
+        Assert.True(File.Exists(stray));
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+        var warning = Assert.Single(logs.Lines, l => l.Level == LogLevel.Warning);
+        Assert.Equal($"spool entry 0.stray in {Options.SpoolDir} refused: no X-Failmail-Envelope-From line first: not a spooled message; "
+            + $"it cannot be moved aside ({BadDir} is not a directory), so it stays in new/", warning.Text);
+    }
+
+    [Fact]
+    public async Task ControlCharactersInAnEntryNameDoNotReachTheLog()
+    {
+        var logs = new ListLoggerFactory();
+        Directory.CreateDirectory(NewDir);
+        await File.WriteAllTextAsync(Path.Combine(NewDir, "1.y\rforged"), "junk");
+        using var importer = Importer(new MemoryMessageStore(), new ListSink(), logs);
+        await importer.ImportAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        var warning = Assert.Single(logs.Lines);
+        Assert.StartsWith("spool entry 1.y?forged in ", warning.Text, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(BadDir, "1.y\rforged.reason")));
+    }
+
+    [Fact]
     public async Task AFullQueueEndsThePassAndTheMessageWaitsInTheSpool()
     {
         var name = Spool(new SubmittedMessage("a@example.com", ["b@example.com"], "Subject: s\r\n\r\nb\r\n"u8.ToArray()));
