@@ -4,6 +4,10 @@ namespace Failmail.Hosting;
 
 // The few libc calls the hand-off needs and .NET does not offer: Process cannot pass a file
 // descriptor to a child, and Socket cannot change FD_CLOEXEC. Constants are Linux x64 glibc.
+// The spool importer's untrusted reads need open(2) with O_NOFOLLOW | O_NONBLOCK (File.OpenHandle
+// follows links and blocks on a FIFO), the file type without opening (lstat) and rename(2) of
+// whatever an entry is; statx is used for both stats because its layout is the same on every
+// architecture.
 internal static unsafe partial class PosixNative
 {
     public const int FGetFd = 1;
@@ -20,6 +24,26 @@ internal static unsafe partial class PosixNative
     public const int SigPipe = 13;
     public const int SigTerm = 15;
     public const int WNoHang = 1;
+    public const int ONonBlock = 0x800;
+    public const int OCloexec = 0x80000;
+    public const int ENoEnt = 2;
+    public const int EIntr = 4;
+    public const int ENoMem = 12;
+    public const int ENFile = 23;
+    public const int EMFile = 24;
+    public const int ELoop = 40;
+    // st_mode's file type bits (S_IFMT) and the types.
+    public const int SIfMt = 0xF000;
+    public const int SIfReg = 0x8000;
+    public const int SIfDir = 0x4000;
+    public const int SIfLnk = 0xA000;
+    public const int SIfIfo = 0x1000;
+    public const int SIfChr = 0x2000;
+    public const int SIfBlk = 0x6000;
+    public const int SIfSock = 0xC000;
+
+    // O_NOFOLLOW is one of the few open flags that differ between x64 and arm64.
+    public static int ONoFollow => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
 
     // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128:
     // allocate generously so a libc with larger structs still fits.
@@ -31,6 +55,16 @@ internal static unsafe partial class PosixNative
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
+
+    // open(2) is variadic; the mode is read only with O_CREAT, which the callers never pass.
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Rename(string from, string to);
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int dirFd, string path, int flags, uint mask, void* buffer);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
@@ -146,5 +180,30 @@ internal static unsafe partial class PosixNative
         {
             throw new IOException($"fcntl F_SETFD on fd {fd}: errno {Marshal.GetLastPInvokeError()}");
         }
+    }
+
+    // lstat(2) of path (a link is reported as a link, never followed), or fstat(2) of fd when
+    // path is null. Returns 0 with the st_mode and st_size, or the errno.
+    public static int Stat(string? path, int fd, out int mode, out long size)
+    {
+        const int AtFdCwd = -100;
+        const int AtSymlinkNoFollow = 0x100;
+        const int AtEmptyPath = 0x1000;
+        const uint StatxType = 0x1;
+        const uint StatxSize = 0x200;
+        // struct statx is 256 bytes: stx_mode (u16) at 28, stx_size (u64) at 40.
+        var buffer = stackalloc byte[256];
+        var result = path is null
+            ? Statx(fd, "", AtEmptyPath | AtSymlinkNoFollow, StatxType | StatxSize, buffer)
+            : Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxSize, buffer);
+        if (result != 0)
+        {
+            mode = 0;
+            size = 0;
+            return Marshal.GetLastPInvokeError();
+        }
+        mode = *(ushort*)(buffer + 28);
+        size = *(long*)(buffer + 40);
+        return 0;
     }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Failmail.Rewriting;
 
 namespace Failmail.Sendmail;
 
@@ -7,7 +6,7 @@ namespace Failmail.Sendmail;
 //   X-Failmail-Envelope-From: <sender>
 //   X-Failmail-Envelope-To: <recipient>        (one per recipient)
 // followed by the message itself. MessagePreparer strips such fields from every submitted
-// message, so the leading run of them is always ours.
+// message, so the leading run of them is always ours. SpoolEnvelopeReader parses the block.
 internal static class SpoolFile
 {
     private const string FromField = MessagePreparer.EnvelopeHeaderPrefix + "From";
@@ -25,50 +24,26 @@ internal static class SpoolFile
         return [.. Encoding.UTF8.GetBytes(header.ToString()), .. message.Bytes];
     }
 
-    public static bool TryDecode(byte[] file, out SubmittedMessage? message)
+    // A whole spool file held in memory, under the same rules as the importer's streaming read:
+    // a valid envelope within the limits and a message of at most MaxMessageSize octets.
+    public static bool TryDecode(ReadOnlySpan<byte> file, SpoolLimits limits, out SubmittedMessage? message, out string reason)
     {
-        ArgumentNullException.ThrowIfNull(file);
         message = null;
-        string? from = null;
-        var recipients = new List<string>();
-        var offset = 0;
-        while (offset < file.Length)
+        var reader = new SpoolEnvelopeReader(limits);
+        if (reader.Read(file, final: true, out var consumed) != SpoolEnvelopeStatus.Complete)
         {
-            var lf = Array.IndexOf(file, (byte)'\n', offset);
-            if (lf < 0)
-            {
-                break;
-            }
-            var line = Encoding.UTF8.GetString(file, offset, lf - offset).TrimEnd('\r');
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            var name = colon < 0 ? "" : line[..colon];
-            var value = colon < 0 ? "" : line[(colon + 1)..].Trim();
-            var isFrom = name.Equals(FromField, StringComparison.OrdinalIgnoreCase);
-            var isTo = name.Equals(ToField, StringComparison.OrdinalIgnoreCase);
-            if (!isFrom && !isTo)
-            {
-                break;
-            }
-            if (value.Length < 2 || value[0] != '<' || value[^1] != '>')
-            {
-                return false;
-            }
-            var address = value[1..^1];
-            if (isFrom)
-            {
-                from = address;
-            }
-            else if (MailAddress.IsQualified(address))
-            {
-                recipients.Add(address);
-            }
-            offset = lf + 1;
-        }
-        if (from is null || recipients.Count == 0)
-        {
+            reason = reader.Reason;
             return false;
         }
-        message = new SubmittedMessage(from, recipients, file[offset..]);
+        var body = file[consumed..];
+        if (body.Length > limits.MaxMessageSize)
+        {
+            reason = SpoolEntry.TooLarge(body.Length, limits);
+            return false;
+        }
+        // Debug.Assert-free: Complete means From is set.
+        message = new SubmittedMessage(reader.From ?? "", [.. reader.Recipients], body.ToArray());
+        reason = "";
         return true;
     }
 }

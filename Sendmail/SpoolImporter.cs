@@ -1,3 +1,4 @@
+using System.Buffers;
 using Failmail.Batching;
 using Failmail.Maildir;
 using Failmail.Rewriting;
@@ -7,15 +8,26 @@ using Microsoft.Extensions.Logging;
 namespace Failmail.Sendmail;
 
 // The daemon's side of the spool that `failmail sendmail` writes while the daemon is down
-// (--spool-dir, a maildir). At start and then every --poll, each file in new/ is imported
-// exactly as the SMTP receiver would take the message (same rewriting, same store): commit
-// into the incoming store, hand to the sink, and only then delete the spool file. A crash
-// between the commit and the delete imports the message twice at worst; it is never lost.
-// A sink that refuses is logged like SmtpDelivery does: the committed message stays pending
-// in the store for the batcher.
+// (--spool-dir, a maildir). At start and then every --poll, each entry in new/ is imported
+// exactly as the SMTP receiver would take the message (same limits, same address grammar,
+// same rewriting, same store): commit into the incoming store, hand to the sink, and only then
+// delete the spool file. A crash between the commit and the delete imports the message twice
+// at worst; it is never lost. A sink that refuses is logged like SmtpDelivery does: the
+// committed message stays pending in the store for the batcher.
+// Anyone who can run sendmail can write new/, so every entry is untrusted: SpoolEntry opens
+// regular files within the size limit only, SpoolEnvelopeReader parses the envelope strictly,
+// the message streams into the draft with a byte cap, and a refused entry goes to bad/ with
+// its reason (SpoolQuarantine), one warning each. Nothing in an entry can block the import,
+// and the import never holds up start-up: the first pass runs beside it.
 internal sealed class SpoolImporter : IDisposable
 {
+    // One read's worth; never less than an envelope line and its line end (SpoolEnvelopeReader).
+    private const int ChunkSize = 64 * 1024;
+
     private readonly string _spoolDir;
+    private readonly SpoolLimits _limits;
+    private readonly int _bufferSize;
+    private readonly SpoolQuarantine _quarantine;
     private readonly IMessageStore _store;
     private readonly IMessageSink _sink;
     private readonly AddressRewriter _addresses;
@@ -32,6 +44,9 @@ internal sealed class SpoolImporter : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _spoolDir = options.SpoolDir;
+        _limits = SpoolLimits.From(options);
+        _bufferSize = Math.Max(ChunkSize, _limits.MaxEnvelopeLine + 2);
+        _quarantine = new SpoolQuarantine(_spoolDir);
         _store = store;
         _sink = sink;
         _addresses = addresses;
@@ -40,25 +55,29 @@ internal sealed class SpoolImporter : IDisposable
         _time = time;
     }
 
-    // Imports what is spooled now, then keeps importing every poll until disposed.
-    public static async Task<SpoolImporter> StartAsync(FailmailOptions options, IMessageStore store, IMessageSink sink,
+    // Starts importing what is spooled now, beside start-up (the host's start and its signal
+    // handling never wait for the spool), then keeps importing every poll until disposed.
+    public static Task<SpoolImporter> StartAsync(FailmailOptions options, IMessageStore store, IMessageSink sink,
         AddressRewriter addresses, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
         var importer = new SpoolImporter(options, store, sink, addresses, loggerFactory, time);
         if (importer._spoolDir.Length == 0)
         {
-            return importer;
+            return Task.FromResult(importer);
         }
-        await importer.ImportOnceAsync(cancellationToken).ConfigureAwait(false);
+        // PollAsync logs every fault itself.
+        _ = Task.Run(importer.PollAsync, CancellationToken.None);
         if (options.Poll > TimeSpan.Zero)
         {
             importer._timer = time.CreateTimer(static state => _ = ((SpoolImporter)state!).PollAsync(), importer, options.Poll, options.Poll);
         }
-        return importer;
+        return Task.FromResult(importer);
     }
 
-    // Returns how many messages were imported. Throws IOException when the store fails.
+    // Returns how many messages were imported. Throws IOException when the store fails (the
+    // entry stays for the next pass); a bad entry never throws, it is moved aside.
     public async Task<int> ImportAsync(CancellationToken cancellationToken)
     {
         var newDir = Path.Combine(_spoolDir, "new");
@@ -67,51 +86,20 @@ internal sealed class SpoolImporter : IDisposable
             return 0;
         }
         var imported = 0;
-        foreach (var path in Directory.GetFiles(newDir).Order(StringComparer.Ordinal))
+        // Every kind of entry, directories and links included: they are refused and moved too.
+        foreach (var path in Directory.GetFileSystemEntries(newDir).Order(StringComparer.Ordinal))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            byte[] file;
-            try
+            if (!_sink.HasCapacity)
             {
-                file = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+                // As SMTP answers 451: the rest waits in the spool for the next poll.
+                SendmailLog.SpoolQueueFull(_logger, _spoolDir);
+                break;
             }
-            catch (FileNotFoundException)
+            if (await ImportEntryAsync(path, Path.GetFileName(path), cancellationToken).ConfigureAwait(false))
             {
-                continue; // another importer (a reload child) took it
+                imported++;
             }
-            var name = Path.GetFileName(path);
-            if (!SpoolFile.TryDecode(file, out var spooled) || spooled is null)
-            {
-                SendmailLog.SpoolFileBad(_logger, name, _spoolDir);
-                Directory.CreateDirectory(Path.Combine(_spoolDir, "cur"));
-                File.Move(path, Path.Combine(_spoolDir, "cur", name), overwrite: true);
-                continue;
-            }
-            var envelope = new Envelope(
-                _addresses.RewriteSender(spooled.From),
-                _recipients.RewriteAll(_addresses.RewriteRecipients(spooled.Recipients)),
-                _time.GetUtcNow(),
-                "spool");
-            ReceivedMessage message;
-            var draft = _addresses.Wrap(_store.CreateDraft());
-            await using (draft.ConfigureAwait(false))
-            {
-                draft.Write(spooled.Bytes);
-                message = await draft.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
-            }
-            try
-            {
-                await _sink.AcceptAsync(message, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
-            {
-                // As in SmtpDelivery: committed is durable, the store keeps it pending for the
-                // batcher. Keeping the spool file would import it again at every poll.
-                SendmailLog.SinkFailed(_logger, e, message.Id);
-            }
-            File.Delete(path);
-            SendmailLog.SpoolImported(_logger, name, _spoolDir, message.Id, envelope.Recipients.Count);
-            imported++;
         }
         return imported;
     }
@@ -128,6 +116,151 @@ internal sealed class SpoolImporter : IDisposable
         }
     }
 
+    // True when imported; false when refused (moved aside) or gone.
+    private async Task<bool> ImportEntryAsync(string path, string name, CancellationToken cancellationToken)
+    {
+        string? refusal;
+        using (var entry = SpoolEntry.Open(path, _limits, out refusal))
+        {
+            if (entry is not null)
+            {
+                refusal = await ImportOpenAsync(entry, path, Printable(name), cancellationToken).ConfigureAwait(false);
+                if (refusal is null)
+                {
+                    return true;
+                }
+            }
+        }
+        if (refusal is null)
+        {
+            return false;
+        }
+        try
+        {
+            if (_quarantine.MoveAside(path, name, refusal, out var reasonError))
+            {
+                SendmailLog.SpoolEntryRefused(_logger, Printable(name), _spoolDir,
+                    reasonError is null ? refusal : $"{refusal} (the .reason file could not be written: {reasonError})", _quarantine.Dir);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // bad/ unusable (a link planted in its place, a full disk): the entry stays in new/,
+            // said again at every poll, and the entries after it are still imported.
+            SendmailLog.SpoolEntryNotMoved(_logger, Printable(name), _spoolDir, refusal, e.Message);
+        }
+        return false;
+    }
+
+    // Null when imported, else why the entry is refused.
+    private async Task<string?> ImportOpenAsync(SpoolEntry entry, string path, string shownName, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        try
+        {
+            // The envelope, a line at a time; the reader keeps to one line's window.
+            var reader = new SpoolEnvelopeReader(_limits);
+            long offset = 0;
+            var filled = 0;
+            int consumed;
+            while (true)
+            {
+                if (!entry.TryRead(buffer.AsSpan(filled), offset, out var n, out var readError))
+                {
+                    return readError;
+                }
+                offset += n;
+                filled += n;
+                // TryRead stops short only at the end of the file.
+                var status = reader.Read(buffer.AsSpan(0, filled), final: filled < buffer.Length, out consumed);
+                if (status == SpoolEnvelopeStatus.Bad)
+                {
+                    return reader.Reason;
+                }
+                if (status == SpoolEnvelopeStatus.Complete)
+                {
+                    break;
+                }
+                // NeedMore comes only with a full buffer and some lines consumed (the buffer
+                // holds more than one line's window): keep the partial line, read on.
+                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                filled -= consumed;
+            }
+            var messageSize = entry.Size - reader.Length;
+            if (messageSize > _limits.MaxMessageSize)
+            {
+                return SpoolEntry.TooLarge(messageSize, _limits);
+            }
+
+            // As SmtpDelivery: Rewriting/AddressRewriter first, then --rewrite-src/--rewrite-dest.
+            // Debug.Assert-free: Complete means the reader has a sender.
+            var envelope = new Envelope(
+                _addresses.RewriteSender(reader.From ?? ""),
+                _recipients.RewriteAll(_addresses.RewriteRecipients(reader.Recipients)),
+                _time.GetUtcNow(),
+                "spool");
+            ReceivedMessage message;
+            var draft = _addresses.Wrap(_store.CreateDraft());
+            await using (draft.ConfigureAwait(false))
+            {
+                var chunk = buffer.AsMemory(consumed, filled - consumed);
+                long written = 0;
+                while (!chunk.IsEmpty)
+                {
+                    written += chunk.Length;
+                    if (written > _limits.MaxMessageSize)
+                    {
+                        return SpoolEntry.TooLarge(written, _limits); // it grew after the fstat
+                    }
+                    draft.Write(chunk.Span);
+                    if (filled < buffer.Length)
+                    {
+                        break; // that was the end of the file
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!entry.TryRead(buffer, offset, out filled, out var readError))
+                    {
+                        return readError;
+                    }
+                    offset += filled;
+                    chunk = buffer.AsMemory(0, filled);
+                }
+                message = await draft.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
+            }
+            try
+            {
+                await _sink.AcceptAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: committed is durable, the store hands it to the next batcher.
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // As in SmtpDelivery: committed is durable, the store keeps it pending for the
+                // batcher. Keeping the spool file would import it again at every poll.
+                SendmailLog.SinkFailed(_logger, e, message.Id);
+            }
+            File.Delete(path);
+            SendmailLog.SpoolImported(_logger, shownName, _spoolDir, message.Id, envelope.Recipients.Count);
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Entry names are chosen by whoever wrote the spool: no control characters into the log.
+    private static string Printable(string name) =>
+        string.Create(name.Length, name, static (span, s) =>
+        {
+            for (var i = 0; i < s.Length; i++)
+            {
+                span[i] = char.IsControl(s[i]) ? '?' : s[i];
+            }
+        });
+
     private async Task PollAsync()
     {
         if (_stop.IsCancellationRequested || !await _running.WaitAsync(0).ConfigureAwait(false))
@@ -137,19 +270,6 @@ internal sealed class SpoolImporter : IDisposable
         try
         {
             await ImportCoreAsync(_stop.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            _running.Release();
-        }
-    }
-
-    private async Task ImportOnceAsync(CancellationToken cancellationToken)
-    {
-        await _running.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await ImportCoreAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -117,7 +117,7 @@ public sealed class SendmailCommandTests : IDisposable
         var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"sendmail: failmail at 127.0.0.1:{port} is unavailable (", line, StringComparison.Ordinal);
         var file = Assert.Single(Directory.GetFiles(Path.Combine(options.SpoolDir, "new")));
-        Assert.True(SpoolFile.TryDecode(await File.ReadAllBytesAsync(file), out var spooled));
+        Assert.True(SpoolFile.TryDecode(await File.ReadAllBytesAsync(file), SpoolLimits.From(options), out var spooled, out _));
         Assert.Equal(["root@host1.example.com"], spooled!.Recipients);
         Assert.Contains("Subject: cron\r\n", Encoding.UTF8.GetString(spooled.Bytes), StringComparison.Ordinal);
     }
