@@ -215,6 +215,10 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
 
         _parts = new PartWatch(time);
+        if (_spoolImporter is { } importer)
+        {
+            _parts.Add("spool importer", null, () => importer.BusySince, PartStallMinimum);
+        }
         var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _parts);
         Http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
             .ConfigureAwait(false);

@@ -37,6 +37,12 @@ internal sealed class SpoolImporter : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _running = new(1, 1);
     private ITimer? _timer;
+    // Monotonic start of the pass in progress, 0 between passes: a pass that hangs (on a
+    // file system that stopped answering, say) shows on /healthz and ends the process.
+    private long _busySince;
+
+    // When the pass in progress started (monotonic), or null between passes.
+    public long? BusySince => Volatile.Read(ref _busySince) is var since and not 0 ? since : null;
 
     public SpoolImporter(FailmailOptions options, IMessageStore store, IMessageSink sink, AddressRewriter addresses,
         ILoggerFactory loggerFactory, TimeProvider time)
@@ -267,12 +273,14 @@ internal sealed class SpoolImporter : IDisposable
         {
             return;
         }
+        Volatile.Write(ref _busySince, _time.GetTimestamp());
         try
         {
             await ImportCoreAsync(_stop.Token).ConfigureAwait(false);
         }
         finally
         {
+            Volatile.Write(ref _busySince, 0);
             _running.Release();
         }
     }

@@ -47,7 +47,7 @@ public sealed class BatcherServiceQuarantineTests : IAsyncDisposable
 
         // The spool format is what `resend quarantine` leaves for the importer: only the
         // failed recipient, the original sender and the whole message.
-        Assert.True(SpoolFile.TryDecode(Quarantine.ToSpoolFile(file)!, out var spooled));
+        Assert.True(SpoolFile.TryDecode(Quarantine.ToSpoolFile(file), SpoolLimits.From(new FailmailOptions()), out var spooled, out var why), why);
         Assert.NotNull(spooled);
         Assert.Equal("app@example.com", spooled.From);
         Assert.Equal([Uncarriable], spooled.Recipients);
@@ -71,7 +71,7 @@ public sealed class BatcherServiceQuarantineTests : IAsyncDisposable
 
         Assert.Equal(["not-quarantine"], Directory.GetFiles(_dir.Combine("q", "new")).Select(Path.GetFileName));
         var spooled = File.ReadAllBytes(Assert.Single(Directory.GetFiles(_dir.Combine("spool", "new"))));
-        Assert.True(SpoolFile.TryDecode(spooled, out var message));
+        Assert.True(SpoolFile.TryDecode(spooled, SpoolLimits.From(new FailmailOptions()), out var message, out var why), why);
         Assert.Equal(["ops@example.com"], message!.Recipients);
         Assert.Equal("Subject: x\r\n\r\nbody\r\n", Encoding.UTF8.GetString(message.Bytes));
     }
