@@ -23,7 +23,7 @@ internal static class FailmailHost
         signals.Register();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.ShutdownToken);
         var notifier = SystemdNotifier.FromEnvironment();
-        HostLog.Starting(logger, FailmailCommand.VersionText, Environment.ProcessId);
+        HostLog.Starting(logger, FailmailVersion.Text, Environment.ProcessId);
 
         Pidfile? pidfile = null;
         FailmailServices services;

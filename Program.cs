@@ -1,5 +1,5 @@
 using System.Globalization;
-using Failmail;
+using Failmail.Cli;
 
 // Socket tuning for many short SMTP connections (smtp-source, cron bursts: one connection per
 // message). Both are read once, when the first socket registers with the engine, so they are

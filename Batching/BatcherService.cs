@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Failmail.Maildir;
-using Failmail.Relay;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Batching;

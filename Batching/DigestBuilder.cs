@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using DotLiquid;
 using Failmail.Addresses;
+using Failmail.GoSyntax;
 using MimeKit;
 
 namespace Failmail.Batching;

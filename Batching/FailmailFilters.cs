@@ -1,4 +1,5 @@
 using System.Globalization;
+using Failmail.GoSyntax;
 
 namespace Failmail.Batching;
 

@@ -15,59 +15,59 @@ internal sealed class FailmailSettings
         var d = new FailmailOptions();
 
         // failmail's --write-config order (§1.5, subject_prefix from the fork), then ours.
-        BindAddr = Add(Setting.String("bind-addr", "local bind address", d, o => o.BindAddr, (o, v) => o with { BindAddr = v }));
-        SocketFd = Add(Setting.Int32("socket-fd", "file descriptor of socket to listen on", d, o => o.SocketFd, (o, v) => o with { SocketFd = v }));
-        Credentials = Add(Setting.String("credentials", "username:password for authenticating to failmail", d, o => o.Credentials, (o, v) => o with { Credentials = v }));
-        TlsCert = Add(Setting.String("tls-cert", "PEM certificate file for TLS", d, o => o.TlsCert, (o, v) => o with { TlsCert = v }));
-        TlsKey = Add(Setting.String("tls-key", "PEM key file for TLS", d, o => o.TlsKey, (o, v) => o with { TlsKey = v }));
-        Ssl = Add(Setting.Bool("ssl", "enable TLS immediately (disables STARTTLS)", d, o => o.Ssl, (o, v) => o with { Ssl = v }));
-        ShutdownTimeout = Add(Setting.Duration("shutdown-timeout", "wait this long for open connections to finish when shutting down or reloading", d, o => o.ShutdownTimeout, (o, v) => o with { ShutdownTimeout = v }));
-        DebugReceiver = Add(Setting.Bool("debug-receiver", "log traffic sent to and from downstream connections", d, o => o.DebugReceiver, (o, v) => o with { DebugReceiver = v }));
-        RewriteSrc = Add(Setting.String("rewrite-src", "pattern to match on recipients for address rewriting", d, o => o.RewriteSrc, (o, v) => o with { RewriteSrc = v }));
-        RewriteDest = Add(Setting.String("rewrite-dest", "rewrite matching recipients to this address", d, o => o.RewriteDest, (o, v) => o with { RewriteDest = v }));
-        AllowUnencryptedAuth = Add(Setting.Bool("allow-unencrypted-auth", "allow non-hashed authentication over unencrypted connections", d, o => o.AllowUnencryptedAuth, (o, v) => o with { AllowUnencryptedAuth = v }));
-        MemoryStore = Add(Setting.Bool("memory-store", "store messages in memory instead of an on-disk maildir", d, o => o.MemoryStore, (o, v) => o with { MemoryStore = v }));
-        MessageStore = Add(Setting.String("message-store", "use this directory as a maildir for holding received messages", d, o => o.MessageStore, (o, v) => o with { MessageStore = v }));
-        From = Add(Setting.String("from", "from address", d, o => o.From, (o, v) => o with { From = v }));
-        SubjectPrefix = Add(Setting.String("subject-prefix", "summary subject prefix", d, o => o.SubjectPrefix, (o, v) => o with { SubjectPrefix = v }));
-        WaitPeriod = Add(Setting.Duration("wait-period", "wait this long for more batchable messages", d, o => o.WaitPeriod, (o, v) => o with { WaitPeriod = v }));
-        MaxWait = Add(Setting.Duration("max-wait", "wait at most this long from first message to send summary", d, o => o.MaxWait, (o, v) => o with { MaxWait = v }));
-        Poll = Add(Setting.Duration("poll", "check the store for new messages this frequently", d, o => o.Poll, (o, v) => o with { Poll = v }));
-        BatchExpr = Add(Setting.String("batch-expr", "an expression used to determine how messages are batched into summary emails", d, o => o.BatchExpr, (o, v) => o with { BatchExpr = v }));
-        GroupExpr = Add(Setting.String("group-expr", "an expression used to determine how messages are grouped within summary emails", d, o => o.GroupExpr, (o, v) => o with { GroupExpr = v }));
-        Template = Add(Setting.String("template", "path to a summary message template file", d, o => o.Template, (o, v) => o with { Template = v }));
-        RelayAddr = Add(Setting.String("relay-addr", "upstream relay server address", d, o => o.RelayAddr, (o, v) => o with { RelayAddr = v }));
-        RelayUser = Add(Setting.String("relay-user", "username for auth to relay server", d, o => o.RelayUser, (o, v) => o with { RelayUser = v }));
-        RelayPassword = Add(Setting.String("relay-password", "password for auth to relay server", d, o => o.RelayPassword, (o, v) => o with { RelayPassword = v }));
-        FailDir = Add(Setting.String("fail-dir", "write failed sends to this maildir", d, o => o.FailDir, (o, v) => o with { FailDir = v }));
-        AllDir = Add(Setting.String("all-dir", "write all sends to this maildir", d, o => o.AllDir, (o, v) => o with { AllDir = v }));
-        Receiver = Add(Setting.Bool("receiver", "receive and store incoming messages (without --receiver or --sender, both run)", d, o => o.Receiver, (o, v) => o with { Receiver = v }));
-        Sender = Add(Setting.Bool("sender", "summarize and send messages (without --receiver or --sender, both run)", d, o => o.Sender, (o, v) => o with { Sender = v }));
-        BindHttp = Add(Setting.String("bind-http", "local bind address for the HTTP server", d, o => o.BindHttp, (o, v) => o with { BindHttp = v }));
-        Pidfile = Add(Setting.String("pidfile", "write a pidfile to this path", d, o => o.Pidfile, (o, v) => o with { Pidfile = v }));
+        Add(Setting.String("bind-addr", "local bind address", d, o => o.BindAddr, (o, v) => o with { BindAddr = v }));
+        Add(Setting.Int32("socket-fd", "file descriptor of socket to listen on", d, o => o.SocketFd, (o, v) => o with { SocketFd = v }));
+        Add(Setting.String("credentials", "username:password for authenticating to failmail", d, o => o.Credentials, (o, v) => o with { Credentials = v }));
+        Add(Setting.String("tls-cert", "PEM certificate file for TLS", d, o => o.TlsCert, (o, v) => o with { TlsCert = v }));
+        Add(Setting.String("tls-key", "PEM key file for TLS", d, o => o.TlsKey, (o, v) => o with { TlsKey = v }));
+        Add(Setting.Bool("ssl", "enable TLS immediately (disables STARTTLS)", d, o => o.Ssl, (o, v) => o with { Ssl = v }));
+        Add(Setting.Duration("shutdown-timeout", "wait this long for open connections to finish when shutting down or reloading", d, o => o.ShutdownTimeout, (o, v) => o with { ShutdownTimeout = v }));
+        Add(Setting.Bool("debug-receiver", "log traffic sent to and from downstream connections", d, o => o.DebugReceiver, (o, v) => o with { DebugReceiver = v }));
+        Add(Setting.String("rewrite-src", "pattern to match on recipients for address rewriting", d, o => o.RewriteSrc, (o, v) => o with { RewriteSrc = v }));
+        Add(Setting.String("rewrite-dest", "rewrite matching recipients to this address", d, o => o.RewriteDest, (o, v) => o with { RewriteDest = v }));
+        Add(Setting.Bool("allow-unencrypted-auth", "allow non-hashed authentication over unencrypted connections", d, o => o.AllowUnencryptedAuth, (o, v) => o with { AllowUnencryptedAuth = v }));
+        Add(Setting.Bool("memory-store", "store messages in memory instead of an on-disk maildir", d, o => o.MemoryStore, (o, v) => o with { MemoryStore = v }));
+        Add(Setting.String("message-store", "use this directory as a maildir for holding received messages", d, o => o.MessageStore, (o, v) => o with { MessageStore = v }));
+        Add(Setting.String("from", "from address", d, o => o.From, (o, v) => o with { From = v }));
+        Add(Setting.String("subject-prefix", "summary subject prefix", d, o => o.SubjectPrefix, (o, v) => o with { SubjectPrefix = v }));
+        Add(Setting.Duration("wait-period", "wait this long for more batchable messages", d, o => o.WaitPeriod, (o, v) => o with { WaitPeriod = v }));
+        Add(Setting.Duration("max-wait", "wait at most this long from first message to send summary", d, o => o.MaxWait, (o, v) => o with { MaxWait = v }));
+        Add(Setting.Duration("poll", "check the store for new messages this frequently", d, o => o.Poll, (o, v) => o with { Poll = v }));
+        Add(Setting.String("batch-expr", "an expression used to determine how messages are batched into summary emails", d, o => o.BatchExpr, (o, v) => o with { BatchExpr = v }));
+        Add(Setting.String("group-expr", "an expression used to determine how messages are grouped within summary emails", d, o => o.GroupExpr, (o, v) => o with { GroupExpr = v }));
+        Add(Setting.String("template", "path to a summary message template file", d, o => o.Template, (o, v) => o with { Template = v }));
+        Add(Setting.String("relay-addr", "upstream relay server address", d, o => o.RelayAddr, (o, v) => o with { RelayAddr = v }));
+        Add(Setting.String("relay-user", "username for auth to relay server", d, o => o.RelayUser, (o, v) => o with { RelayUser = v }));
+        Add(Setting.String("relay-password", "password for auth to relay server", d, o => o.RelayPassword, (o, v) => o with { RelayPassword = v }));
+        Add(Setting.String("fail-dir", "write failed sends to this maildir", d, o => o.FailDir, (o, v) => o with { FailDir = v }));
+        Add(Setting.String("all-dir", "write all sends to this maildir", d, o => o.AllDir, (o, v) => o with { AllDir = v }));
+        Add(Setting.Bool("receiver", "receive and store incoming messages (without --receiver or --sender, both run)", d, o => o.Receiver, (o, v) => o with { Receiver = v }));
+        Add(Setting.Bool("sender", "summarize and send messages (without --receiver or --sender, both run)", d, o => o.Sender, (o, v) => o with { Sender = v }));
+        Add(Setting.String("bind-http", "local bind address for the HTTP server", d, o => o.BindHttp, (o, v) => o with { BindHttp = v }));
+        Add(Setting.String("pidfile", "write a pidfile to this path", d, o => o.Pidfile, (o, v) => o with { Pidfile = v }));
         // A setting only so that --write-config writes failmail's `version = false` line and a
         // failmail file holding it still loads; in a file it is checked and then ignored
         // (failmail printed the version on every start when a file said true).
         Version = Add(Setting.Bool("version", "show the version number and exit", d, _ => false, (o, _) => o));
 
-        RelayAll = Add(Setting.Bool("relay-all", "relay all messages to the upstream server as well as summarizing them", d, o => o.RelayAll, (o, v) => o with { RelayAll = v }));
-        MaxMessageSize = Add(Setting.Int64("max-message-size", "largest message accepted, in bytes (SMTP SIZE)", d, o => o.MaxMessageSize, (o, v) => o with { MaxMessageSize = v }));
-        MaxCommandLine = Add(Setting.Int32("max-command-line", "longest SMTP command line accepted, in bytes including CRLF (at least 512)", d, o => o.MaxCommandLine, (o, v) => o with { MaxCommandLine = v }));
-        MaxRecipients = Add(Setting.Int32("max-recipients", "most recipients accepted per message", d, o => o.MaxRecipients, (o, v) => o with { MaxRecipients = v }));
-        MaxConnections = Add(Setting.Int32("max-connections", "most SMTP connections served at once", d, o => o.MaxConnections, (o, v) => o with { MaxConnections = v }));
-        CommandTimeout = Add(Setting.Duration("command-timeout", "close an SMTP connection that sends no complete command for this long", d, o => o.CommandTimeout, (o, v) => o with { CommandTimeout = v }));
-        DataTimeout = Add(Setting.Duration("data-timeout", "close an SMTP connection whose message data takes longer than this", d, o => o.DataTimeout, (o, v) => o with { DataTimeout = v }));
-        QueueDir = Add(Setting.String("queue-dir", "maildir holding summaries waiting for a relay retry", d, o => o.QueueDir, (o, v) => o with { QueueDir = v }));
-        RetryMin = Add(Setting.Duration("retry-min", "first delay before retrying a failed relay", d, o => o.RetryMin, (o, v) => o with { RetryMin = v }));
-        RetryMax = Add(Setting.Duration("retry-max", "longest delay between relay retries", d, o => o.RetryMax, (o, v) => o with { RetryMax = v }));
-        QueueLifetime = Add(Setting.Duration("queue-lifetime", "give up retrying a summary after this long and move it to the fail-dir", d, o => o.QueueLifetime, (o, v) => o with { QueueLifetime = v }));
-        RelayTimeout = Add(Setting.Duration("relay-timeout", "time limit for each relay connect, command and message transfer", d, o => o.RelayTimeout, (o, v) => o with { RelayTimeout = v }));
-        LogJson = Add(Setting.Bool("log-json", "write each log line as a JSON object", d, o => o.LogJson, (o, v) => o with { LogJson = v }));
-        RelayCaFile = Add(Setting.String("relay-ca-file", "PEM file of the CAs trusted for the relay's certificate, instead of the system roots", d, o => o.RelayCaFile, (o, v) => o with { RelayCaFile = v }));
-        RelayFingerprint = Add(Setting.String("relay-fingerprint", "accept only the relay certificate with this hex SHA-256 (colons optional; several separated by commas)", d, o => o.RelayFingerprint, (o, v) => o with { RelayFingerprint = v }));
-        RelayInsecure = Add(Setting.Bool("relay-insecure", "accept any relay certificate (unsafe; for tests only)", d, o => o.RelayInsecure, (o, v) => o with { RelayInsecure = v }));
-        RelayAuthMechanisms = Add(Setting.String("relay-auth-mechanisms", "comma-separated SASL mechanisms allowed for relay AUTH, e.g. PLAIN,LOGIN; empty allows any that MailKit supports", d, o => o.RelayAuthMechanisms, (o, v) => o with { RelayAuthMechanisms = v }));
-        RelayPasswordFile = Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
+        Add(Setting.Bool("relay-all", "relay all messages to the upstream server as well as summarizing them", d, o => o.RelayAll, (o, v) => o with { RelayAll = v }));
+        Add(Setting.Int64("max-message-size", "largest message accepted, in bytes (SMTP SIZE)", d, o => o.MaxMessageSize, (o, v) => o with { MaxMessageSize = v }));
+        Add(Setting.Int32("max-command-line", "longest SMTP command line accepted, in bytes including CRLF (at least 512)", d, o => o.MaxCommandLine, (o, v) => o with { MaxCommandLine = v }));
+        Add(Setting.Int32("max-recipients", "most recipients accepted per message", d, o => o.MaxRecipients, (o, v) => o with { MaxRecipients = v }));
+        Add(Setting.Int32("max-connections", "most SMTP connections served at once", d, o => o.MaxConnections, (o, v) => o with { MaxConnections = v }));
+        Add(Setting.Duration("command-timeout", "close an SMTP connection that sends no complete command for this long", d, o => o.CommandTimeout, (o, v) => o with { CommandTimeout = v }));
+        Add(Setting.Duration("data-timeout", "close an SMTP connection whose message data takes longer than this", d, o => o.DataTimeout, (o, v) => o with { DataTimeout = v }));
+        Add(Setting.String("queue-dir", "maildir holding summaries waiting for a relay retry", d, o => o.QueueDir, (o, v) => o with { QueueDir = v }));
+        Add(Setting.Duration("retry-min", "first delay before retrying a failed relay", d, o => o.RetryMin, (o, v) => o with { RetryMin = v }));
+        Add(Setting.Duration("retry-max", "longest delay between relay retries", d, o => o.RetryMax, (o, v) => o with { RetryMax = v }));
+        Add(Setting.Duration("queue-lifetime", "give up retrying a summary after this long and move it to the fail-dir", d, o => o.QueueLifetime, (o, v) => o with { QueueLifetime = v }));
+        Add(Setting.Duration("relay-timeout", "time limit for each relay connect, command and message transfer", d, o => o.RelayTimeout, (o, v) => o with { RelayTimeout = v }));
+        Add(Setting.Bool("log-json", "write each log line as a JSON object", d, o => o.LogJson, (o, v) => o with { LogJson = v }));
+        Add(Setting.String("relay-ca-file", "PEM file of the CAs trusted for the relay's certificate, instead of the system roots", d, o => o.RelayCaFile, (o, v) => o with { RelayCaFile = v }));
+        Add(Setting.String("relay-fingerprint", "accept only the relay certificate with this hex SHA-256 (colons optional; several separated by commas)", d, o => o.RelayFingerprint, (o, v) => o with { RelayFingerprint = v }));
+        Add(Setting.Bool("relay-insecure", "accept any relay certificate (unsafe; for tests only)", d, o => o.RelayInsecure, (o, v) => o with { RelayInsecure = v }));
+        Add(Setting.String("relay-auth-mechanisms", "comma-separated SASL mechanisms allowed for relay AUTH, e.g. PLAIN,LOGIN; empty allows any that MailKit supports", d, o => o.RelayAuthMechanisms, (o, v) => o with { RelayAuthMechanisms = v }));
+        Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
         Add(Setting.String("qualify-domain", "domain added to bare local names such as root (empty: the host's fully qualified name)", d, o => o.QualifyDomain, (o, v) => o with { QualifyDomain = v }));
         Add(Setting.String("quarantine-dir", "maildir for messages that could not be batched or digested, with the reason (`failmail resend quarantine` puts them back)", d, o => o.QuarantineDir, (o, v) => o with { QuarantineDir = v }));
         Add(Setting.String("spool-dir", "maildir where `failmail sendmail` leaves messages while the daemon is down; the daemon imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
@@ -82,55 +82,7 @@ internal sealed class FailmailSettings
         Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
     }
 
-    public Option<string> BindAddr { get; }
-    public Option<int> SocketFd { get; }
-    public Option<string> Credentials { get; }
-    public Option<string> TlsCert { get; }
-    public Option<string> TlsKey { get; }
-    public Option<bool> Ssl { get; }
-    public Option<TimeSpan> ShutdownTimeout { get; }
-    public Option<bool> DebugReceiver { get; }
-    public Option<string> RewriteSrc { get; }
-    public Option<string> RewriteDest { get; }
-    public Option<bool> AllowUnencryptedAuth { get; }
-    public Option<bool> MemoryStore { get; }
-    public Option<string> MessageStore { get; }
-    public Option<string> From { get; }
-    public Option<string> SubjectPrefix { get; }
-    public Option<TimeSpan> WaitPeriod { get; }
-    public Option<TimeSpan> MaxWait { get; }
-    public Option<TimeSpan> Poll { get; }
-    public Option<string> BatchExpr { get; }
-    public Option<string> GroupExpr { get; }
-    public Option<string> Template { get; }
-    public Option<string> RelayAddr { get; }
-    public Option<string> RelayUser { get; }
-    public Option<string> RelayPassword { get; }
-    public Option<string> FailDir { get; }
-    public Option<string> AllDir { get; }
-    public Option<bool> Receiver { get; }
-    public Option<bool> Sender { get; }
-    public Option<string> BindHttp { get; }
-    public Option<string> Pidfile { get; }
     public Option<bool> Version { get; }
-    public Option<bool> RelayAll { get; }
-    public Option<long> MaxMessageSize { get; }
-    public Option<int> MaxCommandLine { get; }
-    public Option<int> MaxRecipients { get; }
-    public Option<int> MaxConnections { get; }
-    public Option<TimeSpan> CommandTimeout { get; }
-    public Option<TimeSpan> DataTimeout { get; }
-    public Option<string> QueueDir { get; }
-    public Option<TimeSpan> RetryMin { get; }
-    public Option<TimeSpan> RetryMax { get; }
-    public Option<TimeSpan> QueueLifetime { get; }
-    public Option<TimeSpan> RelayTimeout { get; }
-    public Option<bool> LogJson { get; }
-    public Option<string> RelayCaFile { get; }
-    public Option<string> RelayFingerprint { get; }
-    public Option<bool> RelayInsecure { get; }
-    public Option<string> RelayAuthMechanisms { get; }
-    public Option<string> RelayPasswordFile { get; }
 
     // In --write-config order.
     public IReadOnlyList<Setting> All => _all;

@@ -1,4 +1,5 @@
 using Failmail.Batching;
+using Failmail.GoSyntax;
 using Failmail.Relay;
 
 namespace Failmail.Config;

@@ -1,3 +1,5 @@
+using Failmail.GoSyntax;
+
 namespace Failmail.Hosting;
 
 // /healthz: healthy unless a part has stopped or is stuck (PartWatch), the store refuses writes (mail would be turned away) or the relay
@@ -20,7 +22,7 @@ internal static class HealthCheck
         }
         if (stats.RelayFailingSince is DateTimeOffset since && now - since > relayFailureThreshold)
         {
-            return $"relay failing since {GoTime.FormatRfc3339Nano(since)} ({(long)(now - since).TotalSeconds}s, threshold {(long)relayFailureThreshold.TotalSeconds}s)";
+            return $"relay failing since {GoFormat.Rfc3339Nano(since)} ({(long)(now - since).TotalSeconds}s, threshold {(long)relayFailureThreshold.TotalSeconds}s)";
         }
         return null;
     }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Failmail.GoSyntax;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -154,7 +155,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
 
     private Task StatsAsync(HttpContext context)
     {
-        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoTime.FormatRfc3339Nano(_stats.LastReceived));
+        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived));
         var json = JsonSerializer.Serialize(body, Json.StatsResponse);
         // failmail ended the body with a newline, as Go's json.Encoder does.
         return WriteAsync(context, StatusCodes.Status200OK, "application/json; charset=utf-8", json + "\n");

@@ -1,3 +1,5 @@
+using Failmail.Relay;
+
 namespace Failmail.Hosting;
 
 // Everything the HTTP endpoints show (spec §7 plus /metrics and /healthz), read from any

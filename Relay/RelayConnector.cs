@@ -1,6 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using Failmail.Config;
+using Failmail.GoSyntax;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 

@@ -23,7 +23,7 @@ internal sealed class RelayCounters
     public long FailDirWrites => Interlocked.Read(ref _failDirWrites);
 
     // How long each delivery attempt took, successful or not (/metrics).
-    public Hosting.DurationHistogram SendDuration { get; } = new();
+    public DurationHistogram SendDuration { get; } = new();
 
     public DateTimeOffset? LastSuccess
     {

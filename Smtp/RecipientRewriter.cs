@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Failmail.Batching;
+using Failmail.GoSyntax;
 
 namespace Failmail.Smtp;
 

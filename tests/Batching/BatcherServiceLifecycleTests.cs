@@ -1,4 +1,5 @@
 using Failmail.Batching;
+using Failmail.GoSyntax;
 using static Failmail.Tests.Batching.BatcherServiceKit;
 
 namespace Failmail.Tests.Batching;

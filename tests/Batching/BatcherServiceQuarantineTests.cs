@@ -45,12 +45,18 @@ public sealed class BatcherServiceQuarantineTests : IAsyncDisposable
         Assert.Contains("FormatException", text, StringComparison.Ordinal);
         Assert.Contains("Subject: poison", text, StringComparison.Ordinal);
 
-        // The spool format is what `resend quarantine` leaves for the importer: only the
-        // failed recipient, the original sender and the whole message.
-        Assert.True(SpoolFile.TryDecode(Quarantine.ToSpoolFile(file), SpoolLimits.From(new FailmailOptions()), out var spooled, out var why), why);
+        // `resend quarantine` leaves the file in the spool's format: only the failed recipient,
+        // the original sender and the whole message. The spool refuses this recipient until
+        // an operator fixes it (it would fail again); with the address mended it is taken.
+        var limits = SpoolLimits.From(new FailmailOptions());
+        var spoolFile = Quarantine.ToSpoolFile(file)!;
+        Assert.False(SpoolFile.TryDecode(spoolFile, limits, out _, out var refusal));
+        Assert.Contains("X-Failmail-Envelope-To", refusal, StringComparison.Ordinal);
+        var mended = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(spoolFile).Replace(Uncarriable, "fixed@y.test", StringComparison.Ordinal));
+        Assert.True(SpoolFile.TryDecode(mended, limits, out var spooled, out var why), why);
         Assert.NotNull(spooled);
         Assert.Equal("app@example.com", spooled.From);
-        Assert.Equal([Uncarriable], spooled.Recipients);
+        Assert.Equal(["fixed@y.test"], spooled.Recipients);
         Assert.StartsWith("Subject: poison\r\n", Encoding.UTF8.GetString(spooled.Bytes), StringComparison.Ordinal);
 
         // And the batcher is still alive for the next storm.

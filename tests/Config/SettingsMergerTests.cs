@@ -1,4 +1,6 @@
-using static Failmail.Tests.Config.FailmailCommandKit;
+using Failmail.Cli;
+using Failmail.Tests.Cli;
+using static Failmail.Tests.Cli.FailmailCommandKit;
 
 namespace Failmail.Tests.Config;
 

@@ -1,4 +1,5 @@
 using Failmail.Hosting;
+using Failmail.Relay;
 
 namespace Failmail.Tests.Hosting;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using Failmail.Cli;
 using Failmail.Maildir;
 using Failmail.Relay;
 using Microsoft.Extensions.Logging.Abstractions;

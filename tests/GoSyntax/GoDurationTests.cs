@@ -1,6 +1,7 @@
 using Failmail.Config;
+using Failmail.GoSyntax;
 
-namespace Failmail.Tests.Config;
+namespace Failmail.Tests.GoSyntax;
 
 public class GoDurationTests
 {

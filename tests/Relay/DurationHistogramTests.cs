@@ -1,6 +1,7 @@
 using Failmail.Hosting;
+using Failmail.Relay;
 
-namespace Failmail.Tests.Hosting;
+namespace Failmail.Tests.Relay;
 
 public sealed class DurationHistogramTests
 {

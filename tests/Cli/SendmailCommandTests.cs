@@ -1,10 +1,11 @@
 using System.CommandLine;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
+using Failmail.Cli;
 using Failmail.Sendmail;
 
-namespace Failmail.Tests.Sendmail;
+namespace Failmail.Tests.Cli;
 
 public sealed class SendmailCommandTests : IDisposable
 {

@@ -1,12 +1,11 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Diagnostics.CodeAnalysis;
-using System.Reflection;
 using Failmail.Batching;
 using Failmail.Config;
 using Failmail.Sendmail;
 
-namespace Failmail;
+namespace Failmail.Cli;
 
 // The command line (../shared/failmail-spec.md §1): one flag per FailmailOptions setting
 // under failmail's names (Config/FailmailSettings), Go flag syntax, a config file,
@@ -66,7 +65,7 @@ internal sealed class FailmailCommand : RootCommand
         // --help lists them in this order.
         Subcommands.Add(new SendmailCommand(this));
         Subcommands.Add(new PreviewCommand(this));
-        Subcommands.Add(new Relay.ResendCommand(this));
+        Subcommands.Add(new ResendCommand(this));
     }
 
     // Read by the action itself; the other settings are merged through Settings.
@@ -77,9 +76,7 @@ internal sealed class FailmailCommand : RootCommand
     // In --write-config order.
     public IReadOnlyList<Setting> Settings => _settings.All;
 
-    public static string VersionText =>
-        typeof(FailmailCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? "unknown";
+    public static string VersionText => FailmailVersion.Text;
 
     public static Task<int> RunAsync(string[] args) =>
         new FailmailCommand().InvokeAsync(SendmailCommand.RouteInvokedName(args, SendmailCommand.InvokedName()));

@@ -1,4 +1,4 @@
-namespace Failmail.Hosting;
+namespace Failmail.Relay;
 
 // A histogram at one moment. CumulativeCounts[i] counts observations <= UpperBounds[i]; the
 // implicit +Inf bucket is Count.

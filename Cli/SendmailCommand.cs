@@ -1,6 +1,7 @@
 using System.CommandLine;
+using Failmail.Sendmail;
 
-namespace Failmail.Sendmail;
+namespace Failmail.Cli;
 
 // `failmail [flags] sendmail [sendmail options] [recipients...]`, and the same when the binary
 // is run through a link named "sendmail" (then every argument is a sendmail argument, and

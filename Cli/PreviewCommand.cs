@@ -1,6 +1,7 @@
 using System.CommandLine;
+using Failmail.Batching;
 
-namespace Failmail.Batching;
+namespace Failmail.Cli;
 
 // `failmail [flags] preview MESSAGE.eml...`: prints the digests those messages would make
 // under the given --batch-expr, --group-expr, --template and --subject-prefix, without

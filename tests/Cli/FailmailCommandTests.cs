@@ -1,8 +1,9 @@
 using System.CommandLine;
+using Failmail.Cli;
 using Failmail.Config;
-using static Failmail.Tests.Config.FailmailCommandKit;
+using static Failmail.Tests.Cli.FailmailCommandKit;
 
-namespace Failmail.Tests.Config;
+namespace Failmail.Tests.Cli;
 
 // The root command line: Go flag syntax, values, --version, --help, errors, the host hand-off.
 public sealed class FailmailCommandTests : IDisposable

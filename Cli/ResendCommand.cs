@@ -3,9 +3,10 @@ using Failmail.Batching;
 using Failmail.Config;
 using Failmail.Hosting;
 using Failmail.Maildir;
+using Failmail.Relay;
 using Microsoft.Extensions.Logging;
 
-namespace Failmail.Relay;
+namespace Failmail.Cli;
 
 // `failmail [flags] resend DIR`: puts the messages of a fail-dir back into the outgoing
 // queue (--queue-dir) once the relay works again, and those of the quarantine

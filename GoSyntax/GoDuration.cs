@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace Failmail.Config;
+namespace Failmail.GoSyntax;
 
 // Go's time.ParseDuration and Duration.String(), so flags, config files and --write-config
 // output read and print durations exactly as failmail did ("30s", "5m0s", "1h2m3.5s").

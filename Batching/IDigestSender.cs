@@ -1,6 +1,4 @@
-using Failmail.Batching;
-
-namespace Failmail.Relay;
+namespace Failmail.Batching;
 
 // The batcher's way out. SendAsync returns once the digest is safely handed off: relayed,
 // queued durably for a retry, or written to the fail-dir. Only then may the batcher remove

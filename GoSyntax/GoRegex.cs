@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Failmail.Batching;
+namespace Failmail.GoSyntax;
 
 // failmail's match/replace used Go RE2 regexes. The pattern is translated to .NET's spelling
 // (GoRegexSyntax), and this reproduces Go's semantics where .NET differs (spec Appendix A):

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Reflection;
+using Failmail.Cli;
 
-namespace Failmail.Tests.Config;
+namespace Failmail.Tests.Cli;
 
 // What the command-line tests share: a FailmailCommand run with captured output and options.
 internal static class FailmailCommandKit

@@ -1,4 +1,4 @@
-namespace Failmail.Hosting;
+namespace Failmail.Relay;
 
 // A Prometheus-style histogram of seconds with fixed buckets. Observations are rare (one per
 // digest), so a lock is simpler than lock-free buckets and costs nothing measurable.

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Failmail.Batching;
+namespace Failmail.GoSyntax;
 
 // Go formatting failmail's digests used (spec Appendix A).
 internal static class GoFormat
@@ -15,6 +15,13 @@ internal static class GoFormat
         return string.Create(CultureInfo.InvariantCulture,
             $"{time.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture)} {sign}{abs.Hours:00}{abs.Minutes:00}");
     }
+
+    // Go's time.RFC3339Nano as encoding/json writes it (spec appendix A): the fraction with
+    // trailing zeros trimmed (no dot when zero; .NET's F specifier does both), "Z" for UTC,
+    // otherwise ±hh:mm. MinValue is Go's zero time.
+    public static string Rfc3339Nano(DateTimeOffset value) => value.Offset == TimeSpan.Zero
+        ? value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)
+        : value.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture);
 
     // Go's strconv.Quote: a double-quoted literal; printable Unicode stays as is.
     public static string Quote(string s)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Failmail.Batching;
+namespace Failmail.GoSyntax;
 
 // The RE2 pattern spellings .NET lacks or reads differently, translated for GoRegex (spec
 // Appendix A):
