@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Failmail.Batching;
 using Failmail.Hosting;
+using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Relay;
 using Failmail.Rewriting;

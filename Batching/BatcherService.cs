@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Failmail.Intake;
 using Failmail.Maildir;
 using Microsoft.Extensions.Logging;
 

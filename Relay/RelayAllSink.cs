@@ -1,4 +1,5 @@
 using Failmail.Batching;
+using Failmail.Intake;
 using Failmail.Maildir;
 
 namespace Failmail.Relay;

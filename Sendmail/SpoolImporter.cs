@@ -1,5 +1,5 @@
 using System.Buffers;
-using Failmail.Batching;
+using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Failmail.Smtp;
@@ -28,10 +28,7 @@ internal sealed class SpoolImporter : IDisposable
     private readonly SpoolLimits _limits;
     private readonly int _bufferSize;
     private readonly SpoolQuarantine _quarantine;
-    private readonly IMessageStore _store;
-    private readonly IMessageSink _sink;
-    private readonly AddressRewriter _addresses;
-    private readonly RecipientRewriter _recipients;
+    private readonly MessageIntake _intake;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
@@ -53,10 +50,8 @@ internal sealed class SpoolImporter : IDisposable
         _limits = SpoolLimits.From(options);
         _bufferSize = Math.Max(ChunkSize, _limits.MaxEnvelopeLine + 2);
         _quarantine = new SpoolQuarantine(_spoolDir);
-        _store = store;
-        _sink = sink;
-        _addresses = addresses;
-        _recipients = RecipientRewriter.From(options);
+        // The same intake as SMTP's: the same address checks, rewriting, commit and hand-off.
+        _intake = new MessageIntake(store, sink, addresses, RecipientRewriter.From(options), time);
         _logger = loggerFactory.CreateLogger("Failmail.Sendmail");
         _time = time;
     }
@@ -96,7 +91,7 @@ internal sealed class SpoolImporter : IDisposable
         foreach (var path in Directory.GetFileSystemEntries(newDir).Order(StringComparer.Ordinal))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!_sink.HasCapacity)
+            if (!_intake.HasCapacity)
             {
                 // As SMTP answers 451: the rest waits in the spool for the next poll.
                 SendmailLog.SpoolQueueFull(_logger, _spoolDir);
@@ -198,15 +193,21 @@ internal sealed class SpoolImporter : IDisposable
                 return SpoolEntry.TooLarge(messageSize, _limits);
             }
 
-            // As SmtpDelivery: Rewriting/AddressRewriter first, then --rewrite-src/--rewrite-dest.
-            // Debug.Assert-free: Complete means the reader has a sender.
-            var envelope = new Envelope(
-                _addresses.RewriteSender(reader.From ?? ""),
-                _recipients.RewriteAll(_addresses.RewriteRecipients(reader.Recipients)),
-                _time.GetUtcNow(),
-                "spool");
-            ReceivedMessage message;
-            var draft = _addresses.Wrap(_store.CreateDraft());
+            // What SMTP would answer 553 to at MAIL or RCPT: refused whole, as SMTP refuses it.
+            if (_intake.Check.SenderProblem(reader.From ?? "") is { } senderProblem)
+            {
+                return senderProblem;
+            }
+            foreach (var recipient in reader.Recipients)
+            {
+                if (_intake.Check.RecipientProblem(recipient) is { } recipientProblem)
+                {
+                    return recipientProblem;
+                }
+            }
+            var envelope = _intake.Envelope(reader.From ?? "", reader.Recipients, "spool");
+            IntakeResult result;
+            var draft = _intake.CreateDraft();
             await using (draft.ConfigureAwait(false))
             {
                 var chunk = buffer.AsMemory(consumed, filled - consumed);
@@ -231,21 +232,14 @@ internal sealed class SpoolImporter : IDisposable
                     offset += filled;
                     chunk = buffer.AsMemory(0, filled);
                 }
-                message = await draft.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
+                result = await _intake.CommitAsync(draft, envelope, cancellationToken).ConfigureAwait(false);
             }
-            try
+            var message = result.Message;
+            // Committed is durable: the store keeps it pending for the batcher (a stop's
+            // cancellation included), and keeping the spool file would import it again.
+            if (result.SinkError is { } sinkError and not OperationCanceledException)
             {
-                await _sink.AcceptAsync(message, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping: committed is durable, the store hands it to the next batcher.
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // As in SmtpDelivery: committed is durable, the store keeps it pending for the
-                // batcher. Keeping the spool file would import it again at every poll.
-                SendmailLog.SinkFailed(_logger, e, message.Id);
+                SendmailLog.SinkFailed(_logger, sinkError, message.Id);
             }
             File.Delete(path);
             SendmailLog.SpoolImported(_logger, shownName, _spoolDir, message.Id, envelope.Recipients.Count);

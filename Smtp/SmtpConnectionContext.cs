@@ -1,5 +1,5 @@
 using System.Net.Security;
-using Failmail.Batching;
+using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Microsoft.Extensions.Logging;
@@ -7,12 +7,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Failmail.Smtp;
 
-// What the connections of one listener share: settings, store, sink, clock, logger, the
-// TLS certificate, the listener-wide shutdown/abort signals and the message counters.
+// What the connections of one listener share: settings, the intake (store, sink, rewriting),
+// clock, logger, the TLS certificate, the listener-wide shutdown/abort signals and the
+// message counters.
 internal sealed class SmtpConnectionContext
 {
     private long _accepted;
     private long _rejected;
+    private MessageIntake? _intake;
 
     public required SmtpSessionSettings Settings { get; init; }
     public required IMessageStore Store { get; init; }
@@ -30,6 +32,9 @@ internal sealed class SmtpConnectionContext
     public CancellationToken Shutdown { get; init; }
     // Abort: the drain time is over, drop everything.
     public CancellationToken Abort { get; init; }
+
+    // The store, sink and rewriters above as the one intake every door shares (built once).
+    public MessageIntake Intake => _intake ??= new MessageIntake(Store, Sink, Addresses, Rewriter, TimeProvider);
 
     public long MessagesAccepted => Interlocked.Read(ref _accepted);
     public long MessagesRejected => Interlocked.Read(ref _rejected);

@@ -1,10 +1,11 @@
+using Failmail.Intake;
 using Failmail.Maildir;
 
 namespace Failmail.Smtp;
 
-// The store and sink side of DATA. At its end: decides the reply, commits the draft with
-// its envelope and hands the message to the sink. Only a durable commit earns 250
-// (failmail's rule, spec §2.8).
+// The store side of DATA, through the one intake (Intake/MessageIntake). At its end: decides
+// the reply, commits the draft with its envelope and hands the message on. Only a durable
+// commit earns 250 (failmail's rule, spec §2.8).
 internal static class SmtpDelivery
 {
     // The DATA command was in order: a draft to stream into, or null and the reply that
@@ -12,7 +13,7 @@ internal static class SmtpDelivery
     public static IMessageDraft? Begin(SmtpConnectionContext context, long connectionId, out SmtpReply refusal)
     {
         refusal = default;
-        if (!context.Sink.HasCapacity)
+        if (!context.Intake.HasCapacity)
         {
             SmtpLog.QueueFull(context.Logger, connectionId);
             context.CountRejected();
@@ -21,8 +22,7 @@ internal static class SmtpDelivery
         }
         try
         {
-            var draft = context.Store.CreateDraft();
-            return context.Addresses is { } addresses ? addresses.Wrap(draft) : draft;
+            return context.Intake.CreateDraft();
         }
         catch (IOException e)
         {
@@ -50,23 +50,17 @@ internal static class SmtpDelivery
                 context.CountRejected();
                 return StoreFailure(writeError);
             }
-            if (!context.Sink.HasCapacity)
+            if (!context.Intake.HasCapacity)
             {
                 SmtpLog.QueueFull(context.Logger, connectionId);
                 context.CountRejected();
                 return SmtpReply.QueueFull;
             }
-            // Rewriting/AddressRewriter first (qualify, aliases, canonical, masquerade), then
-            // failmail's --rewrite-src/--rewrite-dest on the result.
-            var envelope = new Envelope(
-                context.Addresses?.RewriteSender(session.From) ?? session.From,
-                context.Rewriter.RewriteAll(context.Addresses?.RewriteRecipients(session.Recipients) ?? session.Recipients),
-                context.TimeProvider.GetUtcNow(),
-                clientAddress);
-            ReceivedMessage message;
+            var envelope = context.Intake.Envelope(session.From, session.Recipients, clientAddress);
+            IntakeResult result;
             try
             {
-                message = await draft.CommitAsync(envelope, context.Abort).ConfigureAwait(false);
+                result = await context.Intake.CommitAsync(draft, envelope, context.Abort).ConfigureAwait(false);
             }
             catch (IOException e)
             {
@@ -74,14 +68,11 @@ internal static class SmtpDelivery
                 context.CountRejected();
                 return StoreFailure(e);
             }
-            try
-            {
-                await context.Sink.AcceptAsync(message, context.Abort).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            var message = result.Message;
+            if (result.SinkError is { } sinkError)
             {
                 // Committed is durable: the store keeps it pending, so 250 is still true.
-                SmtpLog.SinkFailed(context.Logger, connectionId, message.Id, e);
+                SmtpLog.SinkFailed(context.Logger, connectionId, message.Id, sinkError);
             }
             context.CountAccepted();
             SmtpLog.MessageAccepted(context.Logger, connectionId, message.Id, envelope.From, envelope.Recipients.Count, message.Size);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Failmail.Batching;
+using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Microsoft.Extensions.Logging;
@@ -53,13 +53,14 @@ internal sealed class SmtpListener : IAsyncDisposable
         }
         var certificate = options.TlsCert.Length > 0 ? SmtpTls.Load(options.TlsCert, options.TlsKey) : null;
         _implicitTls = options.Ssl;
+        var rewriter = RecipientRewriter.From(options);
         var settings = new SmtpSessionSettings(
             FailmailOptions.HostName(),
             SmtpLimits.From(options),
             SmtpCredentials.Parse(options.Credentials),
             options.AllowUnencryptedAuth,
             TlsAvailable: certificate is not null && !options.Ssl,
-            Envelope: new EnvelopeCheck(addresses, RecipientRewriter.From(options)));
+            Envelope: new EnvelopeCheck(addresses, rewriter));
         // failmail accepted this configuration silently and then refused every message.
         if (settings.Credentials is not null && certificate is null && !options.AllowUnencryptedAuth)
         {
@@ -70,7 +71,7 @@ internal sealed class SmtpListener : IAsyncDisposable
             Settings = settings,
             Store = store,
             Sink = sink,
-            Rewriter = RecipientRewriter.From(options),
+            Rewriter = rewriter,
             Addresses = addresses,
             Logger = _logger,
             TimeProvider = timeProvider,

@@ -1,3 +1,5 @@
+using Failmail.Intake;
+
 namespace Failmail.Smtp;
 
 // What every session of one listener shares, fixed at start-up. Credentials are null when

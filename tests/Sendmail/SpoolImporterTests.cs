@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Failmail.Batching;
+using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Failmail.Sendmail;
@@ -239,6 +240,16 @@ public sealed class SpoolImporterTests : IDisposable
         var reason = await RefusedBeforeAGoodMessageAsync("0.bad", path =>
             File.WriteAllText(path, $"X-Failmail-Envelope-From: <a@y.test>\r\n{line}\r\nSubject: s\r\n\r\nb\r\n"));
         Assert.Equal(expected + "\n", reason);
+    }
+
+    [Fact]
+    public async Task ARecipientTheRewriteMakesUncarriableIsRefusedAsSmtpRefusesIt()
+    {
+        // The same intake check as RCPT's 553: --rewrite-dest turns x@y.test into "x z@y.test".
+        var options = Options with { RewriteSrc = "^x@(.*)$", RewriteDest = "x z@$1" };
+        var reason = await RefusedBeforeAGoodMessageAsync("0.rewritten", path =>
+            File.WriteAllBytes(path, SpoolFile.Encode(new SubmittedMessage("a@y.test", ["x@y.test"], "Subject: s\r\n\r\n"u8.ToArray()))), options);
+        Assert.Equal("recipient <x@y.test> is rewritten to <x z@y.test>, which cannot be relayed\n", reason);
     }
 
     [Fact]

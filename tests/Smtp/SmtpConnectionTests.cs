@@ -1,4 +1,5 @@
 using System.Text;
+using Failmail.Rewriting;
 using Failmail.Smtp;
 
 namespace Failmail.Tests.Smtp;

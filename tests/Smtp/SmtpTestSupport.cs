@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using Failmail.Batching;
+using Failmail.Intake;
 using Failmail.Maildir;
 
 namespace Failmail.Tests.Smtp;

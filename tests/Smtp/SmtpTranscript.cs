@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Text;
 using Failmail.Maildir;
+using Failmail.Rewriting;
 using Failmail.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;

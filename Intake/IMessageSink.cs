@@ -1,6 +1,6 @@
 using Failmail.Maildir;
 
-namespace Failmail.Batching;
+namespace Failmail.Intake;
 
 // Where the receiver hands each committed message. In one process this is the batcher's
 // bounded queue; with --receiver alone it is a no-op, because the sender process polls the store.

@@ -1,9 +1,8 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Failmail.Batching;
 using Failmail.GoSyntax;
 
-namespace Failmail.Smtp;
+namespace Failmail.Rewriting;
 
 // --rewrite-src/--rewrite-dest with failmail's semantics (spec §6): a recipient the regex
 // does not match is kept; one it matches becomes the dest template expanded once per

@@ -1,6 +1,6 @@
 using Failmail.Maildir;
 
-namespace Failmail.Batching;
+namespace Failmail.Intake;
 
 // --receiver without --sender: the message is already durable in the store, and the sender
 // process (--sender) finds it there on its next poll, so there is nothing to hand on.

@@ -1,7 +1,7 @@
 using Failmail.Addresses;
 using Failmail.Rewriting;
 
-namespace Failmail.Smtp;
+namespace Failmail.Intake;
 
 // Whether an address the SMTP parser took can go all the way: through the hub's rewriting
 // (aliases, canonical maps, masquerading, --rewrite-src/--rewrite-dest) into a digest header

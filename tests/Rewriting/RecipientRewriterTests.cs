@@ -1,6 +1,7 @@
+using Failmail.Rewriting;
 using Failmail.Smtp;
 
-namespace Failmail.Tests.Smtp;
+namespace Failmail.Tests.Rewriting;
 
 public class RecipientRewriterTests
 {

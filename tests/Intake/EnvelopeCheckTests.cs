@@ -1,8 +1,9 @@
 using System.Text;
+using Failmail.Intake;
 using Failmail.Rewriting;
 using Failmail.Smtp;
 
-namespace Failmail.Tests.Smtp;
+namespace Failmail.Tests.Intake;
 
 public class EnvelopeCheckTests
 {
