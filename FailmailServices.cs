@@ -12,27 +12,35 @@ using Microsoft.Extensions.Logging;
 namespace Failmail;
 
 // Builds the running parts from the options and owns their lifetimes: the incoming store,
-// the SMTP listener (receiver half), the batcher and relay (sender half) and the HTTP server.
+// the outgoing queue, the relay worker and batcher (sender half), the SMTP listener and spool
+// importer (receiver half) and the HTTP server, each a ServicePart in start order. Stopping
+// is one sequence with a mode (StopMode): every part prepares, then stops, in reverse order.
 // Construction order is dependency order; every constructor that can fail on bad settings
 // (a broken expression, an unwritable store, a port in use) fails here, before READY=1.
 internal sealed class FailmailServices : IAsyncDisposable
 {
     private readonly FailmailOptions _options;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stopBatcher = new();
-    private readonly CancellationTokenSource _abortFlush = new();
-    private readonly CancellationTokenSource _stopRelay = new();
-    private readonly List<IDisposable> _disposables = [];
-    private SpoolImporter? _spoolImporter;
-    private Task _batcherTask = Task.CompletedTask;
-    private Task _relayTask = Task.CompletedTask;
-    private PartWatch? _parts;
+    private readonly TimeProvider _time;
+    // In start order; stopped and disposed in reverse (ServicePart).
+    private readonly List<ServicePart> _running = [];
+    private PartWatch? _watch;
+    private bool _stopped;
 
-    private FailmailServices(FailmailOptions options, ILogger logger, IMessageStore store)
+    private FailmailServices(FailmailOptions options, ILogger logger, IMessageStore store, TimeProvider time)
     {
         _options = options;
         _logger = logger;
+        _time = time;
         Store = store;
+        _running.Add(new ServicePart("incoming store")
+        {
+            Dispose = () =>
+            {
+                (store as IDisposable)?.Dispose();
+                return ValueTask.CompletedTask;
+            },
+        });
     }
 
     public IMessageStore Store { get; }
@@ -54,7 +62,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         while (true)
         {
             await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
-            if (_parts?.Fatal() is { } fatal)
+            if (_watch?.Fatal() is { } fatal)
             {
                 return fatal;
             }
@@ -74,7 +82,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         // not while a reload parent still drains, nor beside a running --receiver.
         var incomingShared = reloadParent is not null || !options.RunReceiver;
         var store = OpenStore(options, "--message-store", options.MessageStore, incomingShared, loggerFactory, time, log: true);
-        var services = new FailmailServices(options, logger, store);
+        var services = new FailmailServices(options, logger, store, time);
         try
         {
             await services.StartPartsAsync(inheritedSocket, reloadParent, loggerFactory, time, cancellationToken).ConfigureAwait(false);
@@ -89,75 +97,49 @@ internal sealed class FailmailServices : IAsyncDisposable
 
     // SIGINT/SIGTERM: stop taking mail, let sessions finish, hand every pending batch to the
     // relay queue, give the relay one last go, and stop.
-    public async Task ShutdownAsync()
-    {
-        _parts?.Stopping();
-        StopSpoolImporter();
-        if (Listener is not null)
-        {
-            await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
-        }
-        // The flush only writes digests into the durable outgoing queue; bound it anyway.
-        _abortFlush.CancelAfter(_options.ShutdownTimeout + _options.RelayTimeout);
-        await _stopBatcher.CancelAsync().ConfigureAwait(false);
-        await _batcherTask.ConfigureAwait(false);
-        await _stopRelay.CancelAsync().ConfigureAwait(false);
-        await _relayTask.ConfigureAwait(false);
-    }
+    public Task ShutdownAsync() => StopAsync(StopMode.Shutdown);
 
     // Reload: the child already accepts on the same socket. This process lets its open
     // sessions finish, sending whatever falls due meanwhile, and then stops without a flush
     // or a last relay attempt: the child, which starts its batcher and relay once we have
     // exited, loads the store and the queue whole. Only a memory store, which the child
     // cannot see, is flushed and drained as at shutdown.
-    public async Task HandOverAsync()
+    public Task HandOverAsync() => StopAsync(StopMode.HandOver);
+
+    // The one stop sequence: every part prepares, then every part stops, in reverse start order.
+    private async Task StopAsync(StopMode mode)
     {
-        _parts?.Stopping();
-        // The child imports the spool and polls the queue from now on: doing it twice would
-        // duplicate a message.
-        StopSpoolImporter();
-        Relay?.StopQueuePoll();
-        if (Listener is not null)
+        if (_stopped)
         {
-            await Listener.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+            return;
         }
-        if (!_options.MemoryStore)
+        _stopped = true;
+        _watch?.Stopping();
+        var parts = Enumerable.Reverse(_running).ToList();
+        foreach (var part in parts)
         {
-            Batcher?.SkipFlushOnStop();
-            Relay?.SkipDrainOnStop();
+            part.Prepare?.Invoke(mode);
         }
-        await _stopBatcher.CancelAsync().ConfigureAwait(false);
-        await _batcherTask.ConfigureAwait(false);
-        await _stopRelay.CancelAsync().ConfigureAwait(false);
-        await _relayTask.ConfigureAwait(false);
+        foreach (var part in parts)
+        {
+            if (part.Stop is { } stop)
+            {
+                await stop(mode).ConfigureAwait(false);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (Http is not null)
+        _watch?.Stopping();
+        foreach (var part in Enumerable.Reverse(_running).ToList())
         {
-            await Http.DisposeAsync().ConfigureAwait(false);
+            if (part.Dispose is { } dispose)
+            {
+                await dispose().ConfigureAwait(false);
+            }
         }
-        if (Listener is not null)
-        {
-            await Listener.DisposeAsync().ConfigureAwait(false);
-        }
-        if (Relay is not null)
-        {
-            await Relay.DisposeAsync().ConfigureAwait(false);
-        }
-        StopSpoolImporter();
-        foreach (var disposable in _disposables)
-        {
-            disposable.Dispose();
-        }
-        if (Store is IDisposable store)
-        {
-            store.Dispose();
-        }
-        _stopBatcher.Dispose();
-        _abortFlush.Dispose();
-        _stopRelay.Dispose();
+        _running.Clear();
     }
 
     // A reload parent exits within --shutdown-timeout plus its final relay work; past a
@@ -165,35 +147,33 @@ internal sealed class FailmailServices : IAsyncDisposable
     private async Task WaitForExitAsync(int pid)
     {
         var bound = _options.ShutdownTimeout + _options.RelayTimeout + TimeSpan.FromSeconds(30);
-        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var started = _time.GetTimestamp();
         while (PosixNative.ProcessExists(pid))
         {
-            if (waited.Elapsed > bound)
+            if (_time.GetElapsedTime(started) > bound)
             {
                 HostLog.ReloadParentLingers(_logger, pid, bound);
                 return;
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time).ConfigureAwait(false);
         }
-    }
-
-    // Idempotent: shutdown, hand-over and dispose all stop it.
-    private void StopSpoolImporter()
-    {
-        _spoolImporter?.Dispose();
-        _spoolImporter = null;
     }
 
     private async Task StartPartsAsync(Socket? inheritedSocket, int? reloadParent, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
+        _watch = new PartWatch(time);
         IMessageSink sink = StoreOnlySink.Instance;
         if (_options.RunSender)
         {
             var outgoing = OpenStore(_options, "--queue-dir", _options.QueueDir, shared: reloadParent is not null, loggerFactory, time);
-            if (outgoing is IDisposable disposable)
+            _running.Add(new ServicePart("outgoing queue")
             {
-                _disposables.Add(disposable);
-            }
+                Dispose = () =>
+                {
+                    (outgoing as IDisposable)?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            });
             var transport = RelayTransportFactory.Create(_options, time, Console.OpenStandardOutput(), loggerFactory);
             Relay = new RelayService(_options, outgoing, transport, loggerFactory, time);
             Quarantine = new Quarantine(_options.QuarantineDir);
@@ -201,6 +181,10 @@ internal sealed class FailmailServices : IAsyncDisposable
             var pollStore = !_options.RunReceiver;
             Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
+            // A reload child starts its batcher and relay only once the parent has gone.
+            var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);
+            _running.Add(RelayPart(Relay, parentGone));
+            _running.Add(BatcherPart(Batcher, parentGone));
         }
         else if (_options.RelayAll)
         {
@@ -210,41 +194,123 @@ internal sealed class FailmailServices : IAsyncDisposable
         if (_options.RunReceiver)
         {
             var addresses = AddressRewriter.Create(_options);
-            Listener = new SmtpListener(_options, Store, sink, loggerFactory, time, addresses);
-            Listener.Start(inheritedSocket);
-            _spoolImporter = await SpoolImporter.StartAsync(_options, Store, sink, addresses, loggerFactory, time, cancellationToken).ConfigureAwait(false);
+            var listener = new SmtpListener(_options, Store, sink, loggerFactory, time, addresses);
+            Listener = listener;
+            _running.Add(new ServicePart("smtp listener")
+            {
+                Stop = _ => listener.StopAsync(_options.ShutdownTimeout),
+                Dispose = listener.DisposeAsync,
+            });
+            listener.Start(inheritedSocket);
+            var importer = await SpoolImporter.StartAsync(_options, Store, sink, addresses, loggerFactory, time, cancellationToken).ConfigureAwait(false);
+            // Stopped before the listener drains, in both modes: a reload child imports the
+            // spool from now on, and importing twice would duplicate a message.
+            _running.Add(new ServicePart("spool importer")
+            {
+                Prepare = _ => importer.Dispose(),
+                Dispose = () =>
+                {
+                    importer.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            });
+            _watch.Add("spool importer", null, () => importer.BusySince, PartStallMinimum);
         }
 
-        _parts = new PartWatch(time);
-        if (_spoolImporter is { } importer)
-        {
-            _parts.Add("spool importer", null, () => importer.BusySince, PartStallMinimum);
-        }
-        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _parts);
-        Http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
+        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _watch);
+        var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
-
-        if (Relay is not null && Batcher is not null)
+        Http = http;
+        if (http is not null)
         {
-            var relay = Relay;
-            var batcher = Batcher;
-            var parentGone = reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask;
-            _relayTask = Task.Run(async () =>
-            {
-                await parentGone.ConfigureAwait(false);
-                await relay.RunAsync(_stopRelay.Token).ConfigureAwait(false);
-            }, CancellationToken.None);
-            _batcherTask = Task.Run(async () =>
-            {
-                await parentGone.ConfigureAwait(false);
-                await batcher.RunAsync(_stopBatcher.Token, _abortFlush.Token).ConfigureAwait(false);
-            }, CancellationToken.None);
-            // The batcher's steps are file work and hand-offs into the durable queue; the
-            // relay's attempts are bounded by --relay-timeout per operation.
-            var poll = _options.Poll > TimeSpan.Zero ? _options.Poll : TimeSpan.FromSeconds(1);
-            _parts.Add("batcher", _batcherTask, () => batcher.BusySince, Max(PartStallMinimum, poll * 4));
-            _parts.Add("relay worker", _relayTask, () => relay.BusySince, PartStallMinimum + _options.RelayTimeout * 6);
+            _running.Add(new ServicePart("http") { Dispose = http.DisposeAsync });
         }
+        foreach (var part in _running)
+        {
+            part.Start?.Invoke();
+        }
+    }
+
+    // The delivery worker. Its attempts are bounded by --relay-timeout per operation.
+    private ServicePart RelayPart(RelayService relay, Lazy<Task> parentGone)
+    {
+        var stop = new CancellationTokenSource();
+        var task = Task.CompletedTask;
+        return new ServicePart("relay worker")
+        {
+            Start = () =>
+            {
+                task = Task.Run(async () =>
+                {
+                    await parentGone.Value.ConfigureAwait(false);
+                    await relay.RunAsync(stop.Token).ConfigureAwait(false);
+                }, CancellationToken.None);
+                _watch?.Add("relay worker", task, () => relay.BusySince, PartStallMinimum + _options.RelayTimeout * 6);
+            },
+            Prepare = mode =>
+            {
+                if (mode == StopMode.HandOver)
+                {
+                    // From now on the child owns the queue: its poll must be the only one.
+                    relay.StopQueuePoll();
+                    if (!_options.MemoryStore)
+                    {
+                        relay.SkipDrainOnStop();
+                    }
+                }
+            },
+            Stop = async _ =>
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                await task.ConfigureAwait(false);
+            },
+            Dispose = async () =>
+            {
+                await relay.DisposeAsync().ConfigureAwait(false);
+                stop.Dispose();
+            },
+        };
+    }
+
+    // The batcher loop. Its steps are file work and hand-offs into the durable queue.
+    private ServicePart BatcherPart(BatcherService batcher, Lazy<Task> parentGone)
+    {
+        var stop = new CancellationTokenSource();
+        var abortFlush = new CancellationTokenSource();
+        var task = Task.CompletedTask;
+        return new ServicePart("batcher")
+        {
+            Start = () =>
+            {
+                task = Task.Run(async () =>
+                {
+                    await parentGone.Value.ConfigureAwait(false);
+                    await batcher.RunAsync(stop.Token, abortFlush.Token).ConfigureAwait(false);
+                }, CancellationToken.None);
+                var poll = _options.Poll > TimeSpan.Zero ? _options.Poll : TimeSpan.FromSeconds(1);
+                _watch?.Add("batcher", task, () => batcher.BusySince, Max(PartStallMinimum, poll * 4));
+            },
+            Prepare = mode =>
+            {
+                if (mode == StopMode.HandOver && !_options.MemoryStore)
+                {
+                    batcher.SkipFlushOnStop();
+                }
+            },
+            Stop = async _ =>
+            {
+                // The flush only writes digests into the durable outgoing queue; bound it anyway.
+                abortFlush.CancelAfter(_options.ShutdownTimeout + _options.RelayTimeout);
+                await stop.CancelAsync().ConfigureAwait(false);
+                await task.ConfigureAwait(false);
+            },
+            Dispose = () =>
+            {
+                stop.Dispose();
+                abortFlush.Dispose();
+                return ValueTask.CompletedTask;
+            },
+        };
     }
 
     // No part is judged stuck sooner than this: a slow disk or a busy machine is not a fault.

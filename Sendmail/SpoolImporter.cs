@@ -37,6 +37,7 @@ internal sealed class SpoolImporter : IDisposable
     // Monotonic start of the pass in progress, 0 between passes: a pass that hangs (on a
     // file system that stopped answering, say) shows on /healthz and ends the process.
     private long _busySince;
+    private int _disposed;
 
     // When the pass in progress started (monotonic), or null between passes.
     public long? BusySince => Volatile.Read(ref _busySince) is var since and not 0 ? since : null;
@@ -105,8 +106,13 @@ internal sealed class SpoolImporter : IDisposable
         return imported;
     }
 
+    // Idempotent: a stop and the final dispose both call it.
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _timer?.Dispose();
         _stop.Cancel();
         // An import in flight finishes its current file (or is cancelled) before we return;

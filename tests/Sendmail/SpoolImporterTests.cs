@@ -243,6 +243,14 @@ public sealed class SpoolImporterTests : IDisposable
     }
 
     [Fact]
+    public void DisposeTwiceIsHarmless()
+    {
+        var importer = Importer(new MemoryMessageStore(), new ListSink());
+        importer.Dispose();
+        importer.Dispose();
+    }
+
+    [Fact]
     public async Task ARecipientTheRewriteMakesUncarriableIsRefusedAsSmtpRefusesIt()
     {
         // The same intake check as RCPT's 553: --rewrite-dest turns x@y.test into "x z@y.test".
