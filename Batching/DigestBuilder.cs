@@ -109,15 +109,16 @@ internal sealed class DigestBuilder
     }
 
     // spec §4.6: "[failmail] 1 instance: disk full", "[failmail] 5 instances of 2 messages".
+    // Cut to HeaderText.MaxBytes as a whole (the group's subject is cut already, at intake).
     public static string Subject(string prefix, DueBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var instances = Plural(batch.TotalMessages, "instance");
         var rest = batch.Groups.Count == 1
-            ? $"{instances}: {OneLine(batch.Groups[0].Subject)}"
+            ? $"{instances}: {OneLine(HeaderText.Cut(batch.Groups[0].Subject))}"
             : $"{instances} of {Plural(batch.Groups.Count, "message")}";
         // An empty prefix leaves no leading space (failmail's did).
-        return string.IsNullOrEmpty(prefix) ? rest : prefix + " " + rest;
+        return HeaderText.Cut(string.IsNullOrEmpty(prefix) ? rest : prefix + " " + rest);
     }
 
     public static string Plural(int n, string noun) =>
@@ -147,7 +148,7 @@ internal sealed class DigestBuilder
             append(string.Create(CultureInfo.InvariantCulture, $"- Message group {i + 1} of {unique}: {Plural(group.Count, "instance")}\n"));
             append(string.Create(CultureInfo.InvariantCulture, $"  From {Time(group.First)} to {Time(group.Last)}\n"));
             append("\n");
-            append(string.Create(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(group.Subject)}\n"));
+            append(string.Create(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(HeaderText.Cut(group.Subject))}\n"));
             append("Body:\n");
             var body = bodies[i];
             append(body);
@@ -167,8 +168,8 @@ internal sealed class DigestBuilder
             groups.Add(new Hash
             {
                 ["count"] = g.Count,
-                ["subject"] = g.Subject,
-                ["key"] = g.Key,
+                ["subject"] = HeaderText.Cut(g.Subject),
+                ["key"] = HeaderText.Cut(g.Key),
                 ["first"] = Time(g.First),
                 ["last"] = Time(g.Last),
                 ["body"] = bodies[i],
@@ -185,7 +186,7 @@ internal sealed class DigestBuilder
             ["oldest"] = Time(batch.Oldest),
             ["newest"] = Time(batch.Newest),
             ["groups"] = groups,
-            ["batch_key"] = batch.BatchKey,
+            ["batch_key"] = HeaderText.Cut(batch.BatchKey),
             ["recipient"] = batch.Recipient,
         };
     }

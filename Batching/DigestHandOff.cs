@@ -16,32 +16,51 @@ internal sealed class DigestHandOff(
     TimeProvider time,
     ILogger logger)
 {
+    // The shown bodies kept for the digests of one round (ForgetBodies): one message to 100
+    // recipients is in 100 digests, and its body was read, decoded and held once for each.
+    // Bounded; each body is at most MessageText.MaxBodyChars and a note.
+    public const long BodyCacheChars = 4L * 1024 * 1024;
+
     private readonly List<HeaderSpan> _headerSpans = new();
+    private readonly Dictionary<string, string> _bodies = new(StringComparer.Ordinal);
+    private long _bodyChars;
     private long _digestsSent;
 
     public long DigestsSent => Interlocked.Read(ref _digestsSent);
 
+    // The batch's digest is built when the outbox entry is first handed over (see
+    // DigestOutbox); the newest messages' bytes are taken now, while they are the groups'.
     public void Enqueue(DueBatch due)
     {
-        var held = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(due);
+        Dictionary<string, byte[]>? held = null;
         foreach (var group in due.Groups)
         {
             if (newest.Take(due.BatchKey, due.Recipient, group.Key, group.LastMessageId) is { } bytes)
             {
+                held ??= new Dictionary<string, byte[]>(StringComparer.Ordinal);
                 held[group.LastMessageId] = bytes;
             }
         }
-        var digest = builder.BuildWithBodies(due, id => LoadBody(id, held.GetValueOrDefault(id)), time.GetUtcNow());
-        outbox.Add(digest);
+        outbox.Add(() => builder.BuildWithBodies(due, id => LoadBody(id, held?.GetValueOrDefault(id)), time.GetUtcNow()));
+    }
+
+    // The end of a round of hand-offs (a tick, the shutdown flush): the cached bodies go.
+    public void ForgetBodies()
+    {
+        _bodies.Clear();
+        _bodyChars = 0;
     }
 
     // The sender has taken the digest (relayed, queued durably, or in the fail-dir).
     public void Sent(DigestOutbox.Entry item)
     {
+        ArgumentNullException.ThrowIfNull(item);
+        var digest = item.Digest;
         outbox.Sent(item);
         Interlocked.Increment(ref _digestsSent);
-        BatchLog.DigestSent(logger, item.Digest.Recipient, item.Digest.BatchKey, item.Digest.MessageIds.Count);
-        var done = ledger.Delivered(item.Digest.MessageIds);
+        BatchLog.DigestSent(logger, digest.Recipient, digest.BatchKey, digest.MessageIds.Count);
+        var done = ledger.Delivered(digest.MessageIds);
         if (done.Count == 0)
         {
             return;
@@ -57,16 +76,27 @@ internal sealed class DigestHandOff(
         }
     }
 
-    // A digest shows the body of each group's last message: from the bytes kept since it was
-    // batched, else read back from the store; plain ones skip MimeKit.
+    // A digest shows the body of each group's last message: from this round's cache, from the
+    // bytes kept since it was batched, else read back from the store; plain ones skip MimeKit.
     private string LoadBody(string id, byte[]? held)
     {
+        if (_bodies.TryGetValue(id, out var cached))
+        {
+            return cached;
+        }
         if ((held ?? StoredMessages.Read(store, id, logger)) is not { } bytes)
         {
             return DigestBuilder.NoLongerStored;
         }
-        return MessageText.TryPlainBody(bytes, _headerSpans, out var body)
-            ? body
+        var body = MessageText.TryPlainBody(bytes, _headerSpans, out var plain)
+            ? plain
             : MessageText.Body(StoredMessages.Parse(bytes, id, logger));
+        if (_bodyChars + body.Length > BodyCacheChars)
+        {
+            ForgetBodies();
+        }
+        _bodies[id] = body;
+        _bodyChars += body.Length;
+        return body;
     }
 }

@@ -55,7 +55,7 @@ internal sealed class MessageKeyEvaluator
         {
             try
             {
-                return head.Get(name) ?? "";
+                return head.Get(name) ?? ""; // already cut (MessageVariables.HeaderValue)
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -71,7 +71,9 @@ internal sealed class MessageKeyEvaluator
     {
         try
         {
-            return expression.Evaluate(variables);
+            // A key is held per group and shown in logs and templates: an expression that
+            // renders the body (or joins headers) is cut like a header value.
+            return HeaderText.Cut(expression.Evaluate(variables));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
