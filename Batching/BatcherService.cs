@@ -21,7 +21,7 @@ internal sealed class BatcherService : IMessageSink
     // Digests handed over together (one group commit of the outgoing queue) hold about this
     // much content at most, plus one digest: each is in memory twice meanwhile (built, and
     // serialised by the sender). 100 digests of 2 MB from one tick once peaked near 1 GB.
-    public const long HandOverWaveBytes = 8L * 1024 * 1024;
+    public const long HandOverWaveBytes = 4L * 1024 * 1024;
 
     // How long the loop lets a burst gather after its first message before taking it in (see
     // GatherAsync). Messages' deadlines come from their received times, so no digest moves.
@@ -72,8 +72,9 @@ internal sealed class BatcherService : IMessageSink
         _batcher = new Batcher(MonotonicTime.ToTicks(_time, options.WaitPeriod), MonotonicTime.ToTicks(_time, options.MaxWait), Batcher.DefaultMaxMessages,
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
         var newest = new NewestMessages();
-        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, _time, _logger);
-        _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, _time, _logger);
+        var buffer = new MessageReadBuffer();
+        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, buffer, _time, _logger);
+        _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, buffer, _time, _logger);
     }
 
     public bool HasCapacity => _channel.Reader.Count < QueueCapacity;

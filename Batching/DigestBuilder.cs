@@ -53,12 +53,12 @@ internal sealed class DigestBuilder
         {
             bodies.Add(loadBody(group.LastMessageId));
         }
-        DigestTextWriter text;
+        var content = new MimeKit.IO.MemoryBlockStream();
+        var text = new DigestTextWriter(content);
         if (_template is null)
         {
             // Straight to UTF-8 with CRLF: a digest of many groups is large, and the string
             // the default body used to be (and its CRLF copy) was most of its cost.
-            text = new DigestTextWriter(bodies.Sum(b => b.Length) + 256 * bodies.Count + 512);
             WriteDefaultBody(batch, bodies, text.Append);
         }
         else
@@ -73,7 +73,6 @@ internal sealed class DigestBuilder
                 // Never lose the digest: the default body, and why the template was not used.
                 rendered = DefaultBody(batch, bodies) + $"\nError rendering --template {_template.Path}: {e.Message.ReplaceLineEndings(" ")}\n";
             }
-            text = new DigestTextWriter(rendered.Length + 512);
             text.Append(rendered);
         }
 
@@ -92,7 +91,9 @@ internal sealed class DigestBuilder
         var part = new TextPart(MimeKit.Text.TextFormat.Plain);
         // What TextPart.SetText(Encoding.UTF8, text) does, with the bytes already made.
         part.ContentType.CharsetEncoding = Encoding.UTF8;
-        part.Content = new MimeContent(text.Finish());
+        text.Finish();
+        content.Position = 0;
+        part.Content = new MimeContent(content);
         part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
         message.Body = part;
         return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds);

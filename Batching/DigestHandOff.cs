@@ -13,6 +13,7 @@ internal sealed class DigestHandOff(
     NewestMessages newest,
     MessageLedger ledger,
     DigestOutbox outbox,
+    MessageReadBuffer buffer,
     TimeProvider time,
     ILogger logger)
 {
@@ -84,13 +85,19 @@ internal sealed class DigestHandOff(
         {
             return cached;
         }
-        if ((held ?? StoredMessages.Read(store, id, logger)) is not { } bytes)
+        byte[] bytes;
+        int length;
+        if (held is not null)
+        {
+            (bytes, length) = (held, held.Length);
+        }
+        else if (!buffer.TryRead(store, id, logger, out bytes, out length))
         {
             return DigestBuilder.NoLongerStored;
         }
-        var body = MessageText.TryPlainBody(bytes, _headerSpans, out var plain)
+        var body = MessageText.TryPlainBody(bytes, length, _headerSpans, out var plain)
             ? plain
-            : MessageText.Body(StoredMessages.Parse(bytes, id, logger));
+            : MessageText.Body(StoredMessages.Parse(bytes, length, id, logger));
         if (_bodyChars + body.Length > BodyCacheChars)
         {
             ForgetBodies();

@@ -20,10 +20,14 @@ internal readonly struct MessageHead
     }
 
     // False when the message needs MimeKit's full parser (see HeaderBlock).
-    public static bool TryParse(byte[] message, List<HeaderSpan> headers, out MessageHead head)
+    public static bool TryParse(byte[] message, List<HeaderSpan> headers, out MessageHead head) =>
+        TryParse(message, message?.Length ?? 0, headers, out head);
+
+    // The message is the first `length` bytes of `message` (a reused read buffer).
+    public static bool TryParse(byte[] message, int length, List<HeaderSpan> headers, out MessageHead head)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (HeaderBlock.TryParse(message, headers, out _))
+        if (HeaderBlock.TryParse(message.AsSpan(0, length), headers, out _))
         {
             head = new MessageHead(message, headers);
             return true;

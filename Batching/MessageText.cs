@@ -53,11 +53,15 @@ internal static partial class MessageText
     // header block (HeaderBlock) with no Content-* header at all, so MimeKit's defaults hold
     // (text/plain, us-ascii, 7bit), and a body of ASCII without NUL whose CRs are all in CRLF.
     // Then MimeKit's TextBody is the body bytes as they are. Otherwise false: use Body.
-    public static bool TryPlainBody(byte[] message, List<HeaderSpan> headers, out string body, int maxChars = MaxBodyChars)
+    public static bool TryPlainBody(byte[] message, List<HeaderSpan> headers, out string body, int maxChars = MaxBodyChars) =>
+        TryPlainBody(message, message?.Length ?? 0, headers, out body, maxChars);
+
+    // The message is the first `length` bytes of `message` (a reused read buffer).
+    public static bool TryPlainBody(byte[] message, int length, List<HeaderSpan> headers, out string body, int maxChars = MaxBodyChars)
     {
         ArgumentNullException.ThrowIfNull(message);
         body = "";
-        if (!HeaderBlock.TryParse(message, headers, out var start))
+        if (!HeaderBlock.TryParse(message.AsSpan(0, length), headers, out var start))
         {
             return false;
         }
@@ -68,7 +72,7 @@ internal static partial class MessageText
                 return false;
             }
         }
-        var bytes = message.AsSpan(start);
+        var bytes = message.AsSpan(start, length - start);
         if (bytes.IndexOfAnyExceptInRange((byte)1, (byte)0x7F) >= 0)
         {
             return false;
