@@ -14,6 +14,7 @@ internal sealed class BatchIntake(
     MessageLedger ledger,
     NewestMessages newest,
     DigestOutbox outbox,
+    MessageReadBuffer buffer,
     Quarantine? quarantine,
     TimeProvider time,
     ILogger logger)
@@ -97,8 +98,7 @@ internal sealed class BatchIntake(
 
     private bool Batch(ReceivedMessage message)
     {
-        var bytes = StoredMessages.Read(store, message.Id, logger);
-        if (bytes is null)
+        if (!buffer.TryRead(store, message.Id, logger, out var bytes, out var length))
         {
             ledger.Forget(message.Id);
             return false;
@@ -109,9 +109,9 @@ internal sealed class BatchIntake(
             BatchLog.NoRecipients(logger, message.Id);
             return false;
         }
-        if (!keys.TryFromHead(bytes, message, out var messageKeys))
+        if (!keys.TryFromHead(bytes, length, message, out var messageKeys))
         {
-            var mime = StoredMessages.Parse(bytes, message.Id, logger);
+            var mime = StoredMessages.Parse(bytes, length, message.Id, logger);
             if (DigestBuilder.IsDigest(mime))
             {
                 ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
@@ -128,9 +128,13 @@ internal sealed class BatchIntake(
         var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
         ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
         batcher.Add(batched, MonotonicTime.ToTimestamp(time, message.Envelope.Received));
+        // The read buffer is reused: a message small enough to keep is copied out, once for all
+        // its recipients.
+        var kept = length > NewestMessages.MaxMessageBytes ? null
+            : buffer.IsBuffer(bytes) ? bytes.AsSpan(0, length).ToArray() : bytes;
         foreach (var recipient in recipients)
         {
-            newest.Add(batchKey, recipient, groupKey, message.Id, bytes);
+            newest.Add(batchKey, recipient, groupKey, message.Id, kept);
         }
         BatchLog.Batched(logger, message.Id, batchKey, groupKey, recipients.Count);
         return true;

@@ -18,6 +18,11 @@ internal sealed class BatcherService : IMessageSink
 {
     public const int QueueCapacity = 10_000;
 
+    // Digests handed over together (one group commit of the outgoing queue) hold about this
+    // much content at most, plus one digest: each is in memory twice meanwhile (built, and
+    // serialised by the sender). 100 digests of 2 MB from one tick once peaked near 1 GB.
+    public const long HandOverWaveBytes = 4L * 1024 * 1024;
+
     // How long the loop lets a burst gather after its first message before taking it in (see
     // GatherAsync). Messages' deadlines come from their received times, so no digest moves.
     public static readonly TimeSpan DefaultIntakeGather = TimeSpan.FromMilliseconds(5);
@@ -70,8 +75,9 @@ internal sealed class BatcherService : IMessageSink
         _batcher = new Batcher(MonotonicTime.ToTicks(_time, options.WaitPeriod), MonotonicTime.ToTicks(_time, options.MaxWait), Batcher.DefaultMaxMessages,
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
         var newest = new NewestMessages();
-        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, quarantine, _time, _logger);
-        _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, quarantine, _time, _logger);
+        var buffer = new MessageReadBuffer();
+        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, buffer, quarantine, _time, _logger);
+        _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, buffer, quarantine, _time, _logger);
     }
 
     public bool HasCapacity => _channel.Reader.Count < QueueCapacity;
@@ -181,9 +187,14 @@ internal sealed class BatcherService : IMessageSink
         }
         foreach (var item in _outbox.All())
         {
+            if (!item.TryBuild(out var digest))
+            {
+                _outbox.Sent(item); // quarantined
+                continue;
+            }
             try
             {
-                await _sender.SendAsync(item.Digest, flushAbort).ConfigureAwait(false);
+                await _sender.SendAsync(digest, flushAbort).ConfigureAwait(false);
                 _handOff.Sent(item);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -191,6 +202,7 @@ internal sealed class BatcherService : IMessageSink
                 BatchLog.ShutdownSendFailed(_logger, e, item.Digest.Recipient);
             }
         }
+        _handOff.ForgetBodies();
         Publish();
         BatchLog.Stopped(_logger, _handOff.DigestsSent, _outbox.Count);
     }
@@ -211,15 +223,41 @@ internal sealed class BatcherService : IMessageSink
         }
         var now = _time.GetTimestamp();
         var ready = stop.IsCancellationRequested ? [] : _outbox.Due(now);
-        // Hand the due digests over together: the outgoing queue's group commit then syncs them
-        // once rather than once each. Their outcomes are applied here, in order, on this loop.
-        var sends = ready.Select(item => HandOverAsync(item.Digest, stop)).ToList();
-        for (var i = 0; i < ready.Count; i++)
+        // Hand the due digests over together, so the outgoing queue's group commit syncs them
+        // once rather than once each; but in waves of HandOverWaveBytes, each digest built only
+        // when its wave starts, so one message to 100 recipients is never 100 digests in memory.
+        var wave = new List<(DigestOutbox.Entry Item, Task Send)>();
+        var waveBytes = 0L;
+        foreach (var item in ready)
+        {
+            if (!item.TryBuild(out var digest))
+            {
+                _outbox.Sent(item); // quarantined: nothing to hand over
+                continue;
+            }
+            wave.Add((item, HandOverAsync(digest, stop)));
+            waveBytes += item.SizeHint;
+            if (waveBytes >= HandOverWaveBytes)
+            {
+                await ApplyWaveAsync(wave, now, stop).ConfigureAwait(false);
+                wave.Clear();
+                waveBytes = 0;
+            }
+        }
+        await ApplyWaveAsync(wave, now, stop).ConfigureAwait(false);
+        _handOff.ForgetBodies();
+        Publish();
+    }
+
+    // The outcomes of one wave, applied here, in order, on this loop.
+    private async Task ApplyWaveAsync(List<(DigestOutbox.Entry Item, Task Send)> wave, long now, CancellationToken stop)
+    {
+        foreach (var (item, send) in wave)
         {
             try
             {
-                await sends[i].ConfigureAwait(false);
-                _handOff.Sent(ready[i]);
+                await send.ConfigureAwait(false);
+                _handOff.Sent(item);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -227,11 +265,10 @@ internal sealed class BatcherService : IMessageSink
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                var delay = _outbox.Failed(ready[i], now);
-                BatchLog.SendFailed(_logger, e, ready[i].Digest.Recipient, ready[i].Attempts, delay);
+                var delay = _outbox.Failed(item, now);
+                BatchLog.SendFailed(_logger, e, item.Digest.Recipient, item.Attempts, delay);
             }
         }
-        Publish();
     }
 
     private void Drain()

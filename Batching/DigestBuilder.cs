@@ -55,12 +55,12 @@ internal sealed class DigestBuilder
         {
             bodies.Add(loadBody(group.LastMessageId));
         }
-        DigestTextWriter text;
+        var content = new MimeKit.IO.MemoryBlockStream();
+        var text = new DigestTextWriter(content);
         if (_template is null)
         {
             // Straight to UTF-8 with CRLF: a digest of many groups is large, and the string
             // the default body used to be (and its CRLF copy) was most of its cost.
-            text = new DigestTextWriter(bodies.Sum(b => b.Length) + 256 * bodies.Count + 512);
             WriteDefaultBody(batch, bodies, text.Append);
         }
         else
@@ -75,7 +75,6 @@ internal sealed class DigestBuilder
                 // Never lose the digest: the default body, and why the template was not used.
                 rendered = DefaultBody(batch, bodies) + $"\nError rendering --template {_template.Path}: {e.Message.ReplaceLineEndings(" ")}\n";
             }
-            text = new DigestTextWriter(rendered.Length + 512);
             text.Append(rendered);
         }
 
@@ -95,7 +94,9 @@ internal sealed class DigestBuilder
         var part = new TextPart(MimeKit.Text.TextFormat.Plain);
         // What TextPart.SetText(Encoding.UTF8, text) does, with the bytes already made.
         part.ContentType.CharsetEncoding = Encoding.UTF8;
-        part.Content = new MimeContent(text.Finish());
+        text.Finish();
+        content.Position = 0;
+        part.Content = new MimeContent(content);
         part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
         message.Body = part;
         return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds);
@@ -112,15 +113,16 @@ internal sealed class DigestBuilder
     }
 
     // spec §4.6: "[failmail] 1 instance: disk full", "[failmail] 5 instances of 2 messages".
+    // Cut to HeaderText.MaxBytes as a whole (the group's subject is cut already, at intake).
     public static string Subject(string prefix, DueBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var instances = Plural(batch.TotalMessages, "instance");
         var rest = batch.Groups.Count == 1
-            ? $"{instances}: {OneLine(batch.Groups[0].Subject)}"
+            ? $"{instances}: {OneLine(HeaderText.Cut(batch.Groups[0].Subject))}"
             : $"{instances} of {Plural(batch.Groups.Count, "message")}";
         // An empty prefix leaves no leading space (failmail's did).
-        return string.IsNullOrEmpty(prefix) ? rest : prefix + " " + rest;
+        return HeaderText.Cut(string.IsNullOrEmpty(prefix) ? rest : prefix + " " + rest);
     }
 
     public static string Plural(int n, string noun) =>
@@ -150,7 +152,7 @@ internal sealed class DigestBuilder
             append(string.Create(CultureInfo.InvariantCulture, $"- Message group {i + 1} of {unique}: {Plural(group.Count, "instance")}\n"));
             append(string.Create(CultureInfo.InvariantCulture, $"  From {Time(group.First)} to {Time(group.Last)}\n"));
             append("\n");
-            append(string.Create(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(group.Subject)}\n"));
+            append(string.Create(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(HeaderText.Cut(group.Subject))}\n"));
             append("Body:\n");
             var body = bodies[i];
             append(body);
@@ -170,8 +172,8 @@ internal sealed class DigestBuilder
             groups.Add(new Hash
             {
                 ["count"] = g.Count,
-                ["subject"] = g.Subject,
-                ["key"] = g.Key,
+                ["subject"] = HeaderText.Cut(g.Subject),
+                ["key"] = HeaderText.Cut(g.Key),
                 ["first"] = Time(g.First),
                 ["last"] = Time(g.Last),
                 ["body"] = bodies[i],
@@ -188,7 +190,7 @@ internal sealed class DigestBuilder
             ["oldest"] = Time(batch.Oldest),
             ["newest"] = Time(batch.Newest),
             ["groups"] = groups,
-            ["batch_key"] = batch.BatchKey,
+            ["batch_key"] = HeaderText.Cut(batch.BatchKey),
             ["recipient"] = batch.Recipient,
         };
     }

@@ -13,39 +13,63 @@ internal sealed class DigestHandOff(
     NewestMessages newest,
     MessageLedger ledger,
     DigestOutbox outbox,
+    MessageReadBuffer buffer,
     Quarantine? quarantine,
     TimeProvider time,
     ILogger logger)
 {
+    // The shown bodies kept for the digests of one round (ForgetBodies): one message to 100
+    // recipients is in 100 digests, and its body was read, decoded and held once for each.
+    // Bounded; each body is at most MessageText.MaxBodyChars and a note.
+    public const long BodyCacheChars = 4L * 1024 * 1024;
+
     private readonly List<HeaderSpan> _headerSpans = new();
+    private readonly Dictionary<string, string> _bodies = new(StringComparer.Ordinal);
+    private long _bodyChars;
     private long _digestsSent;
     private long _batchesQuarantined;
 
     public long DigestsSent => Interlocked.Read(ref _digestsSent);
 
+    // The batch's digest is built when the outbox entry is first handed over (see
+    // DigestOutbox); the newest messages' bytes are taken now, while they are the groups'.
     public void Enqueue(DueBatch due)
     {
-        var held = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(due);
+        Dictionary<string, byte[]>? held = null;
         foreach (var group in due.Groups)
         {
             if (newest.Take(due.BatchKey, due.Recipient, group.Key, group.LastMessageId) is { } bytes)
             {
+                held ??= new Dictionary<string, byte[]>(StringComparer.Ordinal);
                 held[group.LastMessageId] = bytes;
             }
         }
-        Digest digest;
+        outbox.Add(() => Build(due, held));
+    }
+
+    // Null when the batch cannot be digested: its content broke the builder, so it alone went
+    // to the quarantine (and its messages were released); every other batch goes on.
+    private Digest? Build(DueBatch due, Dictionary<string, byte[]>? held)
+    {
         try
         {
-            digest = builder.BuildWithBodies(due, id => LoadBody(id, held.GetValueOrDefault(id)), time.GetUtcNow());
+            return builder.BuildWithBodies(due, id => LoadBody(id, held?.GetValueOrDefault(id)), time.GetUtcNow());
         }
         catch (Exception e) when (e is not OutOfMemoryException and not IOException and not UnauthorizedAccessException)
         {
             // The builder reads nothing it cannot do without: what throws here is the batch's
-            // own content. It alone goes to the quarantine; every other batch goes on.
+            // own content.
             QuarantineBatch(due, held, e);
-            return;
+            return null;
         }
-        outbox.Add(digest);
+    }
+
+    // The end of a round of hand-offs (a tick, the shutdown flush): the cached bodies go.
+    public void ForgetBodies()
+    {
+        _bodies.Clear();
+        _bodyChars = 0;
     }
 
     public long BatchesQuarantined => Interlocked.Read(ref _batchesQuarantined);
@@ -53,10 +77,12 @@ internal sealed class DigestHandOff(
     // The sender has taken the digest (relayed, queued durably, or in the fail-dir).
     public void Sent(DigestOutbox.Entry item)
     {
+        ArgumentNullException.ThrowIfNull(item);
+        var digest = item.Digest;
         outbox.Sent(item);
         Interlocked.Increment(ref _digestsSent);
-        BatchLog.DigestSent(logger, item.Digest.Recipient, item.Digest.BatchKey, item.Digest.MessageIds.Count);
-        Release(item.Digest.MessageIds);
+        BatchLog.DigestSent(logger, digest.Recipient, digest.BatchKey, digest.MessageIds.Count);
+        Release(digest.MessageIds);
     }
 
     // Each message's copy for this batch is settled (handed on or quarantined): those whose
@@ -79,7 +105,7 @@ internal sealed class DigestHandOff(
         }
     }
 
-    private void QuarantineBatch(DueBatch due, Dictionary<string, byte[]> held, Exception error)
+    private void QuarantineBatch(DueBatch due, Dictionary<string, byte[]>? held, Exception error)
     {
         var reason = $"digest for <{due.Recipient}> (batch \"{due.BatchKey}\") failed: {error.GetType().Name}: {error.Message}";
         if (quarantine is null)
@@ -94,7 +120,7 @@ internal sealed class DigestHandOff(
         {
             foreach (var id in due.MessageIds)
             {
-                if ((held.GetValueOrDefault(id) ?? StoredMessages.Read(store, id, logger)) is not { } bytes)
+                if ((held?.GetValueOrDefault(id) ?? StoredMessages.Read(store, id, logger)) is not { } bytes)
                 {
                     continue; // gone from the store already: nothing left to keep
                 }
@@ -114,16 +140,33 @@ internal sealed class DigestHandOff(
         Release(due.MessageIds);
     }
 
-    // A digest shows the body of each group's last message: from the bytes kept since it was
-    // batched, else read back from the store; plain ones skip MimeKit.
+    // A digest shows the body of each group's last message: from this round's cache, from the
+    // bytes kept since it was batched, else read back from the store; plain ones skip MimeKit.
     private string LoadBody(string id, byte[]? held)
     {
-        if ((held ?? StoredMessages.Read(store, id, logger)) is not { } bytes)
+        if (_bodies.TryGetValue(id, out var cached))
+        {
+            return cached;
+        }
+        byte[] bytes;
+        int length;
+        if (held is not null)
+        {
+            (bytes, length) = (held, held.Length);
+        }
+        else if (!buffer.TryRead(store, id, logger, out bytes, out length))
         {
             return DigestBuilder.NoLongerStored;
         }
-        return MessageText.TryPlainBody(bytes, _headerSpans, out var body)
-            ? body
-            : MessageText.Body(StoredMessages.Parse(bytes, id, logger));
+        var body = MessageText.TryPlainBody(bytes, length, _headerSpans, out var plain)
+            ? plain
+            : MessageText.Body(StoredMessages.Parse(bytes, length, id, logger));
+        if (_bodyChars + body.Length > BodyCacheChars)
+        {
+            ForgetBodies();
+        }
+        _bodies[id] = body;
+        _bodyChars += body.Length;
+        return body;
     }
 }

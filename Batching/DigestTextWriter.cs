@@ -9,22 +9,22 @@ namespace Failmail.Batching;
 // ends are every sequence ReplaceLineEndings knows (CR, LF, CRLF, FF, NEL, LS, PS), also when
 // a CR ends one piece and its LF starts the next; a surrogate pair split between two pieces
 // is encoded as the pair, as in the joined string. Single owner, not thread-safe.
-internal sealed class DigestTextWriter
+//
+// The bytes go to the caller's stream in chunks of at most 12 KB; DigestBuilder gives it
+// MimeKit's MemoryBlockStream (a list of small blocks) rather than one array: a digest of 30
+// groups is 2 MB, and an array per digest put every digest of a hand-off wave on the large
+// object heap, which the GC gave back too late (issue 11).
+internal sealed class DigestTextWriter(Stream output)
 {
     private const int ChunkChars = 4096;
     private static readonly SearchValues<char> LineEnds = SearchValues.Create("\r\n\f\u0085\u2028\u2029");
 
     private readonly Encoder _encoder = Encoding.UTF8.GetEncoder();
     private readonly char[] _chars = new char[ChunkChars];
-    private byte[] _bytes;
-    private int _length;
+    // UTF-8 needs at most 3 bytes per char (a pair is 4 bytes for 2), plus a held surrogate.
+    private readonly byte[] _bytes = new byte[ChunkChars * 3 + 4];
     private int _count;
     private bool _afterCr;
-
-    public DigestTextWriter(int capacityBytes = 0)
-    {
-        _bytes = new byte[Math.Max(256, capacityBytes)];
-    }
 
     public void Append(char c) => Append(new ReadOnlySpan<char>(in c));
 
@@ -62,12 +62,8 @@ internal sealed class DigestTextWriter
         }
     }
 
-    // The bytes written (a read-only stream over them); the writer is done after this.
-    public MemoryStream Finish()
-    {
-        Encode(flush: true);
-        return new MemoryStream(_bytes, 0, _length, writable: false, publiclyVisible: true);
-    }
+    // Writes what is still held; the writer is done after this.
+    public void Finish() => Encode(flush: true);
 
     private void Put(ReadOnlySpan<char> text)
     {
@@ -89,14 +85,8 @@ internal sealed class DigestTextWriter
         var chars = _chars.AsSpan(0, _count);
         while (true)
         {
-            // UTF-8 needs at most 3 bytes per char (a pair is 4 bytes for 2 chars).
-            var room = Math.Min(chars.Length, ChunkChars) * 3 + 4;
-            if (_bytes.Length - _length < room)
-            {
-                Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + room));
-            }
-            _encoder.Convert(chars, _bytes.AsSpan(_length), flush, out var used, out var written, out var completed);
-            _length += written;
+            _encoder.Convert(chars, _bytes, flush, out var used, out var written, out var completed);
+            output.Write(_bytes, 0, written);
             chars = chars[used..];
             // Without flush the encoder may keep a high surrogate for the next chunk.
             if (chars.IsEmpty && (completed || !flush))

@@ -20,10 +20,14 @@ internal readonly struct MessageHead
     }
 
     // False when the message needs MimeKit's full parser (see HeaderBlock).
-    public static bool TryParse(byte[] message, List<HeaderSpan> headers, out MessageHead head)
+    public static bool TryParse(byte[] message, List<HeaderSpan> headers, out MessageHead head) =>
+        TryParse(message, message?.Length ?? 0, headers, out head);
+
+    // The message is the first `length` bytes of `message` (a reused read buffer).
+    public static bool TryParse(byte[] message, int length, List<HeaderSpan> headers, out MessageHead head)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (HeaderBlock.TryParse(message, headers, out _))
+        if (HeaderBlock.TryParse(message.AsSpan(0, length), headers, out _))
         {
             head = new MessageHead(message, headers);
             return true;
@@ -42,7 +46,8 @@ internal readonly struct MessageHead
         return index < 0 ? null : MessageVariables.HeaderValue(Value(_headers[index]));
     }
 
-    // MimeMessage.Subject: the first Subject header's Header.Value, "" when there is none.
+    // MimeMessage.Subject: the first Subject header's Header.Value, "" when there is none; cut
+    // as MessageText.Subject cuts it (HeaderText), reading only the raw value's head.
     public string Subject()
     {
         var index = IndexOf("Subject");
@@ -51,13 +56,14 @@ internal readonly struct MessageHead
             return "";
         }
         var span = _headers[index];
-        if (MessageVariables.TryPlainValue(Value(span), out var plain))
+        var raw = HeaderText.CutRaw(Value(span), out var wasCut);
+        if (MessageVariables.TryPlainValue(raw, out var plain))
         {
-            return plain;
+            return HeaderText.Cut(plain, wasCut);
         }
         try
         {
-            return Header.Unfold(Rfc2047.DecodeText(ParserOptions.Default, _message, span.ValueStart, span.ValueLength));
+            return HeaderText.Cut(Header.Unfold(Rfc2047.DecodeText(ParserOptions.Default, _message, span.ValueStart, raw.Length)), wasCut);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException)
         {
@@ -73,7 +79,9 @@ internal readonly struct MessageHead
         {
             if (!IsContentHeader(span))
             {
-                values.Add(new(Encoding.ASCII.GetString(_message, span.FieldStart, span.FieldLength), MessageVariables.HeaderValue(Value(span))));
+                // A name over the limit is cut too; reading one byte past it tells Cut so.
+                var name = Encoding.ASCII.GetString(_message, span.FieldStart, Math.Min(span.FieldLength, HeaderText.MaxBytes + 1));
+                values.Add(new(HeaderText.Cut(name), MessageVariables.HeaderValue(Value(span))));
             }
         }
         return values;

@@ -26,9 +26,14 @@ internal sealed class MessageKeyEvaluator
     // The common case: keys from headers alone, so the header block is all we parse. False
     // when the message needs MimeKit's full parse: an expression reads the body, the header
     // block is unusual, or the message is a digest coming back.
-    public bool TryFromHead(byte[] bytes, ReceivedMessage message, out MessageKeys keys)
+    public bool TryFromHead(byte[] bytes, ReceivedMessage message, out MessageKeys keys) =>
+        TryFromHead(bytes, bytes?.Length ?? 0, message, out keys);
+
+    // The message is the first `length` bytes of `bytes` (a reused read buffer).
+    public bool TryFromHead(byte[] bytes, int length, ReceivedMessage message, out MessageKeys keys)
     {
-        if (_needsBody || !MessageHead.TryParse(bytes, _headerSpans, out var head) || head.Contains(DigestBuilder.MarkerHeader))
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (_needsBody || !MessageHead.TryParse(bytes, length, _headerSpans, out var head) || head.Contains(DigestBuilder.MarkerHeader))
         {
             keys = default;
             return false;
@@ -55,7 +60,7 @@ internal sealed class MessageKeyEvaluator
         {
             try
             {
-                return head.Get(name) ?? "";
+                return head.Get(name) ?? ""; // already cut (MessageVariables.HeaderValue)
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -71,7 +76,9 @@ internal sealed class MessageKeyEvaluator
     {
         try
         {
-            return expression.Evaluate(variables);
+            // A key is held per group and shown in logs and templates: an expression that
+            // renders the body (or joins headers) is cut like a header value.
+            return HeaderText.Cut(expression.Evaluate(variables));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

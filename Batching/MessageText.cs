@@ -14,12 +14,13 @@ internal static partial class MessageText
     public const int MaxBodyChars = 64 * 1024;
     public const string NoTextBody = "[no text body]";
 
+    // Cut to HeaderText.MaxBytes: a subject is a key, a digest Subject and a line in digests.
     public static string Subject(MimeMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         try
         {
-            return message.Subject ?? "";
+            return HeaderText.Cut(message.Subject ?? "");
         }
         catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException)
         {
@@ -52,11 +53,15 @@ internal static partial class MessageText
     // header block (HeaderBlock) with no Content-* header at all, so MimeKit's defaults hold
     // (text/plain, us-ascii, 7bit), and a body of ASCII without NUL whose CRs are all in CRLF.
     // Then MimeKit's TextBody is the body bytes as they are. Otherwise false: use Body.
-    public static bool TryPlainBody(byte[] message, List<HeaderSpan> headers, out string body, int maxChars = MaxBodyChars)
+    public static bool TryPlainBody(byte[] message, List<HeaderSpan> headers, out string body, int maxChars = MaxBodyChars) =>
+        TryPlainBody(message, message?.Length ?? 0, headers, out body, maxChars);
+
+    // The message is the first `length` bytes of `message` (a reused read buffer).
+    public static bool TryPlainBody(byte[] message, int length, List<HeaderSpan> headers, out string body, int maxChars = MaxBodyChars)
     {
         ArgumentNullException.ThrowIfNull(message);
         body = "";
-        if (!HeaderBlock.TryParse(message, headers, out var start))
+        if (!HeaderBlock.TryParse(message.AsSpan(0, length), headers, out var start))
         {
             return false;
         }
@@ -67,7 +72,7 @@ internal static partial class MessageText
                 return false;
             }
         }
-        var bytes = message.AsSpan(start);
+        var bytes = message.AsSpan(start, length - start);
         if (bytes.IndexOfAnyExceptInRange((byte)1, (byte)0x7F) >= 0)
         {
             return false;
@@ -79,7 +84,13 @@ internal static partial class MessageText
                 return false;
             }
         }
-        body = Shown(Encoding.ASCII.GetString(bytes), maxChars);
+        // Only what is shown is decoded (a 10 MB body for each of 100 digests was 100 strings of
+        // 20 MB, twice over). Every CR is in a CRLF, which becomes one \n; FF becomes \n too;
+        // so the text has as many characters as bytes, less one per CRLF. Each character takes
+        // at most two bytes, and a CR at the end of the head ends a line either way.
+        var total = bytes.Length - bytes.Count("\r\n"u8);
+        var head = Encoding.ASCII.GetString(bytes[..Math.Min(bytes.Length, 2 * maxChars + 2)]).ReplaceLineEndings("\n");
+        body = total > maxChars ? Truncated(head, maxChars, total) : head;
         return true;
     }
 
@@ -97,16 +108,18 @@ internal static partial class MessageText
     private static string Shown(string text, int maxChars)
     {
         text = text.ReplaceLineEndings("\n");
-        if (text.Length > maxChars)
+        return text.Length > maxChars ? Truncated(text, maxChars, text.Length) : text;
+    }
+
+    // The first maxChars of a text of total characters (never half a surrogate pair), and a note.
+    private static string Truncated(string text, int maxChars, int total)
+    {
+        var cut = maxChars;
+        if (char.IsHighSurrogate(text[cut - 1]))
         {
-            var cut = maxChars;
-            if (char.IsHighSurrogate(text[cut - 1]))
-            {
-                cut--;
-            }
-            text = string.Concat(text.AsSpan(0, cut), $"\n[body truncated: {text.Length - cut} more characters]\n");
+            cut--;
         }
-        return text;
+        return string.Concat(text.AsSpan(0, cut), $"\n[body truncated: {total - cut} more characters]\n");
     }
 
     private static string? FirstTextPart(MimeEntity? entity)

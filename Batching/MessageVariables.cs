@@ -21,7 +21,7 @@ internal static class MessageVariables
         var headers = new List<KeyValuePair<string, string>>(message.Headers.Count);
         foreach (var header in message.Headers)
         {
-            headers.Add(new(header.Field, HeaderValue(header)));
+            headers.Add(new(HeaderText.Cut(header.Field), HeaderValue(header)));
         }
         return Build(headers, envelope, includeBody ? MessageText.Body(message) : "");
     }
@@ -61,7 +61,8 @@ internal static class MessageVariables
     }
 
     // Go's textproto unfolding (each fold becomes one space, the ends are trimmed), then
-    // RFC 2047 decoding; 8-bit bytes decode as UTF-8, else Latin-1 (MimeKit's fallback).
+    // RFC 2047 decoding; 8-bit bytes decode as UTF-8, else Latin-1 (MimeKit's fallback). Cut
+    // to HeaderText.MaxBytes: only the first HeaderText.MaxRawBytes of the raw value are read.
     public static string HeaderValue(Header header)
     {
         ArgumentNullException.ThrowIfNull(header);
@@ -70,9 +71,10 @@ internal static class MessageVariables
 
     public static string HeaderValue(ReadOnlySpan<byte> raw)
     {
+        raw = HeaderText.CutRaw(raw, out var wasCut);
         if (TryPlainValue(raw, out var plain))
         {
-            return plain;
+            return HeaderText.Cut(plain, wasCut);
         }
         var rented = raw.Length > 512 ? ArrayPool<byte>.Shared.Rent(raw.Length) : null;
         Span<byte> unfolded = rented ?? stackalloc byte[512];
@@ -100,7 +102,7 @@ internal static class MessageVariables
         }
         try
         {
-            return Decode(unfolded[..count]);
+            return HeaderText.Cut(Decode(unfolded[..count]), wasCut);
         }
         finally
         {

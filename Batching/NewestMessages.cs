@@ -22,16 +22,16 @@ internal sealed class NewestMessages(long budgetBytes = NewestMessages.DefaultBu
     // Bytes held, counted once per entry (a message for two recipients counts twice).
     public long Bytes { get; private set; }
 
-    // id (with these bytes) is now the newest message of its group.
-    public void Add(string batchKey, string recipient, string groupKey, string id, byte[] bytes)
+    // id (with these bytes) is now the newest message of its group; null bytes: it is, but
+    // its bytes are not kept (over MaxMessageBytes), so its digest reads the store.
+    public void Add(string batchKey, string recipient, string groupKey, string id, byte[]? bytes)
     {
-        ArgumentNullException.ThrowIfNull(bytes);
         var key = (batchKey, recipient, groupKey);
         if (_entries.Remove(key, out var old))
         {
             Bytes -= old.Bytes.Length;
         }
-        if (bytes.Length > MaxMessageBytes || Bytes + bytes.Length > budgetBytes)
+        if (bytes is null || bytes.Length > MaxMessageBytes || Bytes + bytes.Length > budgetBytes)
         {
             return;
         }

@@ -44,22 +44,26 @@ internal static class StoredMessages
         }
     }
 
-    public static MimeMessage Parse(byte[] bytes, string id, ILogger logger)
+    public static MimeMessage Parse(byte[] bytes, string id, ILogger logger) => Parse(bytes, bytes?.Length ?? 0, id, logger);
+
+    // The message is the first `length` bytes of `bytes` (a reused read buffer); MimeKit copies
+    // what it keeps.
+    public static MimeMessage Parse(byte[] bytes, int length, string id, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         try
         {
-            using var stream = new MemoryStream(bytes, writable: false);
+            using var stream = new MemoryStream(bytes, 0, length, writable: false);
             return MimeMessage.Load(stream);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or InvalidOperationException)
         {
             BatchLog.MessageUnparsable(logger, e, id);
-            return Minimal(bytes);
+            return Minimal(bytes.AsSpan(0, length));
         }
     }
 
-    private static MimeMessage Minimal(byte[] bytes)
+    private static MimeMessage Minimal(ReadOnlySpan<byte> bytes)
     {
         var message = new MimeMessage { Subject = "[unparsable message]" };
         var text = Encoding.UTF8.GetString(bytes);

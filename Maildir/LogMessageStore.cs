@@ -21,7 +21,7 @@ namespace Failmail.Maildir;
 //     crashed mid-append; recovery cuts that torn tail off (it was never acknowledged).
 //   - A record is removed once its offset is in the segment's .del file (synced).
 //   - A .seg file is never written again; it is deleted when every record in it is removed.
-internal sealed class LogMessageStore : IMessageStore, IDisposable
+internal sealed class LogMessageStore : IMessageStore, IMessageReadInto, IDisposable
 {
     private readonly MaildirMessageStore _maildir;
     private readonly LogLayout _layout;
@@ -130,6 +130,34 @@ internal sealed class LogMessageStore : IMessageStore, IDisposable
         return body is null
             ? throw new FileNotFoundException($"no message at offset {offset} of segment {stem}", id)
             : new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
+    }
+
+    // OpenRead into the batcher's buffer; a legacy maildir message is read as OpenRead would.
+    public ArraySegment<byte> ReadInto(string id, Func<int, byte[]> buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        if (!LogLayout.IsLogId(id))
+        {
+            using var stream = _maildir.OpenRead(id);
+            var length = checked((int)stream.Length);
+            var array = buffer(length);
+            stream.ReadExactly(array, 0, length);
+            return new ArraySegment<byte>(array, 0, length);
+        }
+        if (!LogLayout.TryParseId(id, out var stem, out var offset))
+        {
+            throw new ArgumentException($"not a message id: {id}", nameof(id));
+        }
+        ArraySegment<byte>? body;
+        try
+        {
+            body = _readers.ReadBody(stem, offset, buffer);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new FileNotFoundException($"message {id} is no longer in the store", id, e);
+        }
+        return body ?? throw new FileNotFoundException($"no message at offset {offset} of segment {stem}", id);
     }
 
     // Failures are logged, not thrown: a message that could not be removed is at worst sent

@@ -16,17 +16,21 @@ internal sealed class LogReaders(LogLayout layout) : IDisposable
 
     // The body of the record at offset; null when there is no valid record there.
     // FileNotFoundException when the segment is gone.
-    public byte[]? ReadBody(string stem, long offset)
+    public byte[]? ReadBody(string stem, long offset) =>
+        ReadBody(stem, offset, length => new byte[length]) is { } body ? body.Array : null;
+
+    // The same, into an array from buffer(length) (see LogSegmentScanner.ReadBody).
+    public ArraySegment<byte>? ReadBody(string stem, long offset, Func<int, byte[]> buffer)
     {
         var handle = Get(stem);
         try
         {
-            return LogSegmentScanner.ReadBody(handle, offset);
+            return LogSegmentScanner.ReadBody(handle, offset, buffer);
         }
         catch (ObjectDisposedException)
         {
             // Dropped by another thread between Get and the read: once more, freshly opened.
-            return LogSegmentScanner.ReadBody(Get(stem), offset);
+            return LogSegmentScanner.ReadBody(Get(stem), offset, buffer);
         }
     }
 

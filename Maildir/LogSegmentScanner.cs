@@ -71,8 +71,14 @@ internal static class LogSegmentScanner
     // The body of the record at offset, checked against its header: null when there is no
     // valid record there. A small record (the usual alert) takes one pread: header, envelope
     // and body together; a larger one a second pread for the rest of its body.
-    public static byte[]? ReadBody(SafeFileHandle handle, long offset)
+    public static byte[]? ReadBody(SafeFileHandle handle, long offset) =>
+        ReadBody(handle, offset, length => new byte[length]) is { } body ? body.Array : null;
+
+    // The body in the first bytes of an array from buffer(length) (a caller's reused buffer, at
+    // least length long), so a large message is not a new array per read.
+    public static ArraySegment<byte>? ReadBody(SafeFileHandle handle, long offset, Func<int, byte[]> buffer)
     {
+        ArgumentNullException.ThrowIfNull(buffer);
         if (offset < 0)
         {
             return null;
@@ -91,14 +97,16 @@ internal static class LogSegmentScanner
                 return null;
             }
             var bodyStart = LogRecord.HeaderSize + header.MetaLength;
-            var body = new byte[header.BodyLength];
+            var bodyLength = checked((int)header.BodyLength); // as new byte[BodyLength] would
+            var array = buffer(bodyLength);
+            var body = array.AsSpan(0, bodyLength);
             var inFirst = (int)Math.Clamp(read - bodyStart, 0, body.Length);
             first.AsSpan((int)Math.Min(bodyStart, read), inFirst).CopyTo(body);
             if (inFirst < body.Length)
             {
-                ReadExactly(handle, body.AsSpan(inFirst), offset + bodyStart + inFirst);
+                ReadExactly(handle, body[inFirst..], offset + bodyStart + inFirst);
             }
-            return LogRecord.Crc(0, body) == header.BodyCrc ? body : null;
+            return LogRecord.Crc(0, body) == header.BodyCrc ? new ArraySegment<byte>(array, 0, bodyLength) : (ArraySegment<byte>?)null;
         }
         catch (EndOfStreamException)
         {

@@ -87,10 +87,27 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         // Choose every part's transfer encoding now, for the strictest relay (7bit), so the
         // queued bytes are exactly what MailKit relays: its own Prepare then changes nothing.
         digest.Message.Prepare(EncodingConstraint.SevenBit);
-        using var buffer = new MemoryStream(SerialisedSizeHint(digest.Message));
-        await digest.Message.WriteToAsync(Format, buffer, cancellationToken).ConfigureAwait(false);
         var envelope = new Envelope(_options.From, [digest.Recipient], _time.GetUtcNow(), "");
-        _ = await EnqueueAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), envelope, cancellationToken).ConfigureAwait(false);
+        if (_allDir is not null)
+        {
+            // The --all-dir copy needs the bytes twice: serialise once into memory.
+            using var buffer = new MemoryStream(SerialisedSizeHint(digest.Message));
+            await digest.Message.WriteToAsync(Format, buffer, cancellationToken).ConfigureAwait(false);
+            _ = await EnqueueAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), envelope, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // Straight into the queue's file: a wave of digests is not also a wave of copies.
+        ReceivedMessage queued;
+        var draft = _outgoing.CreateDraft();
+        await using (draft.ConfigureAwait(false))
+        {
+            using (var stream = new DraftWriteStream(draft))
+            {
+                digest.Message.WriteTo(Format, stream, cancellationToken);
+            }
+            queued = await draft.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+        Queued(queued, envelope);
     }
 
     // Room for the serialised digest, so a large one is not copied through a dozen doublings:
@@ -124,10 +141,15 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
                 RelayLog.AllDirFailed(_logger, queued.Id, e.Message);
             }
         }
+        Queued(queued, envelope);
+        return queued;
+    }
+
+    private void Queued(ReceivedMessage queued, Envelope envelope)
+    {
         _queue.Add(queued);
         RelayLog.Queued(_logger, queued.Id, envelope.Recipients);
         _wakeup.Signal();
-        return queued;
     }
 
     // The delivery worker; run exactly one. Dispose the service only after it returned.

@@ -45,6 +45,29 @@ public class DigestBuilderTests
     }
 
     [Fact]
+    public void AHugeGroupSubjectIsCutInTheDigestSubjectBodyAndTemplate()
+    {
+        var huge = "disk full " + new string('x', 1_000_000);
+        var batch = Batch(Group(huge, 1, July1, July1, "a"));
+        var digest = Builder().BuildWithBodies(batch, _ => "b", Now);
+        var subject = digest.Message.Subject ?? "";
+        Assert.StartsWith("[failmail] 1 instance: disk full xxx", subject, StringComparison.Ordinal);
+        Assert.EndsWith(HeaderText.CutMarker, subject, StringComparison.Ordinal);
+        Assert.True(Encoding.UTF8.GetByteCount(subject) <= HeaderText.MaxBytes);
+        var line = BodyText(digest).Split("\r\n").Single(l => l.StartsWith("Subject: ", StringComparison.Ordinal));
+        Assert.True(line.Length < HeaderText.MaxBytes + 20, $"{line.Length} characters");
+        Assert.EndsWith(HeaderText.CutMarker + "\"", line, StringComparison.Ordinal);
+        // The whole digest stays small (it was 2 MB per recipient).
+        using var serialised = new MemoryStream();
+        digest.Message.WriteTo(serialised);
+        Assert.True(serialised.Length < 16 * 1024, $"{serialised.Length} bytes");
+
+        var template = DigestTemplate.FromSource("t", "{{ subject }}|{% for g in groups %}{{ g.subject }}|{{ g.key }}{% endfor %}");
+        var rendered = BodyText(Builder(template).BuildWithBodies(batch, _ => "b", Now));
+        Assert.All(rendered.Split('|'), part => Assert.True(Encoding.UTF8.GetByteCount(part) <= HeaderText.MaxBytes + 2, $"{part.Length}"));
+    }
+
+    [Fact]
     public void ReplyToFlagGivesDigestsAReplyTo()
     {
         var batch = Batch(Group("disk full", 1, July1, July1, "a"));

@@ -41,6 +41,31 @@ public class MessageTextTests
         Assert.Contains("[body truncated: ", body, StringComparison.Ordinal);
     }
 
+    // Only the head of a long plain body is decoded: the cut, the note's count and form feeds
+    // (which become line ends) match the full parse at every alignment of CRLF with the cut.
+    [Theory]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(1000)]
+    public void APlainBodyReadOnlyAsFarAsShownMatchesMimeKit(int maxChars)
+    {
+        var bytes = Encoding.ASCII.GetBytes("Subject: x\r\n\r\n" + string.Concat(Enumerable.Repeat("ab\r\n\f\r\n", 50_000)));
+        Assert.True(MessageText.TryPlainBody(bytes, new List<HeaderSpan>(), out var body, maxChars));
+        Assert.Equal(FullBody(bytes, maxChars), body);
+    }
+
+    [Fact]
+    public void APlainBodyInAReusedBufferEndsAtItsLength()
+    {
+        var message = Encoding.ASCII.GetBytes("Subject: x\r\n\r\nthe body\r\n");
+        var buffer = new byte[message.Length + 100];
+        buffer.AsSpan().Fill((byte)'z');
+        message.CopyTo(buffer, 0);
+        Assert.True(MessageText.TryPlainBody(buffer, message.Length, new List<HeaderSpan>(), out var body));
+        Assert.Equal("the body\n", body);
+    }
+
     // Anything MimeKit decodes (a declared type, charset or transfer encoding, 8-bit bytes) or
     // whose line ends it might treat its own way goes through MimeKit.
     [Theory]

@@ -129,6 +129,61 @@ public sealed class HostileMailTests
         }
     }
 
+    // Issue 11: a 1 MB Subject to 100 recipients peaked at 1.4 GB RSS and queued 219 MB of
+    // digests. Each digest now shows the subject cut to RFC 5322's 998 octets, memory stays
+    // bounded, and the next ordinary alert still goes through.
+    [Fact]
+    public async Task AHugeSubjectToAHundredRecipientsIsCutAndMemoryStaysBounded()
+    {
+        const int count = 100;
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "", "--from", "failmail@test.example",
+                "--wait-period", "1s", "--max-wait", "20s", "--poll", "200ms");
+
+            var recipients = Enumerable.Range(0, count).Select(i => $"r{i}@example.com").ToList();
+            var huge = "disk full " + new string('x', 1_000_000);
+            await SendRawAsync(failmail.SmtpPort, "app@example.com", recipients, Bytes($"From: app@example.com\r\nSubject: {huge}\r\n\r\nthe disk is full\r\n"));
+
+            await failmail.WaitUntilAsync(() => sink.Messages().Count >= count, Patience, $"{count} digests at smtp-sink");
+            // Read before the next message, which would only add to it.
+            var peakKb = PeakRssKb(failmail.Pid);
+            var digests = sink.Messages();
+            Assert.Equal(count, digests.Count);
+            Assert.All(digests, d =>
+            {
+                var subject = d.Message.Subject ?? "";
+                Assert.StartsWith("[failmail] 1 instance: disk full xxx", subject, StringComparison.Ordinal);
+                Assert.EndsWith("…", subject, StringComparison.Ordinal);
+                Assert.True(Encoding.UTF8.GetByteCount(subject) <= 998, $"{subject.Length} characters");
+                Assert.Contains("the disk is full", d.Message.TextBody, StringComparison.Ordinal);
+            });
+            Assert.True(Directory.GetFiles(sink.DumpDir).Sum(f => new FileInfo(f).Length) < 10 * 1024 * 1024, "the digests stay small");
+            // It was 1.2-1.5 GB; now ~45 MB. Generous, for a loaded CI machine.
+            Assert.True(peakKb < 256 * 1024, $"peak RSS {peakKb / 1024} MB");
+
+            await SendRawAsync(failmail.SmtpPort, "app@example.com", ["after@example.com"], Bytes("Subject: next alert\r\n\r\nstill working\r\n"));
+            await failmail.WaitUntilAsync(() => sink.Messages().Count >= count + 1, Patience, "the next digest");
+            var next = Assert.Single(sink.Messages(), d => d.Recipients.SequenceEqual(["after@example.com"]));
+            Assert.Equal("[failmail] 1 instance: next alert", next.Message.Subject);
+            Assert.Contains("still working", next.Message.TextBody, StringComparison.Ordinal);
+            await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(dir, "run", "incoming")) == 0,
+                Patience, "the incoming store to empty");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // VmHWM: the process's peak resident set, in kB.
+    private static long PeakRssKb(int pid) =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public async Task TwoThousandRecipientsEachGetADigest()
     {
