@@ -82,7 +82,7 @@ public sealed class CommandLineTests
             var extra = flag == "--rewrite-src" ? new[] { "--rewrite-dest", "x@example.com" }
                 : flag == "--tls-cert" ? new[] { "--tls-key", "/nonexistent/key.pem" }
                 : [];
-            string[] args = [flag, value, .. extra, "--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", ""];
+            string[] args = [flag, value, .. extra, "--bind-addr", "127.0.0.1:0", "--bind-http", ""];
             var (exit, _, stderr) = await FailmailProcess.RunToExitAsync(dir, args);
             Assert.Equal(2, exit);
             Assert.Single(stderr.Split('\n'), line => line.StartsWith("failmail: ", StringComparison.Ordinal));

@@ -25,7 +25,9 @@ public sealed partial class CrashTests(ITestOutputHelper output)
         var dir = TestPaths.NewTempDir();
         var run = Path.Combine(dir, "run");
         var outgoingMeta = Path.Combine(run, "queue", ".meta");
-        var port = FreePort.Next();
+        // One socket for every failmail of the run: see FailmailProcess.StartServingOnAsync.
+        using var listener = LoopbackListener.Bind();
+        var port = listener.Port;
         var pids = new HashSet<int>();
         var state = new SendState();
         FailmailProcess? failmail = null;
@@ -41,7 +43,7 @@ public sealed partial class CrashTests(ITestOutputHelper output)
                 "--wait-period", "200ms", "--max-wait", "1s", "--poll", "100ms",
                 "--retry-min", "100ms", "--retry-max", "500ms", "--shutdown-timeout", "10s",
             ];
-            failmail = await FailmailProcess.StartServingOnPortAsync(port, run, args);
+            failmail = await FailmailProcess.StartServingOnAsync(listener, run, args);
             pids.Add(failmail.Pid);
 
             var senders = Enumerable.Range(0, Sessions).Select(_ => Task.Run(() => SendLoopAsync(port, state, stopSending.Token))).ToArray();
@@ -78,7 +80,7 @@ public sealed partial class CrashTests(ITestOutputHelper output)
                 {
                     killsHittingClients++;
                 }
-                failmail = await FailmailProcess.StartServingOnPortAsync(port, run, args);
+                failmail = await FailmailProcess.StartServingOnAsync(listener, run, args);
                 pids.Add(failmail.Pid);
                 failuresBefore = Interlocked.Read(ref state.Failures);
             }

@@ -21,7 +21,7 @@ public sealed class DiskFullTests
         }
         try
         {
-            using var process = Process.Start(info)!;
+            using var process = ChildProcesses.Start(info);
             await process.WaitForExitAsync().WaitAsync(Patience);
             return process.ExitCode;
         }

@@ -1,12 +1,17 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Failmail.Tests.EndToEnd;
 
-// The AOT binary started for one test, in its own working directory, on a free SMTP port.
+// The AOT binary started for one test, in its own working directory, on an SMTP socket bound
+// by the test (LoopbackListener, --socket-fd).
 // Dispose kills it by pid if it is still running and deletes the directory.
-internal sealed class FailmailProcess : IAsyncDisposable
+internal sealed partial class FailmailProcess : IAsyncDisposable
 {
+    private const string SmtpListening = "SMTP listening on ";
+
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
@@ -23,6 +28,10 @@ internal sealed class FailmailProcess : IAsyncDisposable
     public string WorkDir { get; }
 
     public int SmtpPort { get; }
+
+    // The HTTP server's port, read from failmail's "HTTP stats listening on" line; 0 when
+    // HTTP is off (--bind-http "").
+    public int HttpPort { get; private set; }
 
     public int Pid => _process.Id;
 
@@ -43,31 +52,64 @@ internal sealed class FailmailProcess : IAsyncDisposable
     // Runs the binary to completion (for --version, --write-config, bad configs).
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(string workDir, params string[] args)
     {
-        await using var process = Start(workDir, smtpPort: 0, ownsDirectory: false, args);
+        await using var process = Start(workDir, smtpPort: 0, ownsDirectory: false, args, inherited: null);
         await process._process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
         process._process.WaitForExit(); // drains the redirected output
         return (process.ExitCode, process.Stdout, process.Stderr);
     }
 
-    // Starts failmail with --bind-addr on a free port and waits until it accepts.
-    public static Task<FailmailProcess> StartServingAsync(string? workDir, params string[] args) =>
-        ServeAsync(FreePort.Next(), workDir ?? TestPaths.NewTempDir(), ownsDirectory: workDir is null, args);
-
-    private static async Task<FailmailProcess> ServeAsync(int port, string workDir, bool ownsDirectory, string[] args)
+    // Starts failmail on a listening socket bound here and handed over with --socket-fd, and
+    // waits until it accepts. This process closes its copy once the child has it, so the child
+    // is the only holder, as if it had bound the port itself. Without a --bind-http of the
+    // test's own, the HTTP server gets an ephemeral port (HttpPort) rather than the default
+    // localhost:8025, which every other failmail on the machine would want too.
+    public static async Task<FailmailProcess> StartServingAsync(string? workDir, params string[] args)
     {
-        var all = new List<string> { "--bind-addr", $"127.0.0.1:{port}" };
+        using var listener = LoopbackListener.Bind();
+        return await ServeAsync(listener, workDir ?? TestPaths.NewTempDir(), ownsDirectory: workDir is null, args);
+    }
+
+    // Starts failmail on a socket the caller holds and keeps: a restart after kill -9 hands the
+    // same socket to the next process, so the port is never free for another process to take
+    // while failmail is down. Connections made meanwhile wait in the socket's queue for the
+    // next process, as under systemd socket activation, instead of being refused.
+    public static Task<FailmailProcess> StartServingOnAsync(LoopbackListener listener, string workDir, params string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        return ServeAsync(listener, workDir, ownsDirectory: false, args);
+    }
+
+    private static async Task<FailmailProcess> ServeAsync(LoopbackListener listener, string workDir, bool ownsDirectory, string[] args)
+    {
+        // --bind-addr names the same address for anything that reports it; the socket is what
+        // failmail listens on.
+        var all = new List<string> { "--bind-addr", listener.Address, "--socket-fd", listener.Fd.ToString(CultureInfo.InvariantCulture) };
+        var bindHttp = args.AsSpan().IndexOf("--bind-http");
+        var http = bindHttp < 0 || (bindHttp + 1 < args.Length && args[bindHttp + 1].Length > 0);
+        if (bindHttp < 0)
+        {
+            all.AddRange(["--bind-http", "127.0.0.1:0"]);
+        }
         all.AddRange(args);
         Directory.CreateDirectory(workDir);
-        var process = Start(workDir, port, ownsDirectory, all.ToArray());
+        var process = Start(workDir, listener.Port, ownsDirectory, all.ToArray(), listener);
         try
         {
-            await FreePort.WaitForListenerAsync(port, () => !process.HasExited, TimeSpan.FromSeconds(20));
+            // The socket accepts connections into its queue from the start, so a connect says
+            // nothing: wait for failmail's own "listening" lines (SMTP, then HTTP).
+            await process.WaitUntilAsync(() => process.HasExited || (process.Stderr.Contains(SmtpListening, StringComparison.Ordinal)
+                && (!http || process.ReadHttpPort())), TimeSpan.FromSeconds(20), "failmail to start listening");
+            if (process.HasExited)
+            {
+                process._process.WaitForExit(); // drains the redirected output
+                throw new InvalidOperationException($"exited with status {process.ExitCode}");
+            }
         }
-        catch
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
         {
             var stderr = process.Stderr;
             await process.DisposeAsync();
-            throw new InvalidOperationException("failmail did not start listening; stderr:\n" + stderr);
+            throw new InvalidOperationException($"failmail did not start listening ({ex.Message}); stderr:\n{stderr}", ex);
         }
         return process;
     }
@@ -77,13 +119,8 @@ internal sealed class FailmailProcess : IAsyncDisposable
     public static FailmailProcess Launch(string workDir, params string[] args)
     {
         Directory.CreateDirectory(workDir);
-        return Start(workDir, smtpPort: 0, ownsDirectory: false, args);
+        return Start(workDir, smtpPort: 0, ownsDirectory: false, args, inherited: null);
     }
-
-    // Starts failmail on a given port in an existing directory the caller owns (a restart after
-    // kill -9 reuses both); waits until it accepts.
-    public static Task<FailmailProcess> StartServingOnPortAsync(int port, string workDir, params string[] args) =>
-        ServeAsync(port, workDir, ownsDirectory: false, args);
 
     public void Signal(int signal) => Signals.Send(Pid, signal);
 
@@ -135,7 +172,20 @@ internal sealed class FailmailProcess : IAsyncDisposable
         }
     }
 
-    private static FailmailProcess Start(string workDir, int smtpPort, bool ownsDirectory, string[] args)
+    private bool ReadHttpPort()
+    {
+        var match = HttpListening().Match(Stderr);
+        if (match.Success)
+        {
+            HttpPort = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+        return match.Success;
+    }
+
+    [GeneratedRegex(@"HTTP stats listening on \S+:([0-9]+)")]
+    private static partial Regex HttpListening();
+
+    private static FailmailProcess Start(string workDir, int smtpPort, bool ownsDirectory, string[] args, LoopbackListener? inherited)
     {
         var info = new ProcessStartInfo(TestPaths.FailmailBinary)
         {
@@ -153,7 +203,7 @@ internal sealed class FailmailProcess : IAsyncDisposable
         var wrapper = new FailmailProcess(process, workDir, smtpPort, ownsDirectory);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (wrapper._stdout) { wrapper._stdout.AppendLine(e.Data); } } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (wrapper._stderr) { wrapper._stderr.AppendLine(e.Data); } } };
-        process.Start();
+        ChildProcesses.Start(process, inherited);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         process.StandardInput.Close();

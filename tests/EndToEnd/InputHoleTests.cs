@@ -87,7 +87,7 @@ public sealed class InputHoleTests
         var dir = TestPaths.NewTempDir();
         try
         {
-            string[] listen = ["--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", ""];
+            string[] listen = ["--bind-addr", "127.0.0.1:0", "--bind-http", ""];
             var (exit, _, stderr) = await FailmailProcess.RunToExitAsync(dir, ["--group-expr", Bad, .. listen]);
             Assert.True(exit == 2, $"exit {exit}; stderr:\n{stderr}");
             Assert.Equal([Expected], stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));

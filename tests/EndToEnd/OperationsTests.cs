@@ -21,11 +21,10 @@ public sealed class OperationsTests
         try
         {
             await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
-            var httpPort = FreePort.Next();
             await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
-                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", $"127.0.0.1:{httpPort}",
+                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "127.0.0.1:0",
                 "--wait-period", "300ms", "--max-wait", "5s", "--poll", "100ms");
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{failmail.HttpPort}") };
 
             using (var client = new SmtpClient())
             {
@@ -68,17 +67,15 @@ public sealed class OperationsTests
     [Fact]
     public async Task HealthzIs503WhenTheStoreCannotBeWritten()
     {
-        var httpPort = FreePort.Next();
+        // Started means the HTTP server is listening too (it starts just after the SMTP listener).
         await using var sinkless = await FailmailProcess.StartServingAsync(null, "--relay-addr", "debug",
-            "--bind-http", $"127.0.0.1:{httpPort}");
-        // The HTTP server starts just after the SMTP listener.
-        await FreePort.WaitForListenerAsync(httpPort, () => !sinkless.HasExited, Patience);
+            "--bind-http", "127.0.0.1:0");
         // A regular file where the store's log/ was: every commit fails, as on a broken disk.
         var log = Path.Combine(sinkless.WorkDir, "incoming", "log");
         Directory.Delete(log, recursive: true);
         await File.WriteAllTextAsync(log, "not a directory");
 
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{sinkless.HttpPort}") };
         using var health = await http.GetAsync(new Uri("/healthz", UriKind.Relative)).WaitAsync(Patience);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Contains("store", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -125,7 +122,7 @@ public sealed class OperationsTests
         {
             info.ArgumentList.Add(arg);
         }
-        using var wrapper = Process.Start(info)!;
+        using var wrapper = ChildProcesses.Start(info);
         var started = (await wrapper.StandardOutput.ReadLineAsync().WaitAsync(Patience))!.Split(' ');
         var port = int.Parse(started[0], CultureInfo.InvariantCulture);
         var childPid = int.Parse(started[1], CultureInfo.InvariantCulture);

@@ -78,9 +78,9 @@ public sealed class PipelineTests
         try
         {
             // Nothing listens on this port: every relay attempt is refused.
-            var deadPort = FreePort.Next();
+            using var deadPort = new RefusedPort();
             await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
-                "--relay-addr", $"127.0.0.1:{deadPort}", "--bind-http", "",
+                "--relay-addr", deadPort.Address, "--bind-http", "",
                 "--wait-period", "500ms", "--max-wait", "5s", "--poll", "200ms",
                 "--retry-min", "200ms", "--retry-max", "500ms", "--queue-lifetime", "3s");
 

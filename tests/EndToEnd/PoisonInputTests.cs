@@ -120,8 +120,7 @@ public sealed class PoisonInputTests
                     await draft.CommitAsync(new Envelope("app@example.com", ["\"a\rb\"@y.test"], DateTimeOffset.UtcNow, "127.0.0.1"), CancellationToken.None);
                 }
             }
-            var httpPort = FreePort.Next();
-            var (sink, failmail) = await StartAsync(dir, "--bind-http", $"127.0.0.1:{httpPort}");
+            var (sink, failmail) = await StartAsync(dir, "--bind-http", "127.0.0.1:0");
             await using (sink)
             await using (failmail)
             {
@@ -136,7 +135,7 @@ public sealed class PoisonInputTests
                 await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(run, "incoming")) == 0, Patience, "the incoming store to empty");
                 Assert.Contains("quarantined 1 messages", failmail.Stdout + failmail.Stderr, StringComparison.Ordinal);
 
-                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{failmail.HttpPort}") };
                 var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)).WaitAsync(Patience);
                 Assert.Contains("failmail_quarantined_batches_total 1\n", metrics, StringComparison.Ordinal);
                 Assert.Contains("failmail_quarantined_messages_total 1\n", metrics, StringComparison.Ordinal);

@@ -17,9 +17,9 @@ public sealed class ResendTests
         var run = Path.Combine(dir, "run");
         try
         {
-            var deadPort = FreePort.Next();
+            using var deadPort = new RefusedPort();
             await using (var down = await FailmailProcess.StartServingAsync(run,
-                "--relay-addr", $"127.0.0.1:{deadPort}", "--bind-http", "", "--from", "failmail@test.example",
+                "--relay-addr", deadPort.Address, "--bind-http", "", "--from", "failmail@test.example",
                 "--wait-period", "300ms", "--max-wait", "5s", "--poll", "200ms",
                 "--retry-min", "200ms", "--retry-max", "500ms", "--queue-lifetime", "2s"))
             {

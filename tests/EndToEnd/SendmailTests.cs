@@ -97,12 +97,13 @@ public sealed class SendmailTests
         try
         {
             var spool = Path.Combine(dir, "spool");
-            var downPort = FreePort.Next();
+            // failmail is not running: nothing answers there.
+            using var downPort = new RefusedPort();
             var run = await RunAsync(TestPaths.FailmailBinary, dir, "Subject: while down\n\nout\n", null,
-                ["--bind-addr", $"127.0.0.1:{downPort}", "--spool-dir", spool, "--qualify-domain", "host1.example.com", "sendmail", "-t", "root"]);
+                ["--bind-addr", downPort.Address, "--spool-dir", spool, "--qualify-domain", "host1.example.com", "sendmail", "-t", "root"]);
             Assert.Equal(75, run.ExitCode);
             var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.StartsWith($"sendmail: failmail at 127.0.0.1:{downPort} is unavailable (", line, StringComparison.Ordinal);
+            Assert.StartsWith($"sendmail: failmail at {downPort.Address} is unavailable (", line, StringComparison.Ordinal);
             Assert.Contains("message spooled as", line, StringComparison.Ordinal);
             Assert.Single(Directory.GetFiles(Path.Combine(spool, "new")));
 
@@ -160,7 +161,7 @@ public sealed class SendmailTests
             var aliases = Path.Combine(dir, "aliases");
             await File.WriteAllTextAsync(aliases, "root: ops@example.com\n# comment\nbackup: :include:/etc/list\n");
             var (code, _, stderr) = await FailmailProcess.RunToExitAsync(dir,
-                "--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", "", "--relay-addr", "debug", "--aliases", aliases);
+                "--bind-addr", "127.0.0.1:0", "--bind-http", "", "--relay-addr", "debug", "--aliases", aliases);
             Assert.Equal(2, code);
             Assert.Contains($"failmail: {aliases}:3: :include: is not supported", stderr, StringComparison.Ordinal);
         }
@@ -189,7 +190,7 @@ public sealed class SendmailTests
         {
             info.Environment[name] = value;
         }
-        using var process = Process.Start(info)!;
+        using var process = ChildProcesses.Start(info);
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync();

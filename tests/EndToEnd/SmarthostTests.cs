@@ -111,7 +111,7 @@ public sealed class SmarthostTests
         try
         {
             var (exit, _, stderr) = await FailmailProcess.RunToExitAsync(dir,
-                "--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", "", "--relay-addr", "smtps://relay.example",
+                "--bind-addr", "127.0.0.1:0", "--bind-http", "", "--relay-addr", "smtps://relay.example",
                 "--relay-user", "alerts", flag, value.Replace("{dir}", dir, StringComparison.Ordinal));
             Assert.Equal(2, exit);
             var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("failmail: ", StringComparison.Ordinal));

@@ -26,11 +26,17 @@ internal sealed class SmtpSink : IAsyncDisposable, IDisposable
     public string Address => $"127.0.0.1:{Port}";
 
     // port 0 picks a free one; a test that restarts the sink passes the old one again.
+    // smtp-sink binds its own port (it cannot take a socket), so the port is picked free and
+    // may be taken by another process before smtp-sink binds it: then smtp-sink exits, and we
+    // start it again on another port (bounded). Success is judged by the sink's own listening
+    // socket, never by a connect, which another server on the port would answer.
     public static async Task<SmtpSink> StartAsync(string dumpDir, int port = 0, params string[] extraArgs)
     {
         Directory.CreateDirectory(dumpDir);
+        const int Attempts = 5;
         var chosen = port;
-        for (var attempt = 0; ; attempt++)
+        var stderr = "";
+        for (var attempt = 0; attempt < Attempts; attempt++)
         {
             port = chosen != 0 ? chosen : FreePort.Next();
             var info = new ProcessStartInfo(TestPaths.SmtpSink)
@@ -50,17 +56,39 @@ internal sealed class SmtpSink : IAsyncDisposable, IDisposable
             }
             info.ArgumentList.Add($"127.0.0.1:{port}");
             info.ArgumentList.Add("256");
-            var process = Process.Start(info)!;
+            var process = ChildProcesses.Start(info);
             try
             {
-                await FreePort.WaitForListenerAsync(port, () => !process.HasExited, TimeSpan.FromSeconds(10));
-                return new SmtpSink(process, port, dumpDir);
+                if (await FreePort.WaitForOwnListenerAsync(process, port, TimeSpan.FromSeconds(10)))
+                {
+                    return new SmtpSink(process, port, dumpDir);
+                }
             }
-            catch (InvalidOperationException) when (attempt < 5)
+            catch
             {
-                // The port was taken between FreePort.Next and the bind: try another.
-                process.Dispose();
+                KillAndDispose(process);
+                throw;
             }
+            // Exited: the port was taken between FreePort.Next and smtp-sink's bind.
+            stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            process.Dispose();
+        }
+        throw new InvalidOperationException($"smtp-sink did not start listening in {Attempts} attempts; last stderr:\n{stderr}");
+    }
+
+    private static void KillAndDispose(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit(10_000);
+            }
+        }
+        finally
+        {
+            process.Dispose();
         }
     }
 

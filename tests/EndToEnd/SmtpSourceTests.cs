@@ -33,7 +33,7 @@ public sealed class SmtpSourceTests
         {
             info.ArgumentList.Add(arg);
         }
-        using var process = Process.Start(info)!;
+        using var process = ChildProcesses.Start(info);
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync();

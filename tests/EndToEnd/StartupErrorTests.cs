@@ -7,7 +7,7 @@ public sealed class StartupErrorTests
 {
     private static async Task<string> FailsWithOneLineAsync(string dir, params string[] args)
     {
-        string[] all = [.. args, "--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", ""];
+        string[] all = [.. args, "--bind-addr", "127.0.0.1:0", "--bind-http", ""];
         var (exit, _, stderr) = await FailmailProcess.RunToExitAsync(dir, all);
         Assert.True(exit == 2, $"exit {exit}; stderr:\n{stderr}");
         Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
@@ -108,7 +108,7 @@ public sealed class StartupErrorTests
         try
         {
             var (exit, _, stderr) = await FailmailProcess.RunToExitAsync(dir,
-                "--bind-addr", $"127.0.0.1:{FreePort.Next()}", "--bind-http", $"127.0.0.1:{port}");
+                "--bind-addr", "127.0.0.1:0", "--bind-http", $"127.0.0.1:{port}");
             Assert.True(exit == 2, stderr);
             var line = Assert.Single(stderr.Split('\n'), l => l.StartsWith("failmail: ", StringComparison.Ordinal));
             Assert.Contains("cannot listen for HTTP on 127.0.0.1:" + port, line, StringComparison.Ordinal);

@@ -73,7 +73,7 @@ public sealed class TemplateTests
         try
         {
             var (exit, _, stderr) = await FailmailProcess.RunToExitAsync(dir,
-                "--group-expr", "{{printf \"%s\" (.Header.Get \"Subject\")}}", "--bind-http", "", "--bind-addr", $"127.0.0.1:{FreePort.Next()}");
+                "--group-expr", "{{printf \"%s\" (.Header.Get \"Subject\")}}", "--bind-http", "", "--bind-addr", "127.0.0.1:0");
             Assert.Equal(2, exit);
             var line = Assert.Single(stderr.Split('\n'), l => l.StartsWith("failmail: ", StringComparison.Ordinal));
             Assert.Contains("--group-expr", line, StringComparison.Ordinal);

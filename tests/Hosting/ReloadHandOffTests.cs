@@ -103,7 +103,13 @@ public sealed class ReloadHandOffTests
         var pendingAccept = listener.AcceptAsync(stopAccepting.Token).AsTask();
         var args = ReloadHandOff.ChildArguments(["-c", Script, "--socket-fd", "9", "--receiver"]);
 
-        var pid = ReloadHandOff.Spawn("python3", args, ReloadHandOff.ChildEnvironment(), listener);
+        // Under the end-to-end tests' start lock: no child they start in parallel may inherit
+        // the socket while it is being handed over.
+        int pid;
+        lock (EndToEnd.ChildProcesses.StartLock)
+        {
+            pid = ReloadHandOff.Spawn("python3", args, ReloadHandOff.ChildEnvironment(), listener);
+        }
         try
         {
             Assert.True(pid > 0);

@@ -155,7 +155,7 @@ public class SmtpListenerTests
         {
             info.ArgumentList.Add(arg);
         }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start " + file);
+        using var process = EndToEnd.ChildProcesses.Start(info);
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
