@@ -1,4 +1,5 @@
 using Failmail.Maildir;
+using Failmail.Timing;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Batching;

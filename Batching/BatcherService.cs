@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Failmail.Intake;
 using Failmail.Maildir;
+using Failmail.Timing;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Batching;

@@ -1,3 +1,4 @@
+using Failmail.Timing;
 using MimeKit;
 
 namespace Failmail.Batching;
@@ -39,12 +40,7 @@ internal sealed class DigestOutbox(TimeSpan poll, TimeSpan retryMax, long freque
     {
         ArgumentNullException.ThrowIfNull(entry);
         entry.Attempts++;
-        var max = retryMax > poll ? retryMax : poll;
-        var delay = poll * Math.Pow(2, Math.Min(entry.Attempts - 1, 30));
-        if (delay > max)
-        {
-            delay = max;
-        }
+        var delay = Backoff.Delay(entry.Attempts, poll, retryMax > poll ? retryMax : poll);
         entry.NextAttempt = now + (long)(delay.TotalSeconds * frequency);
         return delay;
     }

@@ -1,5 +1,6 @@
 using Failmail.Batching;
 using Failmail.Maildir;
+using Failmail.Timing;
 using Microsoft.Extensions.Logging;
 using MimeKit;
 
@@ -230,5 +231,5 @@ internal sealed class RelayDelivery
         RelayLog.MovedToFailDir(_logger, entry.Id, entry.Recipients, name, reason);
     }
 
-    private TimeSpan Backoff(int failures) => RelayBackoff.Delay(failures, _options.RetryMin, _options.RetryMax);
+    private TimeSpan Backoff(int failures) => Timing.Backoff.Delay(failures, _options.RetryMin, _options.RetryMax);
 }

@@ -1,5 +1,6 @@
 using Failmail.Batching;
 using Failmail.Maildir;
+using Failmail.Timing;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Relay;

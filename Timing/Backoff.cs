@@ -1,8 +1,9 @@
-namespace Failmail.Relay;
+namespace Failmail.Timing;
 
-// Exponential backoff for relay retries: --retry-min after the first failure, doubling
-// per failure, never above --retry-max.
-internal static class RelayBackoff
+// Exponential backoff for retries, one formula for the relay (--retry-min to --retry-max) and
+// the batcher's hand-off (--poll to --retry-max): the minimum after the first failure,
+// doubling per failure, never above the maximum.
+internal static class Backoff
 {
     public static TimeSpan Delay(int failures, TimeSpan min, TimeSpan max)
     {

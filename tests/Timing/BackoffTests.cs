@@ -1,8 +1,8 @@
-using Failmail.Relay;
+using Failmail.Timing;
 
-namespace Failmail.Tests.Relay;
+namespace Failmail.Tests.Timing;
 
-public class RelayBackoffTests
+public class BackoffTests
 {
     [Theory]
     [InlineData(1, 30)]
@@ -13,9 +13,9 @@ public class RelayBackoffTests
     [InlineData(6, 600)]
     [InlineData(1000, 600)]
     public void DoublesFromRetryMinUpToRetryMax(int failures, int seconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(seconds), RelayBackoff.Delay(failures, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(10)));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Backoff.Delay(failures, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(10)));
 
     [Fact]
     public void ZeroMinimumStillWaitsASecond() =>
-        Assert.Equal(TimeSpan.FromSeconds(1), RelayBackoff.Delay(1, TimeSpan.Zero, TimeSpan.FromMinutes(10)));
+        Assert.Equal(TimeSpan.FromSeconds(1), Backoff.Delay(1, TimeSpan.Zero, TimeSpan.FromMinutes(10)));
 }

@@ -1,4 +1,4 @@
-namespace Failmail.Batching;
+namespace Failmail.Timing;
 
 // Deadlines (batcher, relay) are monotonic TimeProvider.GetTimestamp() values; these convert
 // spans and wall-clock receive times onto that timeline.
