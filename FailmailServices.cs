@@ -3,6 +3,7 @@ using Failmail.Batching;
 using Failmail.Hosting;
 using Failmail.Intake;
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 using Failmail.Relay;
 using Failmail.Rewriting;
 using Failmail.Sendmail;

@@ -2,20 +2,21 @@ using Microsoft.Extensions.Logging;
 
 namespace Failmail.Maildir;
 
-// Group commit: commits that wait are published together, and each directory is synced
-// once per group, so concurrent SMTP sessions share the directory fsyncs instead of
-// queueing behind each other's. With CommitSync.PerFile the file fsyncs happen before a
-// commit is queued, in parallel on the sessions' threads; with CommitSync.FileSystem the
-// cur/ sync is one syncfs(2) that also covers the files.
+// Group commit for MaildirMessageStore: commits that wait are published together, and each
+// directory is synced once per group, so concurrent writers (the digests of one hand-off
+// wave into the outgoing queue) share the directory fsyncs instead of queueing behind each
+// other's. With CommitSync.PerFile the file fsyncs happen before a commit is queued, in
+// parallel on the writers' threads; with CommitSync.FileSystem the cur/ sync is one
+// syncfs(2) that also covers the files.
 //
 // Publication order, which makes ".meta/<id> exists" equal to "committed":
 //   stage 1, per group:  rename tmp/<name> -> cur/<id> for all; fsync cur/ (or syncfs)
 //   stage 2, per group:  rename tmp/<name>.meta -> .meta/<id> for all; fsync .meta/;
-//                        complete all (only now may SMTP say 250)
+//                        complete all (only now is the digest handed off)
 // A crash before stage 2's fsync can leave cur/ files without meta (never acknowledged:
 // recovery deletes them) but never a meta whose message bytes are not durable.
 //
-// Each stage is a loop on a thread of its own (the sessions block pool threads in fsync,
+// Each stage is a loop on a thread of its own (the writers block pool threads in fsync,
 // and the loops that release them must not wait for the pool to grow). They form a
 // pipeline: while stage 2 syncs .meta/ for one group, stage 1 already syncs cur/ for the
 // next, and stage 2 merges whatever groups stage 1 finished meanwhile into one sync.
@@ -86,8 +87,8 @@ internal sealed class GroupCommitter
         catch (Exception e)
         {
             // Each step handles I/O errors per message; anything else is a bug. Fail what
-            // is waiting rather than leaving SMTP sessions hanging forever.
-            MaildirLog.CommitterCrashed(_logger, e);
+            // is waiting rather than leaving its writers hanging forever.
+            MaildirEvents.CommitterCrashed(_logger, e);
             _queue.Complete();
             FailAll(group, e);
             FailAll(_queue.TakeRest(), e);
@@ -108,7 +109,7 @@ internal sealed class GroupCommitter
         }
         catch (Exception e)
         {
-            MaildirLog.CommitterCrashed(_logger, e);
+            MaildirEvents.CommitterCrashed(_logger, e);
             _queue.Complete();
             FailAll(group, e);
             foreach (var durable in _dataDurable.TakeRest())
@@ -169,7 +170,7 @@ internal sealed class GroupCommitter
         }
 
         _counters.GroupCommitted(published.Count);
-        MaildirLog.GroupCommitted(_logger, published.Count);
+        MaildirEvents.GroupCommitted(_logger, published.Count);
         foreach (var commit in published)
         {
             commit.Done.TrySetResult(commit.Message);
@@ -224,7 +225,7 @@ internal sealed class GroupCommitter
         TryDelete(_layout.CurFile(commit.Id));
         TryDelete(_layout.TmpMeta(commit.Name));
         TryDelete(_layout.TmpData(commit.Name));
-        MaildirLog.CommitFailed(_logger, commit.Name, error.Message);
+        MaildirEvents.CommitFailed(_logger, commit.Name, error.Message);
         commit.Done.TrySetException(new IOException(
             $"Cannot commit message {commit.Id} to the store {_layout.Root}: {error.Message}", error));
     }

@@ -125,7 +125,7 @@ internal sealed class MaildirDraft : IMessageDraft
         }
     }
 
-    private IOException Failure(string what, Exception e) => MaildirLog.WriteFailure(_logger, what, e);
+    private IOException Failure(string what, Exception e) => MaildirEvents.WriteFailure(_logger, what, e);
 
     // Dispose flushes what is buffered; on a full disk that throws, and the draft is being
     // discarded anyway.

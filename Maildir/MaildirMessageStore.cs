@@ -2,8 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Failmail.Maildir;
 
-// The durable incoming store, laid out like failmail's (spec §3.2) so either can read the
-// other's: bytes in cur/<id>, envelope JSON in .meta/<id>, id = <name>:2,S.
+// A maildir store, laid out like failmail's (spec §3.2) so either can read the other's:
+// bytes in cur/<id>, envelope JSON in .meta/<id>, id = <name>:2,S. It is the outgoing queue
+// (--queue-dir: one file per digest, written by the relay's hand-off) and the legacy part
+// of the incoming store, which Log/LogMessageStore reads beside its message log.
 //
 // On-disk invariants (see MaildirLayout for the paths):
 //   - .meta/<id> exists  <=>  the message is committed (acknowledged with 250 or about to
@@ -68,7 +70,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
         {
             throw new IOException($"Cannot read the message store {_layout.Root}: {e.Message}", e);
         }
-        MaildirLog.StoreOpened(_logger, _layout.Root, _recovered.Count, removed + _scanner.OrphansRemoved, _scanner.Quarantined);
+        MaildirEvents.StoreOpened(_logger, _layout.Root, _recovered.Count, removed + _scanner.OrphansRemoved, _scanner.Quarantined);
 
         _committer = new GroupCommitter(_layout, _logger, Counters, sync);
     }
@@ -124,7 +126,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                MaildirLog.RemoveFailed(_logger, id, e.Message);
+                MaildirEvents.RemoveFailed(_logger, id, e.Message);
             }
         });
         if (uncommitted > 0)
@@ -137,7 +139,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
             }
             catch (IOException e)
             {
-                MaildirLog.RemoveFailed(_logger, "(sync of .meta)", e.Message);
+                MaildirEvents.RemoveFailed(_logger, "(sync of .meta)", e.Message);
             }
         }
     }
@@ -165,7 +167,7 @@ internal sealed class MaildirMessageStore : IMessageStore, IDisposable
         foreach (var path in Directory.EnumerateFiles(_layout.Tmp))
         {
             GroupCommitter.TryDelete(path);
-            MaildirLog.LeftoverRemoved(_logger, path);
+            MaildirEvents.LeftoverRemoved(_logger, path);
             removed++;
         }
         return removed;

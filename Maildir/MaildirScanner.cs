@@ -63,7 +63,7 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
             {
                 GroupCommitter.TryDelete(layout.CurFile(orphan));
                 OrphansRemoved++;
-                MaildirLog.OrphanRemoved(logger, orphan);
+                MaildirEvents.OrphanRemoved(logger, orphan);
             }
         }
 
@@ -148,11 +148,11 @@ internal sealed class MaildirScanner(MaildirLayout layout, ILogger logger)
                 File.Move(layout.CurFile(id), Path.Combine(layout.Quarantine, id), overwrite: true);
             }
             Interlocked.Increment(ref _quarantined);
-            MaildirLog.Quarantined(logger, id, layout.Quarantine, reason);
+            MaildirEvents.Quarantined(logger, id, layout.Quarantine, reason);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            MaildirLog.QuarantineFailed(logger, id, e.Message);
+            MaildirEvents.QuarantineFailed(logger, id, e.Message);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Failmail.Bench;

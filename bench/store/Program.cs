@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Failmail.Bench;
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // Commits N messages of S bytes from W concurrent writers into each store and prints the

@@ -1,4 +1,5 @@
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Failmail.Tests.EndToEnd;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Failmail.Batching;
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Failmail.Tests.EndToEnd;

@@ -8,7 +8,7 @@ namespace Failmail.Tests.Hosting;
 internal sealed class FailmailMetrics : IFailmailStats
 {
     private readonly DurationHistogram _digestSendDuration = new();
-    private Func<BatcherStats>? _batcher;
+    private Func<SpecBatcherStats>? _batcher;
     private Func<StoreStats>? _store;
     private long _received;
     private long _rejected;
@@ -20,7 +20,7 @@ internal sealed class FailmailMetrics : IFailmailStats
     private string? _storeProblem;
     private StrongBox<DateTimeOffset>? _relayFailingSince;
 
-    public void ObserveBatcher(Func<BatcherStats> source) => Volatile.Write(ref _batcher, source);
+    public void ObserveBatcher(Func<SpecBatcherStats> source) => Volatile.Write(ref _batcher, source);
 
     public void ObserveStore(Func<StoreStats> source) => Volatile.Write(ref _store, source);
 
@@ -90,7 +90,7 @@ internal sealed class FailmailMetrics : IFailmailStats
 
     public DateTimeOffset? RelayFailingSince => Volatile.Read(ref _relayFailingSince)?.Value;
 
-    private BatcherStats Batcher => Volatile.Read(ref _batcher)?.Invoke() ?? BatcherStats.Empty;
+    private SpecBatcherStats Batcher => Volatile.Read(ref _batcher)?.Invoke() ?? SpecBatcherStats.Empty;
 
     private StoreStats Store => Volatile.Read(ref _store)?.Invoke() ?? StoreStats.Empty;
 

@@ -16,7 +16,7 @@ public sealed class HttpStatsServerTests
     [Fact]
     public async Task RootServesTheOriginalJsonShape()
     {
-        _metrics.ObserveBatcher(() => new BatcherStats(1, 2, new DateTimeOffset(2014, 2, 28, 23, 0, 5, TimeSpan.FromHours(-5))));
+        _metrics.ObserveBatcher(() => new SpecBatcherStats(1, 2, new DateTimeOffset(2014, 2, 28, 23, 0, 5, TimeSpan.FromHours(-5))));
         await using var server = await StartAsync();
         using var client = new HttpClient();
 

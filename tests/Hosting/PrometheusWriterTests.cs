@@ -9,7 +9,7 @@ public sealed class PrometheusWriterTests
     {
         var metrics = new FailmailMetrics();
         var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
-        metrics.ObserveBatcher(() => new BatcherStats(3, 7, now));
+        metrics.ObserveBatcher(() => new SpecBatcherStats(3, 7, now));
         metrics.ObserveStore(() => new StoreStats(9, now.AddSeconds(-12.5)));
         metrics.MessageReceived();
         metrics.MessageReceived();

@@ -1,9 +1,9 @@
 using Failmail.Maildir;
-
-using static Failmail.Tests.Maildir.LogStoreKit;
+using Failmail.Maildir.Log;
+using static Failmail.Tests.Maildir.Log.LogStoreKit;
 using static Failmail.Tests.Maildir.StoreTestKit;
 
-namespace Failmail.Tests.Maildir;
+namespace Failmail.Tests.Maildir.Log;
 
 // The writer's segment lifecycle (LogWriter, ActiveSegment): sealing, deleting, recycling,
 // and a log directory that goes away and comes back.

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // Reads a segment's records from a given offset, checking every checksum. Stops at the
 // first record that is incomplete or does not check out: the end of what is readable now.

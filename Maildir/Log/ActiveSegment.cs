@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // The segment the LogWriter appends to, and its lifecycle: created (and its directory
 // synced) before anything in it is acknowledged, recycled once it is large with nothing
@@ -109,7 +109,7 @@ internal sealed class ActiveSegment
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            MaildirLog.SegmentCleanupFailed(_logger, path, e.Message);
+            MaildirEvents.SegmentCleanupFailed(_logger, path, e.Message);
             Seal();
             return;
         }
@@ -133,7 +133,7 @@ internal sealed class ActiveSegment
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            MaildirLog.SegmentCleanupFailed(_logger, _layout.Open(stem), e.Message);
+            MaildirEvents.SegmentCleanupFailed(_logger, _layout.Open(stem), e.Message);
             return;
         }
         if (_index.SealedOwn(stem))

@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // Read handles for log segments, kept open between reads: the batcher reads every message
 // back once, and an open, flock, fstat and close around each read cost more than the read.

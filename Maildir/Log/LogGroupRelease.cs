@@ -1,4 +1,4 @@
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // Completes a group's commits in one thread-pool work item: the sessions waiting on them
 // resume there one after another (each only replies and goes back to reading its socket),

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // One message in a log segment: a 24-byte header, the envelope (MetaRecord JSON, as in
 // .meta/) and the message bytes. Little-endian:

@@ -1,10 +1,10 @@
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-
 using static Failmail.Tests.Maildir.StoreTestKit;
 
-namespace Failmail.Tests.Maildir;
+namespace Failmail.Tests.Maildir.Log;
 
 // What the log store tests share: opening a store at T0 and listing the log's files.
 internal static class LogStoreKit

@@ -1,7 +1,8 @@
 using System.Text;
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 
-namespace Failmail.Tests.Maildir;
+namespace Failmail.Tests.Maildir.Log;
 
 public class LogRecordTests
 {

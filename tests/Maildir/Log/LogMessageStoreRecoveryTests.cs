@@ -1,10 +1,10 @@
 using System.Text;
 using Failmail.Maildir;
-
-using static Failmail.Tests.Maildir.LogStoreKit;
+using Failmail.Maildir.Log;
+using static Failmail.Tests.Maildir.Log.LogStoreKit;
 using static Failmail.Tests.Maildir.StoreTestKit;
 
-namespace Failmail.Tests.Maildir;
+namespace Failmail.Tests.Maildir.Log;
 
 // Opening the log after a crash: a torn tail is cut off, damage inside a sealed segment keeps
 // the file and what precedes it, and a record cut short is never read as a message.

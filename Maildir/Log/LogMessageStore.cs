@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // The durable incoming store behind --message-store. New messages go into an append-only
 // log under <root>/log/ (LogWriter: one write and one fsync per group of concurrent
@@ -245,7 +245,7 @@ internal sealed class LogMessageStore : IMessageStore, IMessageReadInto, IDispos
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            MaildirLog.RemoveFailed(_logger, LogLayout.Id(stem, offsets[0]), e.Message);
+            MaildirEvents.RemoveFailed(_logger, LogLayout.Id(stem, offsets[0]), e.Message);
             return false;
         }
     }
@@ -285,7 +285,7 @@ internal sealed class LogMessageStore : IMessageStore, IMessageReadInto, IDispos
                 GroupCommitter.TryDelete(path);
             }
         }
-        MaildirLog.LogOpened(_logger, _layout.Directory, pending.Count);
+        MaildirEvents.LogOpened(_logger, _layout.Directory, pending.Count);
     }
 
     private void CutTornTail(string path, string stem)
@@ -297,7 +297,7 @@ internal sealed class LogMessageStore : IMessageStore, IMessageReadInto, IDispos
             var length = RandomAccess.GetLength(handle);
             RandomAccess.SetLength(handle, result.ScannedTo);
             RandomAccess.FlushToDisk(handle);
-            MaildirLog.SegmentTruncated(_logger, path, length - result.ScannedTo);
+            MaildirEvents.SegmentTruncated(_logger, path, length - result.ScannedTo);
         }
     }
 }

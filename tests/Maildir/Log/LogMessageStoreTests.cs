@@ -1,12 +1,12 @@
 using System.Text;
 using Failmail.Maildir;
+using Failmail.Maildir.Log;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-
-using static Failmail.Tests.Maildir.LogStoreKit;
+using static Failmail.Tests.Maildir.Log.LogStoreKit;
 using static Failmail.Tests.Maildir.StoreTestKit;
 
-namespace Failmail.Tests.Maildir;
+namespace Failmail.Tests.Maildir.Log;
 
 public class LogMessageStoreTests
 {

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // One message being received into the log store. The body stays in a pooled buffer (alerts
 // are a few KB, and an SMTP session then never touches the disk until its commit); past
@@ -148,5 +148,5 @@ internal sealed class LogDraft : IMessageDraft
         }
     }
 
-    private IOException Failure(string what, Exception e) => MaildirLog.WriteFailure(_logger, what, e);
+    private IOException Failure(string what, Exception e) => MaildirEvents.WriteFailure(_logger, what, e);
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // Writes a group's records into a segment through one pooled buffer: a group that fits is
 // one write(2) (the LogWriter then syncs it once); a larger one is written in buffer-sized

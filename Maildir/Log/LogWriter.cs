@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // Group commit into the log: one thread takes every commit that is waiting, appends their
 // records to the active segment in one pass and syncs the file once; only then do the
@@ -78,7 +78,7 @@ internal sealed class LogWriter
         {
             // Each step handles I/O errors itself; anything else is a bug. Fail what is
             // waiting rather than leave SMTP sessions hanging.
-            MaildirLog.CommitterCrashed(_logger, e);
+            MaildirEvents.CommitterCrashed(_logger, e);
             _queue.Complete();
             LogGroupRelease.Fail(group, e);
             LogGroupRelease.Fail(_queue.TakeRest(), e);
@@ -121,7 +121,7 @@ internal sealed class LogWriter
         }
         _counters.DataSynced();
         _counters.GroupCommitted(group.Count);
-        MaildirLog.GroupCommitted(_logger, group.Count);
+        MaildirEvents.GroupCommitted(_logger, group.Count);
         _index.Appended(stem, records, _segment.End);
         // Seal before replying, so a sender that has its 250 sees the segment as it will stay
         // (a rename and a directory fsync once per 64 MB costs nothing worth replying early for).

@@ -1,4 +1,4 @@
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // Where the message log lives inside the store root (see LogMessageStore):
 //   log/<stem>.open     the segment a live process appends to

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Failmail.Maildir;
 
-internal static partial class MaildirLog
+internal static partial class MaildirEvents
 {
     // Logs a failed store write and wraps it in an IOException that names what failed; the
     // system's exception stays inner, so SMTP still finds ENOSPC there (452).

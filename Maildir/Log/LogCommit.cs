@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // A received message waiting for the LogWriter: the envelope JSON and the body, either in
 // memory or in the draft's spill file. Completed by the writer once the record is synced.

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 
-namespace Failmail.Maildir;
+namespace Failmail.Maildir.Log;
 
 // What this process knows about the log: per segment, the messages not yet removed. Its
 // own segments are filled in by the LogWriter as it commits; other processes' segments
@@ -192,7 +192,7 @@ internal sealed class LogIndex(LogLayout layout, ILogger logger)
             {
                 if (message is null)
                 {
-                    MaildirLog.RecordUnusable(logger, LogLayout.Id(segment.Stem, offset));
+                    MaildirEvents.RecordUnusable(logger, LogLayout.Id(segment.Stem, offset));
                 }
                 else if (!segment.Removed.Contains(offset))
                 {
@@ -212,7 +212,7 @@ internal sealed class LogIndex(LogLayout layout, ILogger logger)
             // A sealed segment was closed cleanly or truncated by recovery: it must end on a
             // record boundary. Keep it for a human; never delete it automatically.
             segment.Damaged = true;
-            MaildirLog.SegmentDamaged(logger, path, result.ScannedTo);
+            MaildirEvents.SegmentDamaged(logger, path, result.ScannedTo);
         }
     }
 

@@ -1,9 +1,0 @@
-using Failmail.Hosting;
-
-namespace Failmail.Tests.Hosting;
-
-// What the batcher reports for spec §7's JSON; LastReceived is MinValue with no batches.
-internal readonly record struct BatcherStats(int ActiveBatches, int ActiveMessages, DateTimeOffset LastReceived)
-{
-    public static BatcherStats Empty => new(0, 0, DateTimeOffset.MinValue);
-}
