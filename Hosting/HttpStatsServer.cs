@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Failmail.Config;
 using Failmail.GoSyntax;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -64,7 +65,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         {
             return null;
         }
-        var endpoint = await ResolveAsync(bindHttp, cancellationToken).ConfigureAwait(false);
+        var endpoint = BindAddress.Resolve("--bind-http", bindHttp);
 
         // The empty builder is the slim builder minus what failmail must not pick up from its
         // working directory and environment: appsettings.json (with a file watcher on the
@@ -108,43 +109,6 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         var shown = server.Endpoint.ToString();
         HostLog.HttpListening(server._logger, shown);
         return server;
-    }
-
-    // "host:port" as Go's net.Listen takes it: "localhost" is 127.0.0.1, an empty host is
-    // every interface, IPv6 literals are bracketed; other names are resolved.
-    public static async Task<IPEndPoint> ResolveAsync(string bindHttp, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(bindHttp);
-        var colon = bindHttp.LastIndexOf(':');
-        if (colon < 0
-            || !int.TryParse(bindHttp.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-            || port > IPEndPoint.MaxPort)
-        {
-            throw new FormatException($"--bind-http {bindHttp}: expected host:port");
-        }
-        var host = bindHttp[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-        if (host.Length == 0)
-        {
-            return new IPEndPoint(IPAddress.IPv6Any, port);
-        }
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            return new IPEndPoint(IPAddress.Loopback, port);
-        }
-        if (IPAddress.TryParse(host, out var address))
-        {
-            return new IPEndPoint(address, port);
-        }
-        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-        if (addresses.Length == 0)
-        {
-            throw new FormatException($"--bind-http {bindHttp}: {host} has no address");
-        }
-        return new IPEndPoint(addresses[0], port);
     }
 
     public async ValueTask DisposeAsync()

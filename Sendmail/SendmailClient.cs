@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Failmail.Addresses;
+using Failmail.Config;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Failmail.Smtp;
@@ -143,7 +144,7 @@ internal static class SendmailClient
     // Where to reach the daemon: its --bind-addr, with "every interface" meaning loopback.
     internal static IPEndPoint DaemonEndPoint(string bindAddr)
     {
-        var endPoint = SmtpListener.ParseBindAddr(bindAddr);
+        var endPoint = BindAddress.Resolve("--bind-addr", bindAddr);
         if (endPoint.Address.Equals(IPAddress.Any))
         {
             return new IPEndPoint(IPAddress.Loopback, endPoint.Port);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Failmail.Config;
 using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Rewriting;
@@ -99,7 +100,7 @@ internal sealed class SmtpListener : IAsyncDisposable
         }
         if (listeningSocket is null)
         {
-            var endPoint = ParseBindAddr(_options.BindAddr);
+            var endPoint = BindAddress.Resolve("--bind-addr", _options.BindAddr);
             var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
@@ -123,33 +124,6 @@ internal sealed class SmtpListener : IAsyncDisposable
         _listenSocket = listeningSocket;
         SmtpLog.Listening(_logger, (_implicitTls ? "ssl:" : "") + listeningSocket.LocalEndPoint);
         _acceptLoop = AcceptLoopAsync(listeningSocket);
-    }
-
-    // host:port; "" or "*" as host means every interface, "localhost" means 127.0.0.1.
-    internal static IPEndPoint ParseBindAddr(string bindAddr)
-    {
-        var colon = bindAddr.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(bindAddr.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
-        {
-            throw new ArgumentException($"--bind-addr {bindAddr}: expected host:port");
-        }
-        var host = bindAddr[..colon].Trim('[', ']');
-        if (host.Length == 0 || host == "*")
-        {
-            return new IPEndPoint(Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, port);
-        }
-        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            return new IPEndPoint(IPAddress.Loopback, port);
-        }
-        if (IPAddress.TryParse(host, out var address))
-        {
-            return new IPEndPoint(address, port);
-        }
-        var addresses = Dns.GetHostAddresses(host);
-        var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
-            ?? throw new ArgumentException($"--bind-addr {bindAddr}: {host} has no address");
-        return new IPEndPoint(chosen, port);
     }
 
     private async Task AcceptLoopAsync(Socket listenSocket)

@@ -127,18 +127,6 @@ public sealed class HttpStatsServerTests
     }
 
     [Theory]
-    [InlineData("localhost:8025", "127.0.0.1:8025")]
-    [InlineData("127.0.0.1:0", "127.0.0.1:0")]
-    [InlineData("[::1]:8025", "[::1]:8025")]
-    [InlineData(":8025", "[::]:8025")]
-    public async Task BindAddressesResolveAsGoWould(string bind, string expected)
-    {
-        var endpoint = await HttpStatsServer.ResolveAsync(bind, CancellationToken.None).WaitAsync(Wait);
-
-        Assert.Equal(expected, endpoint.ToString());
-    }
-
-    [Theory]
     [InlineData("8025")]
     [InlineData("localhost:")]
     [InlineData("localhost:http")]

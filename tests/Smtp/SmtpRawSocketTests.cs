@@ -216,22 +216,6 @@ public class SmtpRawSocketTests
         Assert.StartsWith("220 ", await client.ReadLineAsync());
     }
 
-    [Theory]
-    [InlineData("localhost:2525", "127.0.0.1", 2525)]
-    [InlineData("127.0.0.1:25", "127.0.0.1", 25)]
-    [InlineData("[::1]:2525", "::1", 2525)]
-    public void BindAddrParsing(string bindAddr, string address, int port)
-    {
-        var endPoint = SmtpListener.ParseBindAddr(bindAddr);
-        Assert.Equal(address, endPoint.Address.ToString());
-        Assert.Equal(port, endPoint.Port);
-    }
-
-    [Fact]
-    public void EmptyHostMeansAllInterfaces() =>
-        Assert.True(SmtpListener.ParseBindAddr(":2525").Address.Equals(System.Net.IPAddress.IPv6Any)
-            || SmtpListener.ParseBindAddr(":2525").Address.Equals(System.Net.IPAddress.Any));
-
     [Fact]
     public async Task AFailedTlsHandshakeClosesOnlyThatConnection()
     {
