@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Failmail.Sendmail;
+using Failmail.Smtp;
 
 namespace Failmail.Cli;
 
@@ -115,6 +116,16 @@ internal sealed class SendmailCommand : Command
         if (!_root.TryPrepare(parseResult, out var options, out var error))
         {
             await errorWriter.WriteLineAsync($"sendmail: {error}").ConfigureAwait(false);
+            return SysExits.Config;
+        }
+        try
+        {
+            // The daemon's --credentials, which the client authenticates with: the daemon's rule.
+            _ = SmtpCredentials.Parse(options.Credentials);
+        }
+        catch (ArgumentException e)
+        {
+            await errorWriter.WriteLineAsync($"sendmail: {e.Message}").ConfigureAwait(false);
             return SysExits.Config;
         }
         using var stdin = Console.OpenStandardInput();

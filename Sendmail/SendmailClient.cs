@@ -114,10 +114,10 @@ internal static class SendmailClient
             client.ServerCertificateValidationCallback = (_, _, _, errors) => loopback || errors == System.Net.Security.SslPolicyErrors.None;
             var security = options.Ssl ? SecureSocketOptions.SslOnConnect : options.TlsCert.Length > 0 ? SecureSocketOptions.StartTlsWhenAvailable : SecureSocketOptions.None;
             await client.ConnectAsync(endPoint.Address.ToString(), endPoint.Port, security, timeout.Token).ConfigureAwait(false);
-            var colon = options.Credentials.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && client.Capabilities.HasFlag(SmtpCapabilities.Authentication))
+            // The daemon's own --credentials, split by the daemon's own rule.
+            if (SmtpCredentials.Parse(options.Credentials) is { } credentials && client.Capabilities.HasFlag(SmtpCapabilities.Authentication))
             {
-                await client.AuthenticateAsync(options.Credentials[..colon], options.Credentials[(colon + 1)..], timeout.Token).ConfigureAwait(false);
+                await client.AuthenticateAsync(credentials.User, credentials.Password, timeout.Token).ConfigureAwait(false);
             }
             using var stream = new MemoryStream(message.Bytes, writable: false);
             var mime = await MimeMessage.LoadAsync(stream, timeout.Token).ConfigureAwait(false);

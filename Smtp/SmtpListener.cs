@@ -43,14 +43,9 @@ internal sealed class SmtpListener : IAsyncDisposable
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger("Failmail.Smtp");
 
-        if ((options.TlsCert.Length == 0) != (options.TlsKey.Length == 0))
+        if (SmtpTls.Problems(options) is [var tlsProblem, ..])
         {
-            throw new ArgumentException("--tls-cert and --tls-key must be given together");
-        }
-        // failmail silently served plaintext for --ssl without a certificate; we refuse.
-        if (options.Ssl && options.TlsCert.Length == 0)
-        {
-            throw new ArgumentException("--ssl needs --tls-cert and --tls-key");
+            throw new ArgumentException(tlsProblem);
         }
         var certificate = options.TlsCert.Length > 0 ? SmtpTls.Load(options.TlsCert, options.TlsKey) : null;
         _implicitTls = options.Ssl;

@@ -25,7 +25,7 @@ internal sealed record SmtpCredentials(string User, string Password)
         }
         var colon = value.IndexOf(':', StringComparison.Ordinal);
         return colon < 0
-            ? throw new ArgumentException("credentials must be in username:password format", nameof(value))
+            ? throw new ArgumentException("--credentials: must be in username:password format")
             : new SmtpCredentials(value[..colon], value[(colon + 1)..]);
     }
 

@@ -3,9 +3,30 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Failmail.Smtp;
 
-// Loads --tls-cert/--tls-key (PEM) once at start-up.
+// Checks and loads --tls-cert/--tls-key (PEM) once at start-up.
 internal static class SmtpTls
 {
+    // The TLS settings' rules, in one place (OptionsValidator reports them; the listener
+    // refuses to start on the first). One line per problem, flag first.
+    public static IReadOnlyList<string> Problems(FailmailOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        if ((options.TlsCert.Length > 0) != (options.TlsKey.Length > 0))
+        {
+            problems.Add(options.TlsCert.Length > 0
+                ? "--tls-cert: needs --tls-key as well"
+                : "--tls-key: needs --tls-cert as well");
+        }
+        // failmail silently served plain text here; a client expecting TLS would send its
+        // credentials in the clear, so we refuse to start instead.
+        if (options.Ssl && (options.TlsCert.Length == 0 || options.TlsKey.Length == 0))
+        {
+            problems.Add("--ssl: needs --tls-cert and --tls-key");
+        }
+        return problems;
+    }
+
     // Throws IOException naming both flags, so a bad file is one clear start-up line
     // (.NET's own messages name neither the flag nor, for a directory, the file).
     public static SslStreamCertificateContext Load(string certPath, string keyPath)

@@ -1,12 +1,16 @@
 using Failmail.Batching;
+using Failmail.Config;
 using Failmail.GoSyntax;
 using Failmail.Relay;
+using Failmail.Smtp;
 
-namespace Failmail.Config;
+namespace Failmail;
 
-// Start-up checks on the merged settings. Pure: no file or network access (the services
-// open their files and sockets and report their own errors). Each message is one line that
-// starts with the flag it is about; the CLI prefixes "failmail: " and exits 2.
+// Start-up checks on the merged settings, in the composition root: it asks each area for
+// its own checks (SmtpCredentials.Parse, SmtpTls.Problems, RelayOptions.Problems), so a rule
+// lives where its setting is used, once. Pure: no file or network access (the services open
+// their files and sockets and report their own errors). Each message is one line that starts
+// with the flag it is about; the CLI prefixes "failmail: " and exits 2.
 internal static class OptionsValidator
 {
     // RFC 5321 §4.5.3.1.4: a server must accept command lines of 512 octets including CRLF.
@@ -17,24 +21,15 @@ internal static class OptionsValidator
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
 
-        // failmail split at the first ':' (the password may hold more); no ':' was fatal.
-        if (options.Credentials.Length > 0 && !options.Credentials.Contains(':', StringComparison.Ordinal))
+        try
         {
-            errors.Add("--credentials: must be in username:password format");
+            _ = SmtpCredentials.Parse(options.Credentials);
         }
-
-        if ((options.TlsCert.Length > 0) != (options.TlsKey.Length > 0))
+        catch (ArgumentException e)
         {
-            errors.Add(options.TlsCert.Length > 0
-                ? "--tls-cert: needs --tls-key as well"
-                : "--tls-key: needs --tls-cert as well");
+            errors.Add(e.Message);
         }
-        // failmail silently served plain text here; a client expecting TLS would send its
-        // credentials in the clear, so we refuse to start instead.
-        if (options.Ssl && (options.TlsCert.Length == 0 || options.TlsKey.Length == 0))
-        {
-            errors.Add("--ssl: needs --tls-cert and --tls-key");
-        }
+        errors.AddRange(SmtpTls.Problems(options));
 
         if ((options.RewriteSrc.Length > 0) != (options.RewriteDest.Length > 0))
         {
@@ -95,57 +90,8 @@ internal static class OptionsValidator
             }
         }
 
-        ValidateRelay(errors, options);
+        errors.AddRange(RelayOptions.Problems(options));
         return errors;
-    }
-
-    // --relay-addr and the smarthost TLS/AUTH settings. The files (--relay-ca-file,
-    // --relay-password-file) are read when the relay starts, which reports them the same way.
-    // With --relay-addr debug nothing is sent anywhere, so only each value's own form is checked.
-    private static void ValidateRelay(List<string> errors, FailmailOptions options)
-    {
-        if (options.RelayFingerprint.Length > 0 && !RelayFingerprint.TryParse(options.RelayFingerprint, out _, out var pinError))
-        {
-            errors.Add($"--relay-fingerprint: {pinError}");
-        }
-        if (options.RelayAuthMechanisms.Length > 0 && !RelayCredentials.TryParseMechanisms(options.RelayAuthMechanisms, out _, out var mechanismError))
-        {
-            errors.Add($"--relay-auth-mechanisms: {mechanismError}");
-        }
-        if (options.RelayAddr == RelayTransportFactory.Debug)
-        {
-            return;
-        }
-        if (!RelayAddress.TryParse(options.RelayAddr, out var address, out var addressError))
-        {
-            errors.Add($"--relay-addr: {addressError}");
-            return;
-        }
-        if (options.RelayPassword.Length > 0 && options.RelayPasswordFile.Length > 0)
-        {
-            errors.Add("--relay-password-file: give either --relay-password or --relay-password-file, not both");
-        }
-        if (options.RelayInsecure && (options.RelayFingerprint.Length > 0 || options.RelayCaFile.Length > 0))
-        {
-            errors.Add(options.RelayFingerprint.Length > 0
-                ? "--relay-insecure: contradicts --relay-fingerprint (the pin already accepts a self-signed relay); drop one"
-                : "--relay-insecure: contradicts --relay-ca-file; drop one");
-        }
-        if (address.Tls == RelayTlsMode.None)
-        {
-            foreach (var (flag, set) in new[] { ("relay-ca-file", options.RelayCaFile.Length > 0), ("relay-fingerprint", options.RelayFingerprint.Length > 0), ("relay-insecure", options.RelayInsecure) })
-            {
-                if (set)
-                {
-                    errors.Add($"--{flag}: {address.Url} never uses TLS (use smtp://, smtp+starttls:// or smtps://)");
-                }
-            }
-            var hasCredentials = options.RelayUser.Length > 0 || options.RelayPassword.Length > 0 || options.RelayPasswordFile.Length > 0;
-            if (hasCredentials && !address.IsLoopback)
-            {
-                errors.Add($"--relay-user: refusing to send credentials unencrypted to {address.Url} (smtp+plain:// allows AUTH only to loopback; use smtp+starttls:// or smtps://)");
-            }
-        }
     }
 
     // failmail's patterns are Go RE2 ((?P<name>...) and all): checked by the same translation

@@ -1,6 +1,6 @@
 using Failmail.Config;
 
-namespace Failmail.Tests.Config;
+namespace Failmail.Tests;
 
 public class OptionsValidatorTests
 {
