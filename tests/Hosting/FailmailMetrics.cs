@@ -90,6 +90,11 @@ internal sealed class FailmailMetrics : IFailmailStats
 
     public DateTimeOffset? RelayFailingSince => Volatile.Read(ref _relayFailingSince)?.Value;
 
+    // The real watch over whatever parts a test registers.
+    public PartWatch? Parts { get; set; }
+
+    public string? PartProblem => Parts?.Problem();
+
     private SpecBatcherStats Batcher => Volatile.Read(ref _batcher)?.Invoke() ?? SpecBatcherStats.Empty;
 
     private StoreStats Store => Volatile.Read(ref _store)?.Invoke() ?? StoreStats.Empty;

@@ -93,6 +93,26 @@ public sealed class HttpStatsServerTests
     }
 
     [Fact]
+    public async Task HealthzIs503NamingAPartThatStoppedOrIsStuck()
+    {
+        await using var server = await StartAsync();
+        using var client = new HttpClient();
+        var watch = new PartWatch(_time);
+        long? busySince = null;
+        watch.Add("spool importer", null, () => busySince, TimeSpan.FromMinutes(1));
+        _metrics.Parts = watch;
+        Assert.Equal((HttpStatusCode.OK, "ok\n"), await GetAsync(client, server, "/healthz"));
+
+        busySince = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromSeconds(90));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "spool importer has made no progress for 90s (limit 60s)\n"), await GetAsync(client, server, "/healthz"));
+
+        busySince = null;
+        watch.Add("batcher", Task.FromException(new InvalidOperationException("boom")), () => null, TimeSpan.FromMinutes(1));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "batcher is not running (InvalidOperationException: boom)\n"), await GetAsync(client, server, "/healthz"));
+    }
+
+    [Fact]
     public async Task UnknownPathIs404AndPostIsNotAllowed()
     {
         await using var server = await StartAsync();
