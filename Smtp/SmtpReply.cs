@@ -33,7 +33,7 @@ internal readonly record struct SmtpReply(int Code, string Text)
     public static readonly SmtpReply AuthNotEnabled = new(503, "5.5.1 Authentication not enabled");
     public static readonly SmtpReply AuthInTransaction = new(503, "5.5.1 AUTH not permitted during a mail transaction");
     // RFC 4954 §4: AUTH is an EHLO extension, so it is a bad sequence before EHLO (or after HELO).
-    public static readonly SmtpReply AuthNeedsEhlo = new(503, "5.5.1 Send EHLO first, AUTH is only valid after EHLO");
+    public static readonly SmtpReply AuthNeedsEhlo = new(503, "5.5.1 Send HELO/EHLO first");
     public static readonly SmtpReply TlsActive = new(503, "5.5.1 TLS already active");
     public static readonly SmtpReply TlsNotAvailable = new(502, "5.5.1 STARTTLS not available");
     public static readonly SmtpReply UnknownMechanism = new(504, "5.5.4 Unrecognized authentication type");

@@ -30,8 +30,6 @@ internal sealed class SmtpSession
     // Null when --credentials is not set.
     private readonly SmtpAuthenticator? _auth;
     private bool _greeted;
-    // EHLO (not HELO) was the last greeting: the extensions, AUTH among them, may be used.
-    private bool _extended;
 
     public SmtpSession(SmtpSessionSettings settings, bool encrypted = false)
     {
@@ -90,14 +88,12 @@ internal sealed class SmtpSession
                 // §4.1.4: HELO/EHLO in a transaction resets it, as RSET does.
                 ResetTransaction();
                 _greeted = true;
-                _extended = false;
                 HeloDomain = command.Argument;
                 State = SessionState.Greeted;
                 return new SmtpReply(250, _settings.HostName);
             case (_, SmtpVerb.Ehlo):
                 ResetTransaction();
                 _greeted = true;
-                _extended = true;
                 HeloDomain = command.Argument;
                 State = SessionState.Greeted;
                 return new SmtpReply(250, EhloText(command.Argument));
@@ -183,7 +179,6 @@ internal sealed class SmtpSession
         Encrypted = true;
         _auth?.Reset();
         _greeted = false;
-        _extended = false;
         HeloDomain = "";
         State = SessionState.Connected;
         Action = SessionAction.None;
@@ -229,8 +224,10 @@ internal sealed class SmtpSession
         {
             return SmtpReply.AuthNotEnabled;
         }
-        // RFC 4954 §4: AUTH is an extension that only EHLO announces.
-        if (!_extended)
+        // AUTH is an extension (RFC 4954), so a client must have greeted first. Postfix takes
+        // it after HELO too, and so do we: an old device that sends HELO then AUTH must not
+        // lose its alerts over a formality.
+        if (!_greeted)
         {
             return SmtpReply.AuthNeedsEhlo;
         }

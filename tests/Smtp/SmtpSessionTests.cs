@@ -267,17 +267,22 @@ public class SmtpSessionTests
     public void AuthBeforeEhloIs503AndTheSessionGoesOn()
     {
         var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
-        Assert.Equal(new SmtpReply(503, "5.5.1 Send EHLO first, AUTH is only valid after EHLO"), Send(session, "AUTH PLAIN " + Plain("u", "p")));
+        Assert.Equal(new SmtpReply(503, "5.5.1 Send HELO/EHLO first"), Send(session, "AUTH PLAIN " + Plain("u", "p")));
         Assert.Equal(503, Send(session, "AUTH LOGIN").Code);
         Assert.False(session.ExpectsAuthResponse);
         Assert.Equal(SessionAction.None, session.Action);
-        // HELO announces no extensions either.
-        Assert.Equal(250, Send(session, "HELO c").Code);
-        Assert.Equal(503, Send(session, "AUTH PLAIN " + Plain("u", "p")).Code);
         Assert.False(session.Authenticated);
         Assert.Equal(0, session.AuthFailures);
         Assert.Equal(235, Send(Ehlo(session), "AUTH PLAIN " + Plain("u", "p")).Code);
         Assert.Equal(250, Send(session, "MAIL FROM:<a@b.c>").Code);
+    }
+
+    [Fact]
+    public void AuthAfterHeloIsAcceptedAsPostfixDoes()
+    {
+        var session = NewSession(new SmtpCredentials("u", "p"), allowUnencrypted: true);
+        Assert.Equal(250, Send(session, "HELO c").Code);
+        Assert.Equal(235, Send(session, "AUTH PLAIN " + Plain("u", "p")).Code);
     }
 
     [Fact]

@@ -142,7 +142,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         }
     }
 
-    // EHLO and its whole reply: AUTH is only valid after EHLO (RFC 4954 §4).
+    // EHLO and its whole reply: AUTH needs a greeting first (EHLO announces it).
     public async Task<List<string>> EhloAsync()
     {
         await SendAsync("EHLO client.test");
