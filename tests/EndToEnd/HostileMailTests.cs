@@ -11,53 +11,18 @@ public sealed class HostileMailTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    // A minimal SMTP client over a raw socket, so the bytes are exactly ours (MailKit would
-    // repair them). Lines starting with '.' are stuffed, as RFC 5321 §4.5.2 asks.
+    // Byte-exact over a raw socket (MailKit would repair the bytes).
     private static async Task SendRawAsync(int port, string from, IReadOnlyList<string> recipients, byte[] message)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(Patience);
-        var stream = tcp.GetStream();
-        var reader = new StreamReader(stream, Encoding.Latin1);
-        async Task<string> ReplyAsync()
-        {
-            while (true)
-            {
-                var line = await reader.ReadLineAsync().WaitAsync(Patience) ?? throw new EndOfStreamException();
-                if (line.Length < 4 || line[3] != '-')
-                {
-                    return line;
-                }
-            }
-        }
-        async Task CommandAsync(string command, string expect)
-        {
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n")).AsTask().WaitAsync(Patience);
-            var reply = await ReplyAsync();
-            Assert.True(reply.StartsWith(expect, StringComparison.Ordinal), $"{command[..Math.Min(30, command.Length)]}: {reply}");
-        }
-        Assert.StartsWith("220", await ReplyAsync(), StringComparison.Ordinal);
-        await CommandAsync("EHLO test.example", "250");
-        await CommandAsync($"MAIL FROM:<{from}>", "250");
+        await using var smtp = await RawSmtpSession.ConnectAsync(port);
+        await smtp.ExpectAsync("EHLO test.example", "250");
+        await smtp.ExpectAsync($"MAIL FROM:<{from}>", "250");
         foreach (var recipient in recipients)
         {
-            await CommandAsync($"RCPT TO:<{recipient}>", "250");
+            await smtp.ExpectAsync($"RCPT TO:<{recipient}>", "250");
         }
-        await CommandAsync("DATA", "354");
-        var stuffed = new MemoryStream();
-        var atLineStart = true;
-        foreach (var b in message)
-        {
-            if (atLineStart && b == (byte)'.')
-            {
-                stuffed.WriteByte((byte)'.');
-            }
-            stuffed.WriteByte(b);
-            atLineStart = b == (byte)'\n';
-        }
-        await stream.WriteAsync(stuffed.ToArray()).AsTask().WaitAsync(Patience);
-        await CommandAsync((atLineStart ? "" : "\r\n") + ".", "250");
-        await CommandAsync("QUIT", "221");
+        Assert.StartsWith("250", await smtp.DataAsync(message), StringComparison.Ordinal);
+        await smtp.ExpectAsync("QUIT", "221");
     }
 
     private static byte[] Bytes(params object[] parts)

@@ -28,18 +28,18 @@ public sealed class InputHoleTests
         {
             await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
             await using var failmail = await StartAsync(dir, sink, "--credentials", "alerts:s3cret", "--allow-unencrypted-auth");
-            using var client = await RawClient.ConnectAsync(failmail.SmtpPort);
-            await client.CommandAsync("EHLO test.example", "250");
+            await using var client = await RawSmtpSession.ConnectAsync(failmail.SmtpPort);
+            await client.ExpectAsync("EHLO test.example", "250");
             // 500 Line too long inside AUTH LOGIN, then inside an AUTH PLAIN continuation: each
             // ends its exchange, so the next line is a command, not a username.
             var overlong = new string('A', 4 * 512);
-            await client.CommandAsync("AUTH LOGIN", "334 VXNlcm5hbWU6");
-            await client.CommandAsync(overlong, "500 5.5.6 ");
-            await client.CommandAsync("NOOP", "250");
-            await client.CommandAsync("AUTH PLAIN", "334");
-            await client.CommandAsync(overlong, "500 5.5.6 ");
-            await client.CommandAsync(RightPlain, "235");
-            await client.SendMessageAsync("after-auth@example.com", "Subject: after an overlong AUTH line\r\n\r\nstill here\r\n");
+            await client.ExpectAsync("AUTH LOGIN", "334 VXNlcm5hbWU6");
+            await client.ExpectAsync(overlong, "500 5.5.6 ");
+            await client.ExpectAsync("NOOP", "250");
+            await client.ExpectAsync("AUTH PLAIN", "334");
+            await client.ExpectAsync(overlong, "500 5.5.6 ");
+            await client.ExpectAsync(RightPlain, "235");
+            await SendMessageAsync(client, "after-auth@example.com", "Subject: after an overlong AUTH line\r\n\r\nstill here\r\n");
 
             await failmail.WaitUntilAsync(() => sink.Messages().Count >= 1, Patience, "the digest at smtp-sink");
             var digest = Assert.Single(sink.Messages());
@@ -60,13 +60,13 @@ public sealed class InputHoleTests
         {
             await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
             await using var failmail = await StartAsync(dir, sink, "--credentials", "alerts:s3cret", "--allow-unencrypted-auth");
-            using var client = await RawClient.ConnectAsync(failmail.SmtpPort);
-            await client.CommandAsync(RightPlain, "503 5.5.1 ");
-            await client.CommandAsync("AUTH LOGIN", "503 5.5.1 ");
-            await client.CommandAsync("NOOP", "250");
-            await client.CommandAsync("EHLO test.example", "250");
-            await client.CommandAsync(RightPlain, "235");
-            await client.SendMessageAsync("after-ehlo@example.com", "Subject: AUTH after EHLO\r\n\r\nfine\r\n");
+            await using var client = await RawSmtpSession.ConnectAsync(failmail.SmtpPort);
+            await client.ExpectAsync(RightPlain, "503 5.5.1 ");
+            await client.ExpectAsync("AUTH LOGIN", "503 5.5.1 ");
+            await client.ExpectAsync("NOOP", "250");
+            await client.ExpectAsync("EHLO test.example", "250");
+            await client.ExpectAsync(RightPlain, "235");
+            await SendMessageAsync(client, "after-ehlo@example.com", "Subject: AUTH after EHLO\r\n\r\nfine\r\n");
 
             await failmail.WaitUntilAsync(() => sink.Messages().Count >= 1, Patience, "the digest at smtp-sink");
             var digest = Assert.Single(sink.Messages());
@@ -108,10 +108,10 @@ public sealed class InputHoleTests
             await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
             // A quiet period long enough that the two messages always share a batch.
             await using var failmail = await StartAsync(dir, sink, "--group-expr", "{{ headers[\"x\"] }}", "--wait-period", "5s");
-            using var client = await RawClient.ConnectAsync(failmail.SmtpPort);
-            await client.CommandAsync("EHLO test.example", "250");
-            await client.SendMessageAsync("ops@example.com", "X: db\r\nSubject: disk full on db1\r\n\r\none\r\n");
-            await client.SendMessageAsync("ops@example.com", "X: db\r\nSubject: disk full on db2\r\n\r\ntwo\r\n");
+            await using var client = await RawSmtpSession.ConnectAsync(failmail.SmtpPort);
+            await client.ExpectAsync("EHLO test.example", "250");
+            await SendMessageAsync(client, "ops@example.com", "X: db\r\nSubject: disk full on db1\r\n\r\none\r\n");
+            await SendMessageAsync(client, "ops@example.com", "X: db\r\nSubject: disk full on db2\r\n\r\ntwo\r\n");
 
             await failmail.WaitUntilAsync(() => sink.Messages().Count >= 1, Patience, "the digest at smtp-sink");
             var digest = Assert.Single(sink.Messages());
@@ -125,61 +125,11 @@ public sealed class InputHoleTests
     }
 
     // A raw socket client, so the bytes (and the order of lines) are exactly ours.
-    private sealed class RawClient : IDisposable
+
+    private static async Task SendMessageAsync(RawSmtpSession client, string recipient, string message)
     {
-        private readonly TcpClient _tcp;
-        private readonly NetworkStream _stream;
-        private readonly StreamReader _reader;
-
-        private RawClient(TcpClient tcp)
-        {
-            _tcp = tcp;
-            _stream = tcp.GetStream();
-            _reader = new StreamReader(_stream, Encoding.Latin1);
-        }
-
-        public static async Task<RawClient> ConnectAsync(int port)
-        {
-            var tcp = new TcpClient();
-            await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(Patience);
-            var client = new RawClient(tcp);
-            Assert.StartsWith("220", await client.ReplyAsync(), StringComparison.Ordinal);
-            return client;
-        }
-
-        public async Task<string> CommandAsync(string command, string expect)
-        {
-            await _stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n")).AsTask().WaitAsync(Patience);
-            var reply = await ReplyAsync();
-            Assert.True(reply.StartsWith(expect, StringComparison.Ordinal), $"{command[..Math.Min(30, command.Length)]}: {reply}");
-            return reply;
-        }
-
-        public async Task SendMessageAsync(string recipient, string message)
-        {
-            await CommandAsync("MAIL FROM:<app@example.com>", "250");
-            await CommandAsync($"RCPT TO:<{recipient}>", "250");
-            await CommandAsync("DATA", "354");
-            await _stream.WriteAsync(Encoding.ASCII.GetBytes(message)).AsTask().WaitAsync(Patience);
-            await CommandAsync(".", "250");
-        }
-
-        public void Dispose()
-        {
-            _reader.Dispose();
-            _tcp.Dispose();
-        }
-
-        private async Task<string> ReplyAsync()
-        {
-            while (true)
-            {
-                var line = await _reader.ReadLineAsync().WaitAsync(Patience) ?? throw new EndOfStreamException();
-                if (line.Length < 4 || line[3] != '-')
-                {
-                    return line;
-                }
-            }
-        }
+        await client.ExpectAsync("MAIL FROM:<app@example.com>", "250");
+        await client.ExpectAsync($"RCPT TO:<{recipient}>", "250");
+        Assert.StartsWith("250", await client.DataAsync(message), StringComparison.Ordinal);
     }
 }

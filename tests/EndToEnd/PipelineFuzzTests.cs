@@ -85,22 +85,7 @@ public sealed partial class PipelineFuzzTests
             await smtp.CommandAsync("QUIT");
             return [];
         }
-        await smtp.ExpectAsync("DATA", "354");
-        // Byte-exact, dot-stuffed at every line start (RFC 5321 §4.5.2), bare CR and LF included.
-        var stuffed = new MemoryStream(message.Length + 64);
-        var atLineStart = true;
-        foreach (var b in message)
-        {
-            if (atLineStart && b == (byte)'.')
-            {
-                stuffed.WriteByte((byte)'.');
-            }
-            stuffed.WriteByte(b);
-            atLineStart = b == (byte)'\n';
-        }
-        stuffed.Write(atLineStart ? ".\r\n"u8 : "\r\n.\r\n"u8);
-        await smtp.WriteAsync(stuffed.ToArray());
-        var reply = await smtp.ReplyAsync();
+        var reply = await smtp.DataAsync(message);
         await smtp.CommandAsync("QUIT");
         return reply.StartsWith("250", StringComparison.Ordinal) ? accepted : [];
     }

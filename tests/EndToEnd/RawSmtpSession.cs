@@ -37,11 +37,27 @@ internal sealed class RawSmtpSession : IAsyncDisposable
     }
 
     // DATA, the message (dot-stuffed here), the final dot; returns the reply to the dot.
-    public async Task<string> DataAsync(string message)
+    public Task<string> DataAsync(string message) => DataAsync(Encoding.UTF8.GetBytes(message));
+
+    // Byte-exact: a '.' at every line start is doubled (RFC 5321 §4.5.2), bare CR and LF and
+    // all are sent as they are, and the message ends with CRLF.CRLF.
+    public async Task<string> DataAsync(byte[] message)
     {
         await ExpectAsync("DATA", "354");
-        var stuffed = string.Join("\r\n", message.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n').Select(l => l.StartsWith('.') ? "." + l : l));
-        return await CommandAsync(stuffed + "\r\n.");
+        var stuffed = new MemoryStream(message.Length + 64);
+        var atLineStart = true;
+        foreach (var b in message)
+        {
+            if (atLineStart && b == (byte)'.')
+            {
+                stuffed.WriteByte((byte)'.');
+            }
+            stuffed.WriteByte(b);
+            atLineStart = b == (byte)'\n';
+        }
+        stuffed.Write(atLineStart ? ".\r\n"u8 : "\r\n.\r\n"u8);
+        await WriteAsync(stuffed.ToArray());
+        return await ReplyAsync();
     }
 
     public async Task WriteAsync(byte[] bytes)
