@@ -10,6 +10,12 @@ using Failmail.Batching;
 //   figure also pays for building the DueBatch results (more, smaller digests as N grows).
 // Best of 3 runs. Run: dotnet run -c Release --project bench/batcher
 // With "service [messages] [subjects] [runs]": the whole sender half instead (ServiceBench).
+// With "headers [messages]": the batcher's header parse, hand-written against MimeKit (HeaderBench).
+if (args is ["headers", ..])
+{
+    HeaderBench.Run(Arg(1, 200_000));
+    return;
+}
 if (args is ["service", ..])
 {
     await ServiceBench.RunAsync(Arg(1, 20_000), Arg(2, 1), Arg(3, 5));
