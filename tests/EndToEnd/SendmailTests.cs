@@ -152,6 +152,42 @@ public sealed class SendmailTests
         }
     }
 
+    // Issue 11: `sendmail -f 'a..b@x.test'` printed a stack trace and exited 1. The address is
+    // carried now (quoted where MimeKit needs it); one SMTP would refuse is EX_USAGE in one line.
+    [Fact]
+    public async Task ASenderWithTwoDotsIsRelayedAndABadOneExits64InOneLine()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "", "--from", "failmail@example.com", "--relay-all",
+                "--wait-period", "300ms", "--max-wait", "2s", "--poll", "100ms");
+            string[] bind = ["--bind-addr", $"127.0.0.1:{failmail.SmtpPort}", "--spool-dir", Path.Combine(dir, "spool"), "sendmail"];
+
+            var bad = await RunAsync(TestPaths.FailmailBinary, dir, "Subject: x\n\nbody\n", null, [.. bind, "-f", "a b@x.test", "ops@example.com"]);
+            Assert.Equal(64, bad.ExitCode);
+            Assert.Equal("sendmail: bad sender address \"a b@x.test\"\n", bad.Stderr.ReplaceLineEndings("\n"));
+
+            var run = await RunAsync(TestPaths.FailmailBinary, dir, "Subject: two dots\n\nbody\n", null, [.. bind, "-f", "a..b@x.test", "ops@example.com"]);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Equal("", run.Stderr);
+            // --relay-all relays the message itself too, with its own envelope sender, quoted.
+            await failmail.WaitUntilAsync(() => sink.Messages().Count >= 2, Patience, "the copy and the digest at smtp-sink");
+            var digest = Assert.Single(sink.Messages(), m => m.Message.Headers["X-Failmail-Digest"] is not null);
+            Assert.Equal(["ops@example.com"], digest.Recipients);
+            Assert.Equal("[failmail] 1 instance: two dots", digest.Message.Subject);
+            var copy = Assert.Single(sink.Messages(), m => m.Message.Headers["X-Failmail-Digest"] is null);
+            Assert.Equal("\"a..b\"@x.test", copy.MailFrom);
+            Assert.Equal("\"a..b\"@x.test", copy.Message.From.Mailboxes.Single().Address);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task ABadAliasesFileStopsStartUpNamingTheLine()
     {
