@@ -2,14 +2,6 @@ using System.Text;
 
 namespace Failmail.Hosting;
 
-internal enum HttpParseStatus
-{
-    Incomplete,
-    Complete,
-    Invalid,
-    TooLarge,
-}
-
 // Pure parser for one HTTP/1.x request head (RFC 9112): request line, header fields, empty
 // line. Only what GET /, /metrics and /healthz need; anything outside the grammar is
 // Invalid (400), a head that does not end within MaxHeadBytes is TooLarge (431).
