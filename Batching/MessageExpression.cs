@@ -50,6 +50,13 @@ internal sealed class MessageExpression
             throw new ExpressionException(flag, $"{e.Message[(flag.Length + 2)..]} (as DotLiquid: {liquid})", e);
         }
         var expression = new MessageExpression(flag, source, liquid, template);
+        if (expression._headerOnly is not null)
+        {
+            // One header lookup (the defaults) cannot fail at render time. Rendering the sample
+            // would build a MimeMessage, whose Message-Id draws random bytes from OpenSSL:
+            // loading libcrypto cost ~3.5 MB of RSS and several ms of start-up.
+            return expression;
+        }
         try
         {
             // Rethrow mode turns a bad regex literal or a bad filter argument into an error now.

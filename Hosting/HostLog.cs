@@ -44,6 +44,9 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 512, EventName = "Stopped", Level = LogLevel.Information, Message = "failmail stopped, exit status {ExitCode}")]
     public static partial void Stopped(ILogger logger, int exitCode);
 
+    [LoggerMessage(EventId = 513, EventName = "HttpConnectionFailed", Level = LogLevel.Warning, Message = "HTTP stats connection failed: {Reason}")]
+    public static partial void HttpConnectionFailed(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 520, Level = LogLevel.Warning, Message = "--relay-all needs the sender half in this process; ignored with --receiver alone")]
     public static partial void RelayAllNeedsSender(ILogger logger);
 

@@ -1,50 +1,57 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Failmail.Config;
 using Failmail.GoSyntax;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Hosting;
 
-// --bind-http: Kestrel serving GET / (spec §7 JSON), GET /metrics (Prometheus) and GET /healthz.
-// Handlers are plain RequestDelegates, so there is no reflection and no code generation to
-// depend on under native AOT. The host's own signal handling is replaced by a no-op lifetime:
-// SignalHandler decides when the process stops.
+// --bind-http: GET / (spec §7 JSON), GET /metrics (Prometheus) and GET /healthz over a small
+// HTTP/1.1 server of our own. It was Kestrel on a WebApplication: the host, its dependency
+// injection (open generics built by the AOT type loader at run time) and Kestrel's statics
+// cost ~5 MB of RSS, ~4 MB of binary and most of the start-up time, for three GET routes
+// polled every few seconds. Keep-alive and pipelined requests are served in order; a request
+// with a body is answered and the connection closed; heads are bounded (HttpRequestParser)
+// and must arrive within RequestTimeout of the connection becoming idle (slowloris).
 internal sealed class HttpStatsServer : IAsyncDisposable
 {
+    // A scraper and a few health probes; past this, new connections are closed at once.
+    private const int MaxConnections = 16;
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(2);
+    private const int LingerBytes = 64 * 1024;
+
     private static readonly HostJsonContext Json = new(new JsonSerializerOptions
     {
         // Go's encoder leaves '+' alone (the default one would write \u002B in "+01:00").
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 
-    private readonly WebApplication _app;
+    private readonly Socket _listenSocket;
     private readonly IFailmailStats _stats;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _relayFailureThreshold;
     private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<Task> _connections = [];
+    private Task _acceptLoop = Task.CompletedTask;
     private string? _lastProblem;
 
-    private HttpStatsServer(WebApplication app, IFailmailStats stats, TimeProvider timeProvider, TimeSpan relayFailureThreshold, ILogger logger)
+    private HttpStatsServer(Socket listenSocket, IFailmailStats stats, TimeProvider timeProvider, TimeSpan relayFailureThreshold, ILogger logger)
     {
-        _app = app;
+        _listenSocket = listenSocket;
         _stats = stats;
         _timeProvider = timeProvider;
         _relayFailureThreshold = relayFailureThreshold;
         _logger = logger;
+        Endpoint = (IPEndPoint)(listenSocket.LocalEndPoint ?? throw new InvalidOperationException("not bound"));
     }
 
-    public IPEndPoint Endpoint { get; private set; } = new(IPAddress.Loopback, 0);
+    public IPEndPoint Endpoint { get; }
 
     public int Port => Endpoint.Port;
 
@@ -66,46 +73,24 @@ internal sealed class HttpStatsServer : IAsyncDisposable
             return null;
         }
         var endpoint = BindAddress.Resolve("--bind-http", bindHttp);
-
-        // The empty builder is the slim builder minus what failmail must not pick up from its
-        // working directory and environment: appsettings.json (with a file watcher on the
-        // directory), ASPNETCORE_* settings and the default console logger.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseKestrelCore();
-        builder.Services.AddRoutingCore();
-        builder.Logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
-        // Request-per-line logs would drown the mail events; Kestrel's warnings still show.
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        // A bind failure comes back to the caller as IOException; the host's own stack-trace
-        // line for it would say the same twice.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
-        builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
-        builder.WebHost.ConfigureKestrel(options =>
-        {
-            options.AddServerHeader = false;
-            options.Listen(endpoint);
-        });
-
-        var app = builder.Build();
-        var server = new HttpStatsServer(app, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold, loggerFactory.CreateLogger("Failmail.Hosting.Http"));
-        app.MapGet("/", server.StatsAsync);
-        app.MapGet("/metrics", server.MetricsAsync);
-        app.MapGet("/healthz", server.HealthAsync);
-
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.Bind(endpoint);
+            socket.Listen(64);
         }
-        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        catch (SocketException ex)
         {
-            await app.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
             throw new IOException($"cannot listen for HTTP on {bindHttp}: {ex.Message}", ex);
         }
-
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
-        var bound = addresses?.Addresses.FirstOrDefault();
-        var port = bound is not null && Uri.TryCreate(bound, UriKind.Absolute, out var uri) ? uri.Port : endpoint.Port;
-        server.Endpoint = new IPEndPoint(endpoint.Address, port);
+        var server = new HttpStatsServer(socket, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold,
+            loggerFactory.CreateLogger("Failmail.Hosting.Http"));
+        server._acceptLoop = server.AcceptLoopAsync();
         var shown = server.Endpoint.ToString();
         HostLog.HttpListening(server._logger, shown);
         return server;
@@ -113,25 +98,177 @@ internal sealed class HttpStatsServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        // Cancel the pending accept before closing the socket (closing with an accept pending
+        // makes .NET close it abortively), then end the open connections.
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _acceptLoop.ConfigureAwait(false);
+        _listenSocket.Dispose();
+        Task[] open;
+        lock (_connections)
+        {
+            open = [.. _connections];
+        }
+        await Task.WhenAll(open).ConfigureAwait(false);
+        _stop.Dispose();
     }
 
-    private Task StatsAsync(HttpContext context)
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _listenSocket.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // ECONNABORTED, EMFILE: this client only.
+                HostLog.HttpConnectionFailed(_logger, e.Message);
+                await Task.Yield();
+                continue;
+            }
+            lock (_connections)
+            {
+                if (_connections.Count >= MaxConnections)
+                {
+                    client.Dispose();
+                    continue;
+                }
+                var connection = ServeAsync(client);
+                if (!connection.IsCompleted)
+                {
+                    _connections.Add(connection);
+                    _ = connection.ContinueWith(Forget, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
+        }
+    }
+
+    private static void Forget(Task connection, object? state)
+    {
+        var server = (HttpStatsServer)state!; // ContinueWith above always passes the server.
+        lock (server._connections)
+        {
+            server._connections.Remove(connection);
+        }
+    }
+
+    // One connection: requests in order until the client closes, asks to close, sends a body,
+    // breaks the grammar or stays silent past RequestTimeout. Every fault ends here, logged.
+    private async Task ServeAsync(Socket client)
+    {
+        using var _ = client;
+        var buffer = new byte[HttpRequestParser.MaxHeadBytes];
+        var filled = 0;
+        try
+        {
+            while (true)
+            {
+                HttpParseStatus status;
+                HttpRequestHead head;
+                int consumed;
+                using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                {
+                    deadline.CancelAfter(RequestTimeout);
+                    while ((status = HttpRequestParser.TryParse(buffer.AsSpan(0, filled), out head, out consumed)) == HttpParseStatus.Incomplete)
+                    {
+                        var read = await client.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            return;
+                        }
+                        filled += read;
+                    }
+                }
+                if (status != HttpParseStatus.Complete)
+                {
+                    var code = status == HttpParseStatus.TooLarge ? 431 : 400;
+                    await SendAsync(client, code, "text/plain; charset=utf-8", "", keepAlive: false).ConfigureAwait(false);
+                    await LingerAsync(client, buffer).ConfigureAwait(false);
+                    return;
+                }
+                // Handlers read /proc and take locks: not on the socket engine thread that every
+                // SMTP session shares (inline completions, see Program.cs).
+                await Task.Yield();
+                var answer = Answer(head);
+                await SendAsync(client, answer.Status, answer.ContentType, answer.Body, head.KeepAlive).ConfigureAwait(false);
+                if (!head.KeepAlive)
+                {
+                    if (head.HasBody)
+                    {
+                        await LingerAsync(client, buffer).ConfigureAwait(false);
+                    }
+                    return;
+                }
+                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                filled -= consumed;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // A silent or vanished client, or shutdown.
+        }
+        catch (Exception e)
+        {
+            HostLog.HttpConnectionFailed(_logger, e.ToString());
+        }
+    }
+
+    // Closing with unread bytes (a body, the rest of an oversized head) makes the kernel send
+    // a reset, which can overtake the response: send FIN first, then read and drop what the
+    // client still sends, bounded in bytes and time.
+    private async Task LingerAsync(Socket client, byte[] buffer)
+    {
+        client.Shutdown(SocketShutdown.Send);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        deadline.CancelAfter(LingerTimeout);
+        for (var drained = 0; drained < LingerBytes;)
+        {
+            var read = await client.ReceiveAsync(buffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return;
+            }
+            drained += read;
+        }
+    }
+
+    private (int Status, string ContentType, string Body) Answer(HttpRequestHead head)
+    {
+        Func<(int, string, string)>? handler = head.Path switch
+        {
+            "/" => Stats,
+            "/metrics" => Metrics,
+            "/healthz" => Health,
+            _ => null,
+        };
+        if (handler is null)
+        {
+            return (404, "text/plain; charset=utf-8", "");
+        }
+        // As Kestrel's MapGet did: a known path with another method (HEAD included) is 405.
+        return head.Method == "GET" ? handler() : (405, "text/plain; charset=utf-8", "");
+    }
+
+    private (int, string, string) Stats()
     {
         var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived));
-        var json = JsonSerializer.Serialize(body, Json.StatsResponse);
         // failmail ended the body with a newline, as Go's json.Encoder does.
-        return WriteAsync(context, StatusCodes.Status200OK, "application/json; charset=utf-8", json + "\n");
+        return (200, "application/json; charset=utf-8", JsonSerializer.Serialize(body, Json.StatsResponse) + "\n");
     }
 
-    private Task MetricsAsync(HttpContext context)
+    private (int, string, string) Metrics()
     {
         var text = PrometheusWriter.Write(_stats, _timeProvider.GetUtcNow()) + PrometheusWriter.WriteProcess(ProcessSample.Read());
-        return WriteAsync(context, StatusCodes.Status200OK, PrometheusWriter.ContentType, text);
+        return (200, PrometheusWriter.ContentType, text);
     }
 
-    private Task HealthAsync(HttpContext context)
+    private (int, string, string) Health()
     {
         var problem = HealthCheck.Problem(_stats, _timeProvider.GetUtcNow(), _relayFailureThreshold);
         var previous = Interlocked.Exchange(ref _lastProblem, problem);
@@ -139,34 +276,37 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         {
             HostLog.Unhealthy(_logger, problem);
         }
-        return problem is null
-            ? WriteAsync(context, StatusCodes.Status200OK, "text/plain; charset=utf-8", "ok\n")
-            : WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "text/plain; charset=utf-8", problem + "\n");
+        return problem is null ? (200, "text/plain; charset=utf-8", "ok\n") : (503, "text/plain; charset=utf-8", problem + "\n");
     }
 
-    private static Task WriteAsync(HttpContext context, int status, string contentType, string body)
+    private Task SendAsync(Socket client, int status, string contentType, string body, bool keepAlive)
     {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = contentType;
-        context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsync(body, Encoding.UTF8, context.RequestAborted);
-    }
-
-    // Kestrel logs through failmail's own logger factory (one format on stderr).
-    private sealed class ForwardingLoggerProvider(ILoggerFactory factory) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
-
-        public void Dispose()
+        var reason = status switch
         {
-        }
+            200 => "OK",
+            400 => "Bad Request",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            431 => "Request Header Fields Too Large",
+            _ => "Service Unavailable",
+        };
+        var length = Encoding.UTF8.GetByteCount(body);
+        var allow = status == 405 ? "Allow: GET\r\n" : "";
+        var connection = keepAlive ? "" : "Connection: close\r\n";
+        var head = string.Create(CultureInfo.InvariantCulture,
+            $"HTTP/1.1 {status} {reason}\r\nContent-Type: {contentType}\r\nContent-Length: {length}\r\nCache-Control: no-store\r\nDate: {_timeProvider.GetUtcNow():r}\r\n{allow}{connection}\r\n");
+        var bytes = new byte[Encoding.ASCII.GetByteCount(head) + length];
+        var written = Encoding.ASCII.GetBytes(head, bytes);
+        Encoding.UTF8.GetBytes(body, bytes.AsSpan(written));
+        return SendAllAsync(client, bytes);
     }
 
-    // The default ConsoleLifetime hooks SIGINT/SIGTERM and would stop Kestrel on its own.
-    private sealed class NoSignalsLifetime : IHostLifetime
+    private async Task SendAllAsync(Socket client, byte[] bytes)
     {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        var sent = 0;
+        while (sent < bytes.Length)
+        {
+            sent += await client.SendAsync(bytes.AsMemory(sent), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+        }
     }
 }

@@ -31,6 +31,11 @@ internal sealed class GroupCommitter
     // Stage 1's durable groups; stage 2 merges whatever is waiting into one sync.
     private readonly GroupQueue<List<PendingCommit>> _dataDurable = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // 1 once the stage threads run or can no longer be needed. They start with the first
+    // commit: the outgoing queue and the incoming store's maildir part may see none for
+    // days, and starting two threads per store was a third of start-up's CPU samples (the
+    // starting thread yields until each new one runs).
+    private int _started;
 
     public GroupCommitter(MaildirLayout layout, ILogger logger, StoreCounters counters, CommitSync sync = CommitSync.PerFile)
     {
@@ -42,14 +47,17 @@ internal sealed class GroupCommitter
         {
             _rootFd = FileSync.OpenDirectory(layout.Root);
         }
-        new Thread(RunDataStage) { IsBackground = true, Name = "maildir-commit-cur" }.Start();
-        new Thread(RunMetaStage) { IsBackground = true, Name = "maildir-commit-meta" }.Start();
     }
 
     public CommitSync Sync => _sync;
 
     public Task<ReceivedMessage> Enqueue(PendingCommit commit)
     {
+        if (Volatile.Read(ref _started) == 0 && Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            new Thread(RunDataStage) { IsBackground = true, Name = "maildir-commit-cur" }.Start();
+            new Thread(RunMetaStage) { IsBackground = true, Name = "maildir-commit-meta" }.Start();
+        }
         if (!_queue.TryAdd(commit))
         {
             // An IOException like any other store failure, so SMTP answers 451 during shutdown.
@@ -62,6 +70,16 @@ internal sealed class GroupCommitter
     public Task CompleteAsync()
     {
         _queue.Complete();
+        // Never started: no commit was taken, and none can be now (the queue refuses it).
+        if (Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            _dataDurable.Complete();
+            if (_rootFd >= 0)
+            {
+                FileSync.CloseDirectory(_rootFd);
+            }
+            _stopped.TrySetResult();
+        }
         return _stopped.Task;
     }
 

@@ -126,6 +126,37 @@ public sealed class HttpStatsServerTests
     }
 
     [Fact]
+    public async Task KeepAliveAndPipelinedRequestsAreAnsweredInOrder()
+    {
+        await using var server = await StartAsync();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, server.Port).WaitAsync(Wait);
+
+        await socket.SendAsync("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"u8.ToArray()).WaitAsync(Wait);
+        var text = await ReadToEndAsync(socket);
+
+        var statuses = text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("HTTP/1.1 ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"], statuses);
+        Assert.EndsWith("Connection: close\r\n\r\nok\n", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GARBAGE\r\n\r\n", "HTTP/1.1 400 Bad Request")]
+    [InlineData("GET / HTTP/1.1\r\nX: ", "HTTP/1.1 431 Request Header Fields Too Large")]
+    public async Task ABadHeadIsAnsweredAndTheConnectionClosed(string request, string statusLine)
+    {
+        await using var server = await StartAsync();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, server.Port).WaitAsync(Wait);
+        var padded = request.EndsWith(": ", StringComparison.Ordinal) ? request + new string('a', HttpRequestParser.MaxHeadBytes) : request;
+
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(padded)).WaitAsync(Wait);
+        var text = await ReadToEndAsync(socket);
+
+        Assert.StartsWith(statusLine + "\r\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EmptyBindTurnsHttpOff()
     {
         var server = await HttpStatsServer.StartAsync("", _metrics, NullLoggerFactory.Instance).WaitAsync(Wait);
@@ -162,6 +193,19 @@ public sealed class HttpStatsServerTests
         Assert.NotNull(server);
         Assert.NotEqual(0, server.Port);
         return server;
+    }
+
+    // Reads until the server closes the connection.
+    private static async Task<string> ReadToEndAsync(Socket socket)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer).WaitAsync(Wait)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+        return System.Text.Encoding.ASCII.GetString(received.ToArray());
     }
 
     private static Uri Url(HttpStatsServer server, string path) => new($"http://127.0.0.1:{server.Port}{path}");

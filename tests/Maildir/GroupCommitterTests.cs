@@ -79,4 +79,18 @@ public class GroupCommitterTests
         Assert.All(waits, w => Assert.True(w.IsCompletedSuccessfully));
         Assert.Throws<IOException>(() => { _ = committer.Enqueue(Stage(layout, "1.1_9.h")); });
     }
+
+    [Fact]
+    public async Task ACommitterThatNeverCommittedStopsAtOnceAndRefusesLateCommits()
+    {
+        using var dir = new TempDirectory();
+        var layout = CreateLayout(dir);
+        var committer = new GroupCommitter(layout, NullLogger.Instance, new StoreCounters(), CommitSync.FileSystem);
+
+        await committer.CompleteAsync().WaitAsync(Timeout);
+        await committer.CompleteAsync().WaitAsync(Timeout);
+
+        Assert.Throws<IOException>(() => { _ = committer.Enqueue(Stage(layout, "1.1_1.h")); });
+        Assert.Empty(Directory.GetFiles(layout.Meta));
+    }
 }
