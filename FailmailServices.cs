@@ -175,8 +175,10 @@ internal sealed class FailmailServices : IAsyncDisposable
                     return ValueTask.CompletedTask;
                 },
             });
-            var transport = RelayTransportFactory.Create(_options, time, Console.OpenStandardOutput(), loggerFactory);
-            Relay = new RelayService(_options, outgoing, transport, loggerFactory, time);
+            // Parsed and checked once, here, into the relay's own settings record.
+            var relaySettings = RelaySettings.From(_options);
+            var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory);
+            Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time);
             Quarantine = new Quarantine(_options.QuarantineDir);
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;

@@ -7,7 +7,7 @@ using Failmail.Smtp;
 namespace Failmail;
 
 // Start-up checks on the merged settings, in the composition root: it asks each area for
-// its own checks (SmtpCredentials.Parse, SmtpTls.Problems, RelayOptions.Problems), so a rule
+// its own checks (SmtpCredentials.Parse, SmtpTls.Problems, RelaySettings.TryFrom), so a rule
 // lives where its setting is used, once. Pure: no file or network access (the services open
 // their files and sockets and report their own errors). Each message is one line that starts
 // with the flag it is about; the CLI prefixes "failmail: " and exits 2.
@@ -90,7 +90,8 @@ internal static class OptionsValidator
             }
         }
 
-        errors.AddRange(RelayOptions.Problems(options));
+        _ = RelaySettings.TryFrom(options, out _, out var relayProblems);
+        errors.AddRange(relayProblems);
         return errors;
     }
 

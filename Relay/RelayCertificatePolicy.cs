@@ -36,20 +36,13 @@ internal sealed class RelayCertificatePolicy : IDisposable
     public string? DemandingFlag => _pins.Count > 0 ? "--relay-fingerprint" : _trustedCas is not null ? "--relay-ca-file" : null;
 
     // Reads --relay-ca-file once at start-up. Throws IOException naming the flag.
-    public static RelayCertificatePolicy Load(FailmailOptions options)
+    public static RelayCertificatePolicy Load(FailmailOptions options) => Load(RelaySettings.From(options));
+
+    public static RelayCertificatePolicy Load(RelaySettings settings)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        IReadOnlyList<byte[]> pins = [];
-        if (options.RelayFingerprint.Length > 0 && !RelayFingerprint.TryParse(options.RelayFingerprint, out pins, out var error))
-        {
-            throw new ArgumentException($"--relay-fingerprint: {error}");
-        }
-        X509Certificate2Collection? cas = null;
-        if (options.RelayCaFile.Length > 0)
-        {
-            cas = LoadCaFile(options.RelayCaFile);
-        }
-        return new RelayCertificatePolicy(options.RelayInsecure, pins, cas);
+        ArgumentNullException.ThrowIfNull(settings);
+        var cas = settings.CaFile.Length > 0 ? LoadCaFile(settings.CaFile) : null;
+        return new RelayCertificatePolicy(settings.Insecure, settings.Pins, cas);
     }
 
     // null when acceptable, otherwise the reason ("certificate untrusted (...)").

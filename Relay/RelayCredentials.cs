@@ -10,24 +10,17 @@ internal sealed record RelayCredentials(string User, string Password, IReadOnlyL
 {
     // null when no AUTH is wanted. Reads the password file once, at start-up; throws
     // IOException naming the flag when it cannot.
-    public static RelayCredentials? Load(FailmailOptions options)
+    public static RelayCredentials? Load(FailmailOptions options) => Load(RelaySettings.From(options));
+
+    public static RelayCredentials? Load(RelaySettings settings)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var password = options.RelayPasswordFile.Length > 0 ? ReadPasswordFile(options.RelayPasswordFile) : options.RelayPassword;
-        if (options.RelayUser.Length == 0 && password.Length == 0)
+        ArgumentNullException.ThrowIfNull(settings);
+        var password = settings.PasswordFile.Length > 0 ? ReadPasswordFile(settings.PasswordFile) : settings.Password;
+        if (settings.User.Length == 0 && password.Length == 0)
         {
             return null;
         }
-        IReadOnlyList<string>? mechanisms = null;
-        if (options.RelayAuthMechanisms.Length > 0)
-        {
-            if (!TryParseMechanisms(options.RelayAuthMechanisms, out var list, out var error))
-            {
-                throw new ArgumentException($"--relay-auth-mechanisms: {error}");
-            }
-            mechanisms = list;
-        }
-        return new RelayCredentials(options.RelayUser, password, mechanisms);
+        return new RelayCredentials(settings.User, password, settings.Mechanisms);
     }
 
     // "PLAIN, login" → ["PLAIN", "LOGIN"]. Only mechanisms MailKit can negotiate with a user

@@ -17,7 +17,7 @@ namespace Failmail.Relay;
 //   (RelayReadyAt), with the same doubling; expired messages go to the fail-dir at that point.
 internal sealed class RelayDelivery
 {
-    private readonly FailmailOptions _options;
+    private readonly RelaySettings _settings;
     private readonly IMessageStore _outgoing;
     private readonly IRelayTransport _transport;
     private readonly ILogger _logger;
@@ -28,10 +28,10 @@ internal sealed class RelayDelivery
     private readonly MaildirWriter _failDir;
     private int _connectionFailures;
 
-    public RelayDelivery(FailmailOptions options, IMessageStore outgoing, IRelayTransport transport, ILogger logger, TimeProvider time,
+    public RelayDelivery(RelaySettings settings, IMessageStore outgoing, IRelayTransport transport, ILogger logger, TimeProvider time,
         RelayQueue queue, RelayQueueSync sync, RelayCounters counters, MaildirWriter failDir)
     {
-        _options = options;
+        _settings = settings;
         _outgoing = outgoing;
         _transport = transport;
         _logger = logger;
@@ -135,7 +135,7 @@ internal sealed class RelayDelivery
         FailingSince();
         foreach (var entry in _queue.Where(Expired))
         {
-            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
+            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_settings.QueueLifetime}");
         }
         var delay = Backoff(++_connectionFailures);
         RelayReadyAt = _time.GetTimestamp() + MonotonicTime.ToTicks(_time, delay);
@@ -183,7 +183,7 @@ internal sealed class RelayDelivery
         entry.Attempts++;
         if (Expired(entry))
         {
-            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_options.QueueLifetime}");
+            MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_settings.QueueLifetime}");
             return;
         }
         var delay = Backoff(entry.Attempts);
@@ -193,7 +193,7 @@ internal sealed class RelayDelivery
     }
 
     private bool Expired(RelayQueueEntry entry) =>
-        _time.GetUtcNow() - entry.Message.Envelope.Received >= _options.QueueLifetime;
+        _time.GetUtcNow() - entry.Message.Envelope.Received >= _settings.QueueLifetime;
 
     // The worker's last word on a message that keeps faulting: to the fail-dir with the reason.
     public void GiveUp(RelayQueueEntry entry, string reason) => MoveToFailDir(entry, reason);
@@ -231,5 +231,5 @@ internal sealed class RelayDelivery
         RelayLog.MovedToFailDir(_logger, entry.Id, entry.Recipients, name, reason);
     }
 
-    private TimeSpan Backoff(int failures) => Timing.Backoff.Delay(failures, _options.RetryMin, _options.RetryMax);
+    private TimeSpan Backoff(int failures) => Timing.Backoff.Delay(failures, _settings.RetryMin, _settings.RetryMax);
 }

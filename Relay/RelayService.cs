@@ -18,7 +18,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     private long _busySince;
     private static readonly FormatOptions Format = CreateFormat();
 
-    private readonly FailmailOptions _options;
+    private readonly RelaySettings _settings;
     private readonly IMessageStore _outgoing;
     private readonly IRelayTransport _transport;
     private readonly ILogger _logger;
@@ -33,28 +33,33 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     private volatile bool _pollStopped;
 
     public RelayService(FailmailOptions options, IMessageStore outgoing, IRelayTransport transport, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+        : this(RelaySettings.From(options), outgoing, transport, loggerFactory, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(options);
+    }
+
+    public RelayService(RelaySettings settings, IMessageStore outgoing, IRelayTransport transport, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(outgoing);
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(timeProvider);
         // failmail turned the working directory into a maildir for an empty --fail-dir.
-        if (string.IsNullOrEmpty(options.FailDir))
+        if (string.IsNullOrEmpty(settings.FailDir))
         {
-            throw new ArgumentException("--fail-dir must not be empty", nameof(options));
+            throw new ArgumentException("--fail-dir must not be empty", nameof(settings));
         }
-        _options = options;
+        _settings = settings;
         _outgoing = outgoing;
         _transport = transport;
         _logger = loggerFactory.CreateLogger("Failmail.Relay");
         _time = timeProvider;
-        var failDir = OpenMaildir("--fail-dir", options.FailDir);
-        _allDir = string.IsNullOrEmpty(options.AllDir) ? null : OpenMaildir("--all-dir", options.AllDir);
+        var failDir = OpenMaildir("--fail-dir", settings.FailDir);
+        _allDir = string.IsNullOrEmpty(settings.AllDir) ? null : OpenMaildir("--all-dir", settings.AllDir);
         _wakeup = new RelayWakeup(timeProvider);
         _sync = new RelayQueueSync(outgoing, _queue, timeProvider, _logger);
-        _delivery = new RelayDelivery(options, outgoing, transport, _logger, timeProvider, _queue, _sync, _counters, failDir);
-        QueuePoll = options.Poll;
+        _delivery = new RelayDelivery(settings, outgoing, transport, _logger, timeProvider, _queue, _sync, _counters, failDir);
+        QueuePoll = settings.Poll;
     }
 
     // Close an unused connection after this long (Postfix caches for 2 s; a burst of
@@ -88,7 +93,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         // Choose every part's transfer encoding now, for the strictest relay (7bit), so the
         // queued bytes are exactly what MailKit relays: its own Prepare then changes nothing.
         digest.Message.Prepare(EncodingConstraint.SevenBit);
-        var envelope = new Envelope(_options.From, [digest.Recipient], _time.GetUtcNow(), "");
+        var envelope = new Envelope(_settings.Sender, [digest.Recipient], _time.GetUtcNow(), "");
         if (_allDir is not null)
         {
             // The --all-dir copy needs the bytes twice: serialise once into memory.
@@ -162,7 +167,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         Volatile.Write(ref _busySince, _time.GetTimestamp());
         _queue.Load(_outgoing.LoadPending());
         _sync.SchedulePoll(_time.GetTimestamp(), QueuePoll);
-        RelayLog.Started(_logger, _transport is DebugRelayTransport ? "debug" : _options.RelayAddr, QueueLength);
+        RelayLog.Started(_logger, _settings.Name, QueueLength);
         try
         {
             await WorkAsync(stop).ConfigureAwait(false);
@@ -270,7 +275,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // whatever is left stays in the durable queue for the next start.
     private async Task DrainAsync()
     {
-        using var bound = new CancellationTokenSource(_options.ShutdownTimeout, _time);
+        using var bound = new CancellationTokenSource(_settings.ShutdownTimeout, _time);
         var snapshot = _queue.Snapshot();
         try
         {
@@ -287,7 +292,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         }
         finally
         {
-            using var quit = new CancellationTokenSource(_options.ShutdownTimeout, _time);
+            using var quit = new CancellationTokenSource(_settings.ShutdownTimeout, _time);
             try
             {
                 await _transport.DisconnectAsync(quit.Token).ConfigureAwait(false);

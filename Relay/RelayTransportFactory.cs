@@ -10,11 +10,14 @@ internal static class RelayTransportFactory
 {
     public const string Debug = "debug";
 
-    public static IRelayTransport Create(FailmailOptions options, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null)
+    public static IRelayTransport Create(FailmailOptions options, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null) =>
+        Create(RelaySettings.From(options), timeProvider, standardOutput, loggerFactory);
+
+    public static IRelayTransport Create(RelaySettings settings, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.RelayAddr == Debug
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.IsDebug
             ? new DebugRelayTransport(standardOutput)
-            : new SmtpRelayTransport(options, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"));
+            : new SmtpRelayTransport(settings, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"));
     }
 }

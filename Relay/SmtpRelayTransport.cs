@@ -33,16 +33,18 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     // Reads --relay-password-file and --relay-ca-file: throws ArgumentException or IOException
     // naming the flag, which the host reports as a start-up error.
     public SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider, ILogger? logger = null)
+        : this(RelaySettings.From(options), timeProvider, logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (!RelayAddress.TryParse(options.RelayAddr, out _address, out var error))
-        {
-            throw new ArgumentException(error, nameof(options));
-        }
-        var credentials = RelayCredentials.Load(options);
-        _certificates = RelayCertificatePolicy.Load(options);
-        _connector = new RelayConnector(_address, credentials, _certificates, options.RelayTimeout);
-        _timeout = options.RelayTimeout;
+    }
+
+    public SmtpRelayTransport(RelaySettings settings, TimeProvider timeProvider, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _address = settings.Address ?? throw new ArgumentException("--relay-addr: debug has no SMTP transport");
+        var credentials = RelayCredentials.Load(settings);
+        _certificates = RelayCertificatePolicy.Load(settings);
+        _connector = new RelayConnector(_address, credentials, _certificates, settings.Timeout);
+        _timeout = settings.Timeout;
         _time = timeProvider;
         if (_certificates.Insecure && logger is not null)
         {
