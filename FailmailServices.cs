@@ -197,7 +197,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         if (_options.RunReceiver)
         {
             var addresses = AddressRewriter.Create(_options);
-            var listener = new SmtpListener(_options, Store, sink, loggerFactory, time, addresses);
+            var listener = new SmtpListener(SmtpSettings.From(_options), Store, sink, loggerFactory, time, addresses);
             Listener = listener;
             _running.Add(new ServicePart("smtp listener")
             {

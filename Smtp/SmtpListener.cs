@@ -14,7 +14,7 @@ namespace Failmail.Smtp;
 // (which logs every fault: one bad client never affects another), and drains on stop.
 internal sealed class SmtpListener : IAsyncDisposable
 {
-    private readonly FailmailOptions _options;
+    private readonly SmtpSettings _settings;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly SmtpConnectionContext _context;
@@ -33,51 +33,52 @@ internal sealed class SmtpListener : IAsyncDisposable
 
     public SmtpListener(FailmailOptions options, IMessageStore store, IMessageSink sink, ILoggerFactory loggerFactory, TimeProvider timeProvider,
         AddressRewriter? addresses = null)
+        : this(SmtpSettings.From(options), store, sink, loggerFactory, timeProvider, addresses)
     {
-        ArgumentNullException.ThrowIfNull(options);
+    }
+
+    public SmtpListener(SmtpSettings settings, IMessageStore store, IMessageSink sink, ILoggerFactory loggerFactory, TimeProvider timeProvider,
+        AddressRewriter? addresses = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        _options = options;
+        _settings = settings;
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger("Failmail.Smtp");
 
-        if (SmtpTls.Problems(options) is [var tlsProblem, ..])
-        {
-            throw new ArgumentException(tlsProblem);
-        }
-        var certificate = options.TlsCert.Length > 0 ? SmtpTls.Load(options.TlsCert, options.TlsKey) : null;
-        _implicitTls = options.Ssl;
-        var rewriter = RecipientRewriter.From(options);
-        var settings = new SmtpSessionSettings(
-            FailmailOptions.HostName(),
-            SmtpLimits.From(options),
-            SmtpCredentials.Parse(options.Credentials),
-            options.AllowUnencryptedAuth,
-            TlsAvailable: certificate is not null && !options.Ssl,
-            Envelope: new EnvelopeCheck(addresses, rewriter));
+        var certificate = settings.TlsCert.Length > 0 ? SmtpTls.Load(settings.TlsCert, settings.TlsKey) : null;
+        _implicitTls = settings.Ssl;
+        var session = new SmtpSessionSettings(
+            settings.HostName,
+            settings.Limits,
+            settings.Credentials,
+            settings.AllowUnencryptedAuth,
+            TlsAvailable: certificate is not null && !settings.Ssl,
+            Envelope: new EnvelopeCheck(addresses, settings.Rewriter));
         // failmail accepted this configuration silently and then refused every message.
-        if (settings.Credentials is not null && certificate is null && !options.AllowUnencryptedAuth)
+        if (session.Credentials is not null && certificate is null && !settings.AllowUnencryptedAuth)
         {
             SmtpLog.AuthUnusable(_logger);
         }
         _context = new SmtpConnectionContext
         {
-            Settings = settings,
+            Settings = session,
             Store = store,
             Sink = sink,
-            Rewriter = rewriter,
+            Rewriter = settings.Rewriter,
             Addresses = addresses,
             Logger = _logger,
             TimeProvider = timeProvider,
-            DebugReceiver = options.DebugReceiver,
+            DebugReceiver = settings.DebugReceiver,
             Certificate = certificate,
-            AuthFailures = settings.Credentials is null ? null : new AuthFailureTracker(timeProvider),
+            AuthFailures = session.Credentials is null ? null : new AuthFailureTracker(timeProvider),
             Shutdown = _shutdown.Token,
             Abort = _abort.Token,
         };
-        _connections = new SmtpOpenConnections(_logger, settings.Limits.MaxConnections);
+        _connections = new SmtpOpenConnections(_logger, session.Limits.MaxConnections);
         _starter = new SmtpConnectionStarter(_context, _connections, _implicitTls);
     }
 
@@ -95,7 +96,7 @@ internal sealed class SmtpListener : IAsyncDisposable
         }
         if (listeningSocket is null)
         {
-            var endPoint = BindAddress.Resolve("--bind-addr", _options.BindAddr);
+            var endPoint = _settings.Bind.Resolve();
             var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
