@@ -265,7 +265,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             Stop = async _ =>
             {
                 await stop.CancelAsync().ConfigureAwait(false);
-                await task.ConfigureAwait(false);
+                await EndedAsync("relay worker", task).ConfigureAwait(false);
             },
             Dispose = async () =>
             {
@@ -305,7 +305,7 @@ internal sealed class FailmailServices : IAsyncDisposable
                 // The flush only writes digests into the durable outgoing queue; bound it anyway.
                 abortFlush.CancelAfter(_options.ShutdownTimeout + _options.RelayTimeout);
                 await stop.CancelAsync().ConfigureAwait(false);
-                await task.ConfigureAwait(false);
+                await EndedAsync("batcher", task).ConfigureAwait(false);
             },
             Dispose = () =>
             {
@@ -314,6 +314,20 @@ internal sealed class FailmailServices : IAsyncDisposable
                 return ValueTask.CompletedTask;
             },
         };
+    }
+
+    // A part's task at stop: one that had already failed is logged here, once, so the stop
+    // sequence goes on to the parts after it (everything acknowledged is in the store).
+    private async Task EndedAsync(string part, Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            HostLog.PartEndedWithError(_logger, e, part);
+        }
     }
 
     // No part is judged stuck sooner than this: a slow disk or a busy machine is not a fault.

@@ -55,4 +55,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 522, Level = LogLevel.Critical, Message = "stopping with exit status 1 so the supervisor restarts failmail: {Reason}")]
     public static partial void PartFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 523, Level = LogLevel.Error, Message = "the {Part} had failed before the stop")]
+    public static partial void PartEndedWithError(ILogger logger, Exception exception, string part);
 }
