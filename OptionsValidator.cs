@@ -1,3 +1,4 @@
+using Failmail.Addresses;
 using Failmail.Batching;
 using Failmail.Config;
 using Failmail.GoSyntax;
@@ -49,6 +50,13 @@ internal static class OptionsValidator
         // failmail turned an empty --fail-dir into "the current directory is a maildir".
         RequireNonEmpty(errors, "fail-dir", options.FailDir);
         RequireNonEmpty(errors, "queue-dir", options.QueueDir);
+        RequireNonEmpty(errors, "quarantine-dir", options.QuarantineDir);
+        // Every digest carries --from (header and envelope): a value no header can carry would
+        // send every batch to the quarantine, so it is a start-up error instead.
+        if (!MimeKit.MailboxAddress.TryParse(options.From, out _) && !EnvelopeMailbox.CanCarry(options.From))
+        {
+            errors.Add($"--from: not a mail address: {EnvelopeMailbox.Printable(options.From)}");
+        }
 
         if (options.SocketFd < 0)
         {

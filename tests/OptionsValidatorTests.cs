@@ -277,4 +277,14 @@ public class OptionsValidatorTests
             Assert.StartsWith("--relay-user: refusing to send credentials unencrypted to smtp+plain://", Assert.Single(errors), StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData("failmail@host.example")]
+    [InlineData("Alerts <failmail@host.example>")]
+    [InlineData("a..b@host.example")]
+    public void AFromEveryDigestCanCarryIsValid(string from) => Assert.Empty(OptionsValidator.Validate(Defaults with { From = from }));
+
+    [Fact]
+    public void AFromNoHeaderCanCarryIsAStartUpError() =>
+        Assert.Equal("--from: not a mail address: a b@\\x0d", SingleError(Defaults with { From = "a b@\r" }));
 }
