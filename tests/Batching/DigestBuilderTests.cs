@@ -18,10 +18,11 @@ public class DigestBuilderTests
     }
 
     private static DueGroup Group(string subject, int count, DateTimeOffset first, DateTimeOffset last, string lastId, string? key = null) =>
-        new(key ?? subject, subject, count, first, last, Enumerable.Range(0, count).Select(i => i == count - 1 ? lastId : $"{lastId}-{i}").ToList(), lastId);
+        new(key ?? subject, subject, count, first, last, lastId);
 
     private static DueBatch Batch(params DueGroup[] groups) =>
-        new("", "ops@example.com", groups, groups.SelectMany(g => g.MessageIds).ToList(), groups.Min(g => g.First), groups.Max(g => g.Last));
+        new("", "ops@example.com", groups, groups.SelectMany(g => Enumerable.Range(0, g.Count).Select(i => i == g.Count - 1 ? g.LastMessageId : $"{g.LastMessageId}-{i}")).ToList(),
+            groups.Min(g => g.First), groups.Max(g => g.Last));
 
     private static string BodyText(Digest digest) => Assert.IsType<TextPart>(digest.Message.Body).Text.ReplaceLineEndings("\r\n");
 
