@@ -57,7 +57,7 @@ internal sealed class BatcherService : IMessageSink
     // so every tick lists the store for messages not seen yet.
     // intakeGather: see GatherAsync; zero takes every message in as soon as it is queued.
     public BatcherService(FailmailOptions options, IMessageStore store, IDigestSender sender, ILoggerFactory loggerFactory, TimeProvider timeProvider,
-        bool pollStore = false, TimeSpan intakeGather = default, Quarantine? quarantine = null)
+        bool pollStore = false, TimeSpan intakeGather = default, Quarantine? quarantine = null, DigestLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -70,7 +70,7 @@ internal sealed class BatcherService : IMessageSink
         _intakeGather = intakeGather;
         var keys = new MessageKeyEvaluator(options, _logger);
         var template = string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template);
-        var builder = new DigestBuilder(options, template);
+        var builder = new DigestBuilder(options, template, limits: limits ?? DigestLimits.From(options));
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
         _poll = options.Poll > TimeSpan.Zero ? options.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;

@@ -10,11 +10,13 @@ internal static class RelayTransportFactory
 {
     public const string Debug = "debug";
 
-    public static IRelayTransport Create(FailmailOptions options, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null)
+    // maxSizeObserved: told the relay's SIZE after each connect (the batcher builds digests to it).
+    public static IRelayTransport Create(FailmailOptions options, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null,
+        Action<long>? maxSizeObserved = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.RelayAddr == Debug
             ? new DebugRelayTransport(standardOutput)
-            : new SmtpRelayTransport(options, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"));
+            : new SmtpRelayTransport(options, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"), maxSizeObserved);
     }
 }

@@ -27,13 +27,16 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     private readonly RelayConnector _connector;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly Action<long>? _maxSizeObserved;
     private SmtpClient? _client;
     private long _lastUsed;
 
     // Reads --relay-password-file and --relay-ca-file: throws ArgumentException or IOException
     // naming the flag, which the host reports as a start-up error.
-    public SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider, ILogger? logger = null)
+    // maxSizeObserved: told the relay's SIZE after each connect (0: none advertised).
+    public SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider, ILogger? logger = null, Action<long>? maxSizeObserved = null)
     {
+        _maxSizeObserved = maxSizeObserved;
         ArgumentNullException.ThrowIfNull(options);
         if (!RelayAddress.TryParse(options.RelayAddr, out _address, out var error))
         {
@@ -51,6 +54,8 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     }
 
     public RelayAddress Address => _address;
+
+    public long? MaxSize { get; private set; }
 
     public async ValueTask SendAsync(MimeMessage message, string from, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
@@ -158,6 +163,9 @@ internal sealed class SmtpRelayTransport : IRelayTransport
 
         var client = await _connector.OpenAsync(cancellationToken).ConfigureAwait(false);
         _client = client;
+        // MailKit reads SIZE from the EHLO reply; 0 or no extension means no stated limit.
+        MaxSize = (client.Capabilities & SmtpCapabilities.Size) != 0 && client.MaxSize > 0 ? (long)client.MaxSize : null;
+        _maxSizeObserved?.Invoke(MaxSize ?? 0);
         _lastUsed = _time.GetTimestamp();
         return client;
     }
