@@ -88,6 +88,11 @@ internal sealed record FailmailOptions
     public string ForceFrom { get; init; } = "";
     public string ReplyTo { get; init; } = "";
 
+    // New (issue 13): a digest's bounds. Groups are shown by count; past these, one line
+    // each, then one "and N more groups (M messages)" line. The relay's SIZE bounds it too.
+    public long MaxDigestSize { get; init; } = 2 * 1024 * 1024;
+    public int MaxDigestGroups { get; init; } = 200;
+
     public static string DefaultFrom() => "failmail@" + HostName();
 
     // The OS host name, or "localhost" when there is none (failmail's fallback): the default

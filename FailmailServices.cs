@@ -175,14 +175,16 @@ internal sealed class FailmailServices : IAsyncDisposable
                     return ValueTask.CompletedTask;
                 },
             });
-            // Parsed and checked once, here, into the relay's own settings record.
+            // Parsed and checked once, here, into the relay's own settings record; digests are
+            // built to the relay's SIZE once it has said it (issue 13).
             var relaySettings = RelaySettings.From(_options);
-            var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory);
+            var digestLimits = DigestLimits.From(_options);
+            var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory, digestLimits.ObserveRelayLimit);
             Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time);
             Quarantine = new Quarantine(_options.QuarantineDir);
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
-            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
+            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine, digestLimits);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
             // A reload child starts its batcher and relay only once the parent has gone.
             var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);

@@ -67,6 +67,8 @@ internal static class OptionsValidator
         RequireAtLeast(errors, "max-command-line", options.MaxCommandLine, MinCommandLine);
         RequireAtLeast(errors, "max-recipients", options.MaxRecipients, 1);
         RequireAtLeast(errors, "max-connections", options.MaxConnections, 1);
+        RequireAtLeast(errors, "max-digest-size", options.MaxDigestSize, DigestLimits.MinBytes);
+        RequireAtLeast(errors, "max-digest-groups", options.MaxDigestGroups, 1);
 
         RequireNonNegative(errors, "shutdown-timeout", options.ShutdownTimeout);
         RequireNonNegative(errors, "wait-period", options.WaitPeriod);

@@ -7,7 +7,10 @@ namespace Failmail.Batching;
 //
 // A batch is one (batch key, normalised recipient) pair (failmail 0.2.0 and later). It is due
 // at min(lastSeen + waitPeriod, firstSeen + maxWait), inclusive: a Tick at exactly that
-// tick returns it. It is also due as soon as it holds maxMessages messages. A message that
+// tick returns it. A batch folds any number of messages (a storm is one digest per window,
+// issue 13): per group it keeps a count, first and last seen, the last message's id and
+// subject; per batch the message ids, which it needs to remove its sources from the store
+// after hand-off. No bodies (NewestMessages keeps a bounded few). A message that
 // arrives at exactly the deadline tick, before the Tick for that tick, joins the batch (as in
 // failmail, which read new messages before checking timers): it extends the quiet period,
 // but cannot push the batch past firstSeen + maxWait.
@@ -19,28 +22,27 @@ internal sealed class Batcher
 {
     private readonly long _waitPeriod;
     private readonly long _maxWait;
-    private readonly int _maxMessages;
     private readonly Dictionary<(string BatchKey, string Recipient), Batch> _batches = new();
     private readonly TimerWheel<Batch> _wheel;
-    private readonly List<Batch> _full = new();
     private readonly List<Batch> _expired = new();
     private long _activeMessages;
 
-    public Batcher(long waitPeriod, long maxWait, int maxMessages = DefaultMaxMessages, int wheelSlots = 4096, long wheelResolution = 1)
+    public Batcher(long waitPeriod, long maxWait, int wheelSlots = 4096, long wheelResolution = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(waitPeriod);
         ArgumentOutOfRangeException.ThrowIfNegative(maxWait);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
         _waitPeriod = waitPeriod;
         _maxWait = maxWait;
-        _maxMessages = maxMessages;
         _wheel = new TimerWheel<Batch>(wheelSlots, wheelResolution);
     }
 
-    // New: a digest holds at most this many messages; the batch is sent when it is reached.
-    public const int DefaultMaxMessages = 1000;
+    public int ActiveBatches => _batches.Count;
 
-    public int ActiveBatches => _batches.Count + _full.Count;
+    // The earliest tick at which a Tick may return a batch, or null with none open. Never
+    // later than the true next deadline; it may be earlier (a quiet period extended since the
+    // batch was scheduled), and then that Tick returns nothing and moves the timer on. The
+    // service sleeps until then rather than until its next poll (issue 13).
+    public long? NextDeadline => _wheel.TryNextDue(out var due) ? due : null;
 
     // Messages in open batches, once per recipient batch (failmail's ActiveMessages).
     public long ActiveMessages => _activeMessages;
@@ -85,34 +87,19 @@ internal sealed class Batcher
         }
         batch.Add(message, now);
         _activeMessages++;
-        if (batch.Count >= _maxMessages)
-        {
-            // Detached at once: the next message for this key starts a new batch.
-            _batches.Remove(key);
-            _full.Add(batch);
-        }
     }
 
     // Returns the batches due at now and forgets them; a message arriving later starts a new batch.
     public IReadOnlyList<DueBatch> Tick(long now)
     {
         var due = new List<DueBatch>();
-        foreach (var batch in _full)
-        {
-            if (!batch.Closed)
-            {
-                Close(batch, due);
-            }
-        }
-        _full.Clear();
-
         _expired.Clear();
         _wheel.Advance(now, _expired);
         foreach (var batch in _expired)
         {
             if (batch.Closed)
             {
-                continue; // sent earlier because it was full: a stale wheel entry
+                continue; // flushed earlier: a stale wheel entry
             }
             var deadline = Deadline(batch);
             if (deadline <= now)
@@ -132,11 +119,10 @@ internal sealed class Batcher
     public IReadOnlyList<DueBatch> FlushAll()
     {
         var due = new List<DueBatch>(_batches.Count);
-        foreach (var batch in _full.Concat(_batches.Values).ToList())
+        foreach (var batch in _batches.Values.ToList())
         {
             Close(batch, due);
         }
-        _full.Clear();
         return due;
     }
 
@@ -215,9 +201,9 @@ internal sealed class Batcher
             Debug.Assert(_first is not null, "a batch is created for its first message");
             IEnumerable<Group> all = _order ?? (IEnumerable<Group>)new[] { _first };
             var groups = all
-                .OrderByDescending(g => g.Ids.Count)
+                .OrderByDescending(g => g.Count)
                 .ThenBy(g => g.Index)
-                .Select(g => new DueGroup(g.Key, g.Subject, g.Ids.Count, g.First, g.Last, g.Ids, g.Ids[^1]))
+                .Select(g => new DueGroup(g.Key, g.Subject, g.Count, g.First, g.Last, g.LastId))
                 .ToList();
             var oldest = groups.Min(g => g.First);
             var newest = groups.Max(g => g.Last);
@@ -229,14 +215,16 @@ internal sealed class Batcher
     {
         public string Key { get; } = key;
         public int Index { get; } = index;
-        public List<string> Ids { get; } = new(2);
+        public int Count { get; private set; }
+        public string LastId { get; private set; } = "";
         public string Subject { get; private set; } = "";
         public DateTimeOffset First { get; private set; } = DateTimeOffset.MaxValue;
         public DateTimeOffset Last { get; private set; } = DateTimeOffset.MinValue;
 
         public void Add(BatchedMessage message)
         {
-            Ids.Add(message.Id);
+            Count++;
+            LastId = message.Id;
             Subject = message.Subject; // the last message's: its body is the one shown
             if (message.Received < First)
             {

@@ -7,8 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Failmail.Batching;
 
 // The async shell around the Batcher: takes committed messages from a bounded channel (SMTP
-// answers 451 when it is full), computes their keys, ticks the batcher every --poll and hands
-// due digests to the sender. All batching state is owned by the RunAsync loop (BatchIntake
+// answers 451 when it is full), computes their keys, ticks the batcher at its next deadline
+// (DeadlineTimer: a digest leaves on time, whatever --poll is) and hands due digests to the
+// sender. --poll keeps the other jobs: listing the store in sender-only mode and the
+// hand-off retries. All batching state is owned by the RunAsync loop (BatchIntake
 // takes messages in, DigestHandOff builds digests and applies their hand-off, both on that
 // loop); other threads see only the channel and the stats snapshot.
 //
@@ -55,7 +57,7 @@ internal sealed class BatcherService : IMessageSink
     // so every tick lists the store for messages not seen yet.
     // intakeGather: see GatherAsync; zero takes every message in as soon as it is queued.
     public BatcherService(FailmailOptions options, IMessageStore store, IDigestSender sender, ILoggerFactory loggerFactory, TimeProvider timeProvider,
-        bool pollStore = false, TimeSpan intakeGather = default, Quarantine? quarantine = null)
+        bool pollStore = false, TimeSpan intakeGather = default, Quarantine? quarantine = null, DigestLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -68,12 +70,12 @@ internal sealed class BatcherService : IMessageSink
         _intakeGather = intakeGather;
         var keys = new MessageKeyEvaluator(options, _logger);
         var template = string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template);
-        var builder = new DigestBuilder(options, template);
+        var builder = new DigestBuilder(options, template, limits: limits ?? DigestLimits.From(options));
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
         _poll = options.Poll > TimeSpan.Zero ? options.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;
         _outbox = new DigestOutbox(_poll, options.RetryMax, frequency);
-        _batcher = new Batcher(MonotonicTime.ToTicks(_time, options.WaitPeriod), MonotonicTime.ToTicks(_time, options.MaxWait), Batcher.DefaultMaxMessages,
+        _batcher = new Batcher(MonotonicTime.ToTicks(_time, options.WaitPeriod), MonotonicTime.ToTicks(_time, options.MaxWait),
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
         var newest = new NewestMessages();
         var buffer = new MessageReadBuffer();
@@ -107,6 +109,7 @@ internal sealed class BatcherService : IMessageSink
         using var timer = new PeriodicTimer(_poll, _time);
         Task<bool>? tick = null;
         Task<bool>? read = null;
+        var deadline = new DeadlineTimer(_time);
         try
         {
             while (!stop.IsCancellationRequested)
@@ -114,12 +117,19 @@ internal sealed class BatcherService : IMessageSink
                 Drain();
                 tick ??= timer.WaitForNextTickAsync(stop).AsTask();
                 read ??= _channel.Reader.WaitToReadAsync(stop).AsTask();
+                // Armed before the loop parks (pitfall 9): a test may advance the clock then.
+                var due = deadline.Arm(_batcher.NextDeadline, stop);
                 Publish();
-                _idle.Park();
-                Volatile.Write(ref _busySince, 0);
-                await Task.WhenAny(tick, read).ConfigureAwait(false);
-                Volatile.Write(ref _busySince, _time.GetTimestamp());
-                _idle.Unpark();
+                if (!due.IsCompleted)
+                {
+                    // Not parked with a deadline already past: a test must not see an idle
+                    // loop that still has a digest to send.
+                    _idle.Park();
+                    Volatile.Write(ref _busySince, 0);
+                    await Task.WhenAny(tick, read, due).ConfigureAwait(false);
+                    Volatile.Write(ref _busySince, _time.GetTimestamp());
+                    _idle.Unpark();
+                }
                 if (read.IsCompleted)
                 {
                     _ = await read.ConfigureAwait(false);
@@ -130,8 +140,17 @@ internal sealed class BatcherService : IMessageSink
                 {
                     _ = await tick.ConfigureAwait(false);
                     tick = null;
-                    await OnTickAsync(stop).ConfigureAwait(false);
+                    deadline.Fired();
+                    await OnTickAsync(poll: true, stop).ConfigureAwait(false);
                     _idle.TickDone();
+                }
+                else if (due.IsCompleted)
+                {
+                    stop.ThrowIfCancellationRequested();
+                    // A batch's deadline, between polls: the digest leaves now (issue 13).
+                    deadline.Fired();
+                    await OnTickAsync(poll: false, stop).ConfigureAwait(false);
+                    _idle.DeadlineDone();
                 }
             }
         }
@@ -140,6 +159,7 @@ internal sealed class BatcherService : IMessageSink
         }
         finally
         {
+            deadline.Dispose();
             _idle.Unpark();
         }
         await ShutdownAsync(flushAbort).ConfigureAwait(false);
@@ -212,9 +232,11 @@ internal sealed class BatcherService : IMessageSink
     private async Task HandOverAsync(Digest digest, CancellationToken stop) =>
         await _sender.SendAsync(digest, stop).ConfigureAwait(false);
 
-    private async Task OnTickAsync(CancellationToken stop)
+    // poll: the --poll tick, which also lists the store in sender-only mode; otherwise a
+    // batch's deadline woke the loop.
+    private async Task OnTickAsync(bool poll, CancellationToken stop)
     {
-        if (_pollStore)
+        if (poll && _pollStore)
         {
             _intake.LoadPending();
         }
@@ -300,6 +322,13 @@ internal sealed class BatcherService : IMessageSink
         _idle.WaitAsync(minTicks, () => _channel.Reader.Count == 0, cancellationToken);
 
     internal long TicksProcessed => _idle.Ticks;
+
+    // Rounds the loop ran because a batch's deadline came, not its poll.
+    internal long DeadlinesProcessed => _idle.Deadlines;
+
+    // Test hook (pitfall 9): as WaitIdleAsync, once at least minDeadlines deadline rounds ran.
+    internal Task WaitDeadlinesAsync(long minDeadlines, CancellationToken cancellationToken = default) =>
+        _idle.WaitAsync(0, () => _channel.Reader.Count == 0, cancellationToken, minDeadlines);
 
     // Test hook (pitfall 9): completes once the loop waits out its intake gather.
     internal Task WaitGatheringAsync(CancellationToken cancellationToken = default) => _idle.WaitGatheringAsync(cancellationToken);

@@ -23,10 +23,13 @@ internal sealed class DigestBuilder
     private readonly DigestTemplate? _template;
     private readonly TimeZoneInfo _zone;
     private readonly string _domain;
+    private readonly DigestLimits _limits;
 
-    public DigestBuilder(FailmailOptions options, DigestTemplate? template = null, TimeZoneInfo? zone = null)
+    // limits: --max-digest-size and --max-digest-groups, and the relay's SIZE once known.
+    public DigestBuilder(FailmailOptions options, DigestTemplate? template = null, TimeZoneInfo? zone = null, DigestLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _limits = limits ?? DigestLimits.From(options);
         _from = options.From;
         _replyTo = options.ReplyTo;
         _subjectPrefix = options.SubjectPrefix;
@@ -44,38 +47,69 @@ internal sealed class DigestBuilder
     }
 
     // loadBody returns what the digest shows of a stored message's body: MessageText.Body, or
-    // NoLongerStored when it is gone.
+    // NoLongerStored when it is gone. It is called only for the groups that can be shown in
+    // full (at most --max-digest-groups), never for the thousand others of a storm.
     public Digest BuildWithBodies(DueBatch batch, Func<string, string> loadBody, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(loadBody);
         var subject = Subject(_subjectPrefix, batch);
-        var bodies = new List<string>(batch.Groups.Count);
-        foreach (var group in batch.Groups)
+        var maxBytes = _limits.EffectiveMaxBytes;
+        var shown = Math.Min(batch.Groups.Count, _limits.MaxGroups);
+        var bodies = new List<string>(shown);
+        for (var i = 0; i < shown; i++)
         {
-            bodies.Add(loadBody(group.LastMessageId));
+            // A body larger than the whole digest can only be shown cut.
+            var body = loadBody(batch.Groups[i].LastMessageId);
+            bodies.Add(body.Length > maxBytes ? DigestLayout.Cut(body, maxBytes) : body);
         }
+        // Room for the headers: From, To, Reply-To, Subject (each folded), Date, Message-ID,
+        // MIME headers; the rest is the body's. Checked after the build, and shrunk if the
+        // encoding took more (an 8-bit body goes out quoted-printable or base64).
+        var budget = maxBytes - 2048 - 2 * (DigestLayout.Bytes(subject) + DigestLayout.Bytes(batch.Recipient) + DigestLayout.Bytes(_from) + DigestLayout.Bytes(_replyTo));
+        MimeMessage message;
+        for (var attempt = 0; ; attempt++)
+        {
+            message = Compose(batch, subject, bodies, now, budget, out var textBytes);
+            // 7bit text is its own size; base64 adds a third and a line end per 76.
+            if (textBytes * 14 / 10 + 4096 + 2 * DigestLayout.Bytes(subject) <= maxBytes || attempt == 4)
+            {
+                break;
+            }
+            var size = SerialisedSize(message);
+            if (size <= maxBytes || budget <= DigestLimits.MinBytes / 4)
+            {
+                break;
+            }
+            budget = Math.Max(DigestLimits.MinBytes / 4, budget * maxBytes / size - 1024);
+        }
+        return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds);
+    }
+
+    private MimeMessage Compose(DueBatch batch, string subject, List<string> bodies, DateTimeOffset now, long budget, out long textBytes)
+    {
         var content = new MimeKit.IO.MemoryBlockStream();
         var text = new DigestTextWriter(content);
         if (_template is null)
         {
             // Straight to UTF-8 with CRLF: a digest of many groups is large, and the string
             // the default body used to be (and its CRLF copy) was most of its cost.
-            WriteDefaultBody(batch, bodies, text.Append);
+            WriteDefaultBody(batch, bodies, text.Append, budget);
         }
         else
         {
             string rendered;
             try
             {
-                rendered = _template.Render(TemplateVariables(batch, subject, bodies, now));
+                rendered = _template.Render(TemplateVariables(batch, subject, CutEvenly(bodies, budget), now));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Never lose the digest: the default body, and why the template was not used.
-                rendered = DefaultBody(batch, bodies) + $"\nError rendering --template {_template.Path}: {e.Message.ReplaceLineEndings(" ")}\n";
+                rendered = DefaultBody(batch, bodies, budget) + $"\nError rendering --template {_template.Path}: {e.Message.ReplaceLineEndings(" ")}\n";
             }
-            text.Append(rendered);
+            // A template may print anything: what is past the budget is cut.
+            text.Append(DigestLayout.Bytes(rendered) > budget ? DigestLayout.Cut(rendered, budget) : rendered);
         }
 
         var message = new MimeMessage();
@@ -95,11 +129,41 @@ internal sealed class DigestBuilder
         // What TextPart.SetText(Encoding.UTF8, text) does, with the bytes already made.
         part.ContentType.CharsetEncoding = Encoding.UTF8;
         text.Finish();
+        textBytes = content.Length;
         content.Position = 0;
         part.Content = new MimeContent(content);
         part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
         message.Body = part;
-        return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds);
+        return message;
+    }
+
+    // The bytes the relay will send for message (RelayService writes it so, with CRLF).
+    public static long SerialisedSize(MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        using var measure = new MimeKit.IO.MeasuringStream();
+        message.WriteTo(DosFormat, measure);
+        return measure.Length;
+    }
+
+    private static readonly FormatOptions DosFormat = CreateDosFormat();
+
+    private static FormatOptions CreateDosFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+
+    // For a template: the bodies share the budget evenly, each cut with a marker past it.
+    private static List<string> CutEvenly(List<string> bodies, long budget)
+    {
+        if (bodies.Count == 0 || bodies.Sum(b => DigestLayout.Bytes(b)) <= budget / 2)
+        {
+            return bodies;
+        }
+        var each = Math.Max(DigestLayout.MinBodyBytes, budget / 2 / bodies.Count);
+        return bodies.Select(b => DigestLayout.Bytes(b) > each ? DigestLayout.Cut(b, each) : b).ToList();
     }
 
     // A digest that came back through failmail: relayed unchanged to one recipient.
@@ -125,48 +189,41 @@ internal sealed class DigestBuilder
         return HeaderText.Cut(string.IsNullOrEmpty(prefix) ? rest : prefix + " " + rest);
     }
 
-    public static string Plural(int n, string noun) =>
+    public static string Plural(long n, string noun) =>
         n == 1 ? $"1 {noun}" : string.Create(CultureInfo.InvariantCulture, $"{n} {noun}s");
 
-    public string DefaultBody(DueBatch batch, IReadOnlyList<string> bodies)
+    public string DefaultBody(DueBatch batch, IReadOnlyList<string> bodies, long budget = long.MaxValue)
     {
         var sb = new StringBuilder();
-        WriteDefaultBody(batch, bodies, s => sb.Append(s));
+        WriteDefaultBody(batch, bodies, s => sb.Append(s), budget);
         return sb.ToString();
     }
 
-    private void WriteDefaultBody(DueBatch batch, IReadOnlyList<string> bodies, Action<string> append)
+    // bodies: those of the first groups, as many as may be shown in full.
+    private void WriteDefaultBody(DueBatch batch, IReadOnlyList<string> bodies, Action<string> append, long budget)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(bodies);
         var unique = batch.Groups.Count;
-        append("--- Failmail ---\n");
-        append(string.Create(CultureInfo.InvariantCulture, $"Total messages: {batch.TotalMessages}\n"));
-        append(string.Create(CultureInfo.InvariantCulture, $"Unique messages: {unique}\n"));
-        append(string.Create(CultureInfo.InvariantCulture, $"Oldest message: {Time(batch.Oldest)}\n"));
-        append(string.Create(CultureInfo.InvariantCulture, $"Newest message: {Time(batch.Newest)}\n"));
+        var preamble = string.Create(CultureInfo.InvariantCulture,
+            $"--- Failmail ---\nTotal messages: {batch.TotalMessages}\nUnique messages: {unique}\nOldest message: {Time(batch.Oldest)}\nNewest message: {Time(batch.Newest)}\n");
+        var entries = new List<DigestLayout.Entry>(unique);
         for (var i = 0; i < unique; i++)
         {
             var group = batch.Groups[i];
-            append("\n");
-            append(string.Create(CultureInfo.InvariantCulture, $"- Message group {i + 1} of {unique}: {Plural(group.Count, "instance")}\n"));
-            append(string.Create(CultureInfo.InvariantCulture, $"  From {Time(group.First)} to {Time(group.Last)}\n"));
-            append("\n");
-            append(string.Create(CultureInfo.InvariantCulture, $"Subject: {GoFormat.Quote(HeaderText.Cut(group.Subject))}\n"));
-            append("Body:\n");
-            var body = bodies[i];
-            append(body);
-            if (!body.EndsWith('\n'))
-            {
-                append("\n");
-            }
+            entries.Add(new DigestLayout.Entry(group.Count,
+                string.Create(CultureInfo.InvariantCulture, $"  From {Time(group.First)} to {Time(group.Last)}"),
+                GoFormat.Quote(HeaderText.Cut(group.Subject)),
+                i < bodies.Count ? bodies[i] : null));
         }
+        DigestLayout.Write(preamble, entries, unique, 0, 0, _limits.MaxGroups, budget, append);
     }
 
     private Hash TemplateVariables(DueBatch batch, string subject, List<string> bodies, DateTimeOffset now)
     {
-        var groups = new List<object>(batch.Groups.Count);
-        for (var i = 0; i < batch.Groups.Count; i++)
+        // Only the groups that may be shown in full (--max-digest-groups); the rest are summed.
+        var groups = new List<object>(bodies.Count);
+        for (var i = 0; i < bodies.Count; i++)
         {
             var g = batch.Groups[i];
             groups.Add(new Hash
@@ -190,6 +247,8 @@ internal sealed class DigestBuilder
             ["oldest"] = Time(batch.Oldest),
             ["newest"] = Time(batch.Newest),
             ["groups"] = groups,
+            ["more_groups"] = batch.Groups.Count - bodies.Count,
+            ["more_messages"] = batch.Groups.Skip(bodies.Count).Sum(g => g.Count),
             ["batch_key"] = HeaderText.Cut(batch.BatchKey),
             ["recipient"] = batch.Recipient,
         };

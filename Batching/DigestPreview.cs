@@ -24,7 +24,7 @@ internal static class DigestPreview
         var groupExpr = MessageExpression.Create("--group-expr", options.GroupExpr);
         var template = string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template);
         var builder = new DigestBuilder(options, template, TimeZoneInfo.Utc);
-        var batcher = new Batcher(long.MaxValue / 4, long.MaxValue / 4, int.MaxValue);
+        var batcher = new Batcher(long.MaxValue / 4, long.MaxValue / 4);
         var messages = new Dictionary<string, MimeMessage>(StringComparer.Ordinal);
         var output = new List<string>();
 

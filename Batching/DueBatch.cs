@@ -13,13 +13,13 @@ internal sealed record DueBatch(
     public int TotalMessages => MessageIds.Count;
 }
 
-// One group ("unique message") of a due batch. LastMessageId names the message whose body
-// the digest shows; Subject is that message's subject.
+// One group ("unique message") of a due batch: a count, not its messages' ids (the batch
+// holds those once). LastMessageId names the message whose body the digest shows; Subject
+// is that message's subject.
 internal sealed record DueGroup(
     string Key,
     string Subject,
     int Count,
     DateTimeOffset First,
     DateTimeOffset Last,
-    IReadOnlyList<string> MessageIds,
     string LastMessageId);

@@ -8,6 +8,7 @@ internal sealed class IdleSignal
     private bool _parked;
     private bool _gathering;
     private long _ticks;
+    private long _deadlines;
     private TaskCompletionSource _parkSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public long Ticks
@@ -17,6 +18,17 @@ internal sealed class IdleSignal
             lock (_lock)
             {
                 return _ticks;
+            }
+        }
+    }
+
+    public long Deadlines
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _deadlines;
             }
         }
     }
@@ -52,12 +64,21 @@ internal sealed class IdleSignal
         }
     }
 
+    public void DeadlineDone()
+    {
+        lock (_lock)
+        {
+            _deadlines++;
+        }
+    }
+
     // Completes once the loop is parked, at least minTicks ticks are done and queueEmpty()
     // holds at that moment.
-    public Task WaitAsync(long minTicks, Func<bool> queueEmpty, CancellationToken cancellationToken)
+    // minDeadlines: and at least that many deadline rounds.
+    public Task WaitAsync(long minTicks, Func<bool> queueEmpty, CancellationToken cancellationToken, long minDeadlines = 0)
     {
         ArgumentNullException.ThrowIfNull(queueEmpty);
-        return WaitUntilAsync(() => _parked && !_gathering && _ticks >= minTicks && queueEmpty(), cancellationToken);
+        return WaitUntilAsync(() => _parked && !_gathering && _ticks >= minTicks && _deadlines >= minDeadlines && queueEmpty(), cancellationToken);
     }
 
     // Completes once the loop is parked on the intake gather's timer.

@@ -69,6 +69,12 @@ internal sealed class TimerWheel<T>
             {
                 _cursor = target;
             }
+            else if (_count > 0)
+            {
+                // The cursor is ahead of now (it starts at the first deadline scheduled): an
+                // entry scheduled behind it waits in the cursor's slot, and may be due already.
+                Collect(_slots[_cursor & _mask] ?? [], nowTicks, expired);
+            }
             return;
         }
         // More than one full turn: every physical slot once is enough, as entries compare
@@ -85,6 +91,56 @@ internal sealed class TimerWheel<T>
             Collect(list, nowTicks, expired);
         }
         _cursor = target;
+    }
+
+    // The earliest due tick of any entry (it may be in the past), false when there is none.
+    // Visits the slots in the order Advance would, from the cursor, and stops at the first
+    // one holding an entry of its current turn: at most one turn of slots, so the cost does
+    // not grow with the entries. Only when every entry is a turn or more away does it look at
+    // all of them.
+    public bool TryNextDue(out long dueTicks)
+    {
+        dueTicks = 0;
+        if (_count == 0)
+        {
+            return false;
+        }
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            var slot = _cursor + i;
+            var list = _slots[slot & _mask];
+            if (list is null || list.Count == 0)
+            {
+                continue;
+            }
+            var found = false;
+            foreach (var entry in list)
+            {
+                // An entry of this turn: its slot (past deadlines sit in a later one) is reached.
+                if (FloorDiv(entry.Due, _resolution) <= slot && (!found || entry.Due < dueTicks))
+                {
+                    dueTicks = entry.Due;
+                    found = true;
+                }
+            }
+            if (found)
+            {
+                return true;
+            }
+        }
+        dueTicks = long.MaxValue;
+        foreach (var list in _slots)
+        {
+            if (list is null)
+            {
+                continue;
+            }
+            foreach (var entry in list)
+            {
+                dueTicks = Math.Min(dueTicks, entry.Due);
+            }
+        }
+        return true;
     }
 
     private void Collect(List<Entry> list, long nowTicks, List<T> expired)

@@ -80,6 +80,8 @@ internal sealed class FailmailSettings
         Add(Setting.String("masquerade-domains", "comma-separated domains whose subdomains are stripped from addresses", d, o => o.MasqueradeDomains, (o, v) => o with { MasqueradeDomains = v }));
         Add(Setting.String("force-from", "force this envelope sender and From header on every received message", d, o => o.ForceFrom, (o, v) => o with { ForceFrom = v }));
         Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
+        Add(Setting.ByteSize("max-digest-size", "largest digest, in bytes (k and M suffixes allowed); groups past it are listed one line each, then summed", d, o => o.MaxDigestSize, (o, v) => o with { MaxDigestSize = v }));
+        Add(Setting.Int32("max-digest-groups", "most groups shown in full in one digest; the rest are listed one line each, then summed", d, o => o.MaxDigestGroups, (o, v) => o with { MaxDigestGroups = v }));
     }
 
     public Option<bool> Version { get; }

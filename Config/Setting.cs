@@ -53,6 +53,12 @@ internal abstract class Setting
         Func<FailmailOptions, long> get, Func<FailmailOptions, long, FailmailOptions> set) =>
         new(name, help, "int", ParseInt64, GoValues.FormatInt, GoValues.FormatInt, defaults, get, set);
 
+    // Bytes, plainly or with a k or M suffix (1024-based): 2M, 512k, 1000000. --write-config
+    // prints the shortest exact form, which reads back to the same number.
+    public static Setting<long> ByteSize(string name, string help, FailmailOptions defaults,
+        Func<FailmailOptions, long> get, Func<FailmailOptions, long, FailmailOptions> set) =>
+        new(name, help, "size", ParseByteSize, ByteSizes.Format, ByteSizes.Format, defaults, get, set);
+
     public static Setting<TimeSpan> Duration(string name, string help, FailmailOptions defaults,
         Func<FailmailOptions, TimeSpan> get, Func<FailmailOptions, TimeSpan, FailmailOptions> set) =>
         new(name, help, "duration", ParseDuration, GoDuration.Format, GoDuration.Format, defaults, get, set);
@@ -67,6 +73,9 @@ internal abstract class Setting
 
     private static (long, string?) ParseInt64(string text) =>
         GoValues.TryParseInt64(text, out var value) ? (value, null) : (0, $"invalid integer \"{text}\"");
+
+    private static (long, string?) ParseByteSize(string text) =>
+        ByteSizes.TryParse(text, out var value) ? (value, null) : (0, $"invalid size \"{text}\" (use bytes or a k or M suffix, such as 2M)");
 
     private static (TimeSpan, string?) ParseDuration(string text) =>
         GoDuration.TryParse(text, out var value)

@@ -12,4 +12,8 @@ internal interface IRelayTransport : IAsyncDisposable
     ValueTask SendAsync(MimeMessage message, string from, IReadOnlyList<string> recipients, CancellationToken cancellationToken);
 
     ValueTask DisconnectAsync(CancellationToken cancellationToken);
+
+    // The SIZE the relay advertised on the last connection (RFC 1870), null when unknown or
+    // unlimited: a digest over it is re-rendered smaller before it is sent.
+    long? MaxSize => null;
 }

@@ -85,25 +85,55 @@ internal sealed class RelayDelivery
 
         RelayException failure;
         var started = _time.GetTimestamp();
-        try
+        // A digest over the relay's SIZE, or refused for its size, is re-rendered smaller from
+        // its queued text and sent again at once (DigestShrinker); the queued bytes stay as
+        // they are, so a restart re-renders it the same way. Only one that cannot get small
+        // enough goes to the fail-dir.
+        var shrinks = 0;
+        while (true)
         {
-            await _transport.SendAsync(message, envelope.From, envelope.Recipients, cancellationToken).ConfigureAwait(false);
-            _counters.SendDuration.Observe(_time.GetElapsedTime(started));
-            // With inline socket completions (Program.cs) MailKit's last read resumes us on
-            // the socket engine's thread, which every SMTP session shares: the queue's file
-            // work (remove, fail-dir, the next digest's read) belongs on a pool thread.
-            await Task.Yield();
-            Delivered(entry, message);
-            return null;
-        }
-        catch (RelayException e)
-        {
-            failure = e;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A transport bug or an error it did not classify: treat the relay as unusable.
-            failure = new RelayException(RelayFailureKind.ConnectionTransient, $"{e.GetType().Name}: {e.Message}", e);
+            if (_transport.MaxSize is { } advertised && DigestBuilder.IsDigest(message) && DigestBuilder.SerialisedSize(message) > advertised
+                && DigestShrinker.TryShrink(message, advertised, _settings.MaxDigestGroups, out var fitted))
+            {
+                RelayLog.DigestShrunk(_logger, entry.Id, advertised);
+                message = fitted;
+            }
+            try
+            {
+                await _transport.SendAsync(message, envelope.From, envelope.Recipients, cancellationToken).ConfigureAwait(false);
+                _counters.SendDuration.Observe(_time.GetElapsedTime(started));
+                // With inline socket completions (Program.cs) MailKit's last read resumes us on
+                // the socket engine's thread, which every SMTP session shares: the queue's file
+                // work (remove, fail-dir, the next digest's read) belongs on a pool thread.
+                await Task.Yield();
+                Delivered(entry, message);
+                return null;
+            }
+            catch (RelayException e) when (e.TooLarge && shrinks++ < 4 && DigestBuilder.IsDigest(message))
+            {
+                // Refused for its size though under any SIZE we knew (or none was stated):
+                // half its size, or the SIZE the relay has told us since.
+                var size = DigestBuilder.SerialisedSize(message);
+                var target = _transport.MaxSize is { } stated && stated < size ? stated : size / 2;
+                if (!DigestShrinker.TryShrink(message, target, _settings.MaxDigestGroups, out var smaller))
+                {
+                    failure = e;
+                    break;
+                }
+                RelayLog.DigestShrunk(_logger, entry.Id, target);
+                message = smaller;
+            }
+            catch (RelayException e)
+            {
+                failure = e;
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A transport bug or an error it did not classify: treat the relay as unusable.
+                failure = new RelayException(RelayFailureKind.ConnectionTransient, $"{e.GetType().Name}: {e.Message}", e);
+                break;
+            }
         }
         // As above: the failure's file work must not hold the socket engine's thread.
         await Task.Yield();

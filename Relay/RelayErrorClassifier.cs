@@ -29,7 +29,7 @@ internal static class RelayErrorClassifier
                     return new RelayException(RelayFailureKind.ConnectionTransient, $"relay replied {text}", e);
                 }
                 return code >= 500
-                    ? new RelayException(RelayFailureKind.Permanent, $"relay rejected the message: {text}", e)
+                    ? new RelayException(RelayFailureKind.Permanent, $"relay rejected the message: {text}", e) { TooLarge = code == 552 || command.Message.Contains("5.3.4", StringComparison.Ordinal) }
                     : new RelayException(RelayFailureKind.MessageTransient, $"relay deferred the message: {text}", e);
             case AuthenticationException { InnerException: SmtpCommandException reply }:
                 return new RelayException(RelayFailureKind.ConnectionTransient,

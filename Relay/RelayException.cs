@@ -24,4 +24,8 @@ internal sealed class RelayException : Exception
     }
 
     public RelayFailureKind Kind { get; } = RelayFailureKind.ConnectionTransient;
+
+    // The relay refused the message for its size (552, RFC 5321 §4.5.3.1.10; RFC 3463
+    // 5.3.4): a digest can be re-rendered smaller and sent again.
+    public bool TooLarge { get; init; }
 }

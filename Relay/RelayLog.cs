@@ -52,4 +52,7 @@ internal static partial class RelayLog
 
     [LoggerMessage(EventId = 346, Level = LogLevel.Warning, Message = "could not scan the outgoing queue for new messages: {Reason}")]
     public static partial void PollFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "digest {QueueId} is over the relay's size limit: re-rendered to at most {MaxBytes} bytes")]
+    public static partial void DigestShrunk(ILogger logger, string queueId, long maxBytes);
 }

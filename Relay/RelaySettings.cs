@@ -24,6 +24,9 @@ internal sealed record RelaySettings
     public required TimeSpan QueueLifetime { get; init; }
     public required TimeSpan Timeout { get; init; }
 
+    // --max-digest-groups: a digest re-rendered smaller for the relay's SIZE keeps to it too.
+    public required int MaxDigestGroups { get; init; }
+
     public required string User { get; init; }
     public required string Password { get; init; }
     public required string PasswordFile { get; init; }
@@ -90,6 +93,7 @@ internal sealed record RelaySettings
             RetryMax = options.RetryMax,
             QueueLifetime = options.QueueLifetime,
             Timeout = options.RelayTimeout,
+            MaxDigestGroups = options.MaxDigestGroups,
             User = options.RelayUser,
             Password = options.RelayPassword,
             PasswordFile = options.RelayPasswordFile,

@@ -13,11 +13,13 @@ internal static class RelayTransportFactory
     public static IRelayTransport Create(FailmailOptions options, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null) =>
         Create(RelaySettings.From(options), timeProvider, standardOutput, loggerFactory);
 
-    public static IRelayTransport Create(RelaySettings settings, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null)
+    // maxSizeObserved: told the relay's SIZE after each connect (the batcher builds digests to it).
+    public static IRelayTransport Create(RelaySettings settings, TimeProvider timeProvider, Stream standardOutput, ILoggerFactory? loggerFactory = null,
+        Action<long>? maxSizeObserved = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return settings.IsDebug
             ? new DebugRelayTransport(standardOutput)
-            : new SmtpRelayTransport(settings, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"));
+            : new SmtpRelayTransport(settings, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"), maxSizeObserved);
     }
 }

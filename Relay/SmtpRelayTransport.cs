@@ -27,18 +27,21 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     private readonly RelayConnector _connector;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly Action<long>? _maxSizeObserved;
     private SmtpClient? _client;
     private long _lastUsed;
 
     // Reads --relay-password-file and --relay-ca-file: throws ArgumentException or IOException
     // naming the flag, which the host reports as a start-up error.
-    public SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider, ILogger? logger = null)
-        : this(RelaySettings.From(options), timeProvider, logger)
+    public SmtpRelayTransport(FailmailOptions options, TimeProvider timeProvider, ILogger? logger = null, Action<long>? maxSizeObserved = null)
+        : this(RelaySettings.From(options), timeProvider, logger, maxSizeObserved)
     {
     }
 
-    public SmtpRelayTransport(RelaySettings settings, TimeProvider timeProvider, ILogger? logger = null)
+    // maxSizeObserved: told the relay's SIZE after each connect (0: none advertised).
+    public SmtpRelayTransport(RelaySettings settings, TimeProvider timeProvider, ILogger? logger = null, Action<long>? maxSizeObserved = null)
     {
+        _maxSizeObserved = maxSizeObserved;
         ArgumentNullException.ThrowIfNull(settings);
         _address = settings.Address ?? throw new ArgumentException("--relay-addr: debug has no SMTP transport");
         var credentials = RelayCredentials.Load(settings);
@@ -53,6 +56,8 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     }
 
     public RelayAddress Address => _address;
+
+    public long? MaxSize { get; private set; }
 
     public async ValueTask SendAsync(MimeMessage message, string from, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
@@ -160,6 +165,9 @@ internal sealed class SmtpRelayTransport : IRelayTransport
 
         var client = await _connector.OpenAsync(cancellationToken).ConfigureAwait(false);
         _client = client;
+        // MailKit reads SIZE from the EHLO reply; 0 or no extension means no stated limit.
+        MaxSize = (client.Capabilities & SmtpCapabilities.Size) != 0 && client.MaxSize > 0 ? (long)client.MaxSize : null;
+        _maxSizeObserved?.Invoke(MaxSize ?? 0);
         _lastUsed = _time.GetTimestamp();
         return client;
     }

@@ -61,7 +61,7 @@ public class EnvelopeMailboxTests
             Assert.True(EnvelopeMailbox.TryCreate(address, out _), $"cannot carry <{EnvelopeMailbox.Printable(address)}>");
             var recipient = RecipientAddress.Normalize(address);
             Assert.True(EnvelopeMailbox.TryCreate(recipient, out var envelope), $"cannot carry normalised <{EnvelopeMailbox.Printable(recipient)}>");
-            var group = new DueGroup("k", "disk full", 1, Now, Now, ["m1"], "m1");
+            var group = new DueGroup("k", "disk full", 1, Now, Now, "m1");
             var digest = builder.BuildWithBodies(new DueBatch("", recipient, [group], ["m1"], Now, Now), _ => "body", Now);
             using var bytes = new MemoryStream();
             digest.Message.WriteTo(FormatOptions.Default, bytes);

@@ -31,6 +31,41 @@ public sealed class BatcherServiceTests : IAsyncDisposable
         Assert.Equal(0, service.Stats.PendingMessages);
     }
 
+    // Issue 13: the digest leaves at its deadline, not at the next --poll.
+    [Fact]
+    public async Task DigestLeavesAtItsDeadlineToTheTickWhateverThePoll()
+    {
+        var options = Options() with { WaitPeriod = TimeSpan.FromSeconds(2), Poll = TimeSpan.FromSeconds(10) };
+        var service = await _kit.StartAsync(options);
+        await _kit.AcceptAsync(await _kit.StoreAsync("disk full"));
+        _kit.Time.Advance(TimeSpan.FromMilliseconds(1999));
+        await service.WaitIdleAsync().WaitAsync(Patience);
+        Assert.Empty(_kit.Sender.Sent);
+        _kit.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await service.WaitDeadlinesAsync(1).WaitAsync(Patience);
+        var digest = Assert.Single(_kit.Sender.Sent);
+        Assert.Equal("[failmail] 1 instance: disk full", digest.Message.Subject);
+        Assert.Equal(0, service.TicksProcessed);
+        Assert.Empty(_kit.Store.LoadPending());
+    }
+
+    [Fact]
+    public async Task ANewBatchDueSoonerThanTheArmedDeadlineWakesTheLoopSooner()
+    {
+        var options = Options() with { WaitPeriod = TimeSpan.FromSeconds(3), MaxWait = TimeSpan.FromSeconds(4), Poll = TimeSpan.FromMinutes(1) };
+        var service = await _kit.StartAsync(options);
+        // Received 2 s ago (re-batched): due at +2 s, before the first message's +3 s.
+        await _kit.AcceptAsync(await _kit.StoreAsync("a", to: "x@example.com"));
+        await _kit.AcceptAsync(await _kit.StoreAsync("b", T0 - TimeSpan.FromSeconds(2), to: "y@example.com"));
+        _kit.Time.Advance(TimeSpan.FromSeconds(2));
+        await service.WaitDeadlinesAsync(1).WaitAsync(Patience);
+        Assert.Equal(new[] { "y@example.com" }, _kit.Sender.Sent.Select(d => d.Recipient));
+        _kit.Time.Advance(TimeSpan.FromSeconds(1));
+        await service.WaitDeadlinesAsync(2).WaitAsync(Patience);
+        Assert.Equal(new[] { "y@example.com", "x@example.com" }, _kit.Sender.Sent.Select(d => d.Recipient));
+        Assert.Equal(0, service.TicksProcessed);
+    }
+
     [Fact]
     public async Task MessageForTwoRecipientsLeavesTheStoreOnlyWhenBothDigestsAreOut()
     {

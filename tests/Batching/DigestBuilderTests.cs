@@ -18,10 +18,11 @@ public class DigestBuilderTests
     }
 
     private static DueGroup Group(string subject, int count, DateTimeOffset first, DateTimeOffset last, string lastId, string? key = null) =>
-        new(key ?? subject, subject, count, first, last, Enumerable.Range(0, count).Select(i => i == count - 1 ? lastId : $"{lastId}-{i}").ToList(), lastId);
+        new(key ?? subject, subject, count, first, last, lastId);
 
     private static DueBatch Batch(params DueGroup[] groups) =>
-        new("", "ops@example.com", groups, groups.SelectMany(g => g.MessageIds).ToList(), groups.Min(g => g.First), groups.Max(g => g.Last));
+        new("", "ops@example.com", groups, groups.SelectMany(g => Enumerable.Range(0, g.Count).Select(i => i == g.Count - 1 ? g.LastMessageId : $"{g.LastMessageId}-{i}")).ToList(),
+            groups.Min(g => g.First), groups.Max(g => g.Last));
 
     private static string BodyText(Digest digest) => Assert.IsType<TextPart>(digest.Message.Body).Text.ReplaceLineEndings("\r\n");
 
@@ -261,5 +262,84 @@ public class DigestBuilderTests
         reference.SetText(Encoding.UTF8, Encoding.UTF8.GetString(expected));
         Assert.Equal(reference.GetBestEncoding(EncodingConstraint.SevenBit), part.ContentTransferEncoding);
         Assert.Equal(reference.ContentType.ToString(), part.ContentType.ToString());
+    }
+    // Issue 13: a digest is bounded by --max-digest-groups and --max-digest-size.
+    private static DigestBuilder Limited(long maxBytes, int maxGroups) =>
+        new(Options, null, TimeZoneInfo.Utc, new DigestLimits(maxBytes, maxGroups));
+
+    private static DueBatch ManyGroups(int groups, Func<int, int> count) =>
+        Batch(Enumerable.Range(0, groups).Select(i => Group($"alert {i}", count(i), July1, July1, $"m{i}")).OrderByDescending(g => g.Count).ToArray());
+
+    [Fact]
+    public void GroupsPastMaxDigestGroupsAreListedOneLineEachInCountOrder()
+    {
+        var batch = ManyGroups(5, i => 5 - i);
+        var body = BodyText(Limited(1024 * 1024, 2).BuildWithBodies(batch, id => $"body of {id}\n", Now));
+        Assert.Contains("- Message group 1 of 5: 5 instances\r\n", body, StringComparison.Ordinal);
+        Assert.Contains("- Message group 2 of 5: 4 instances\r\n", body, StringComparison.Ordinal);
+        Assert.Contains("Body:\r\nbody of m1\r\n", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("body of m2", body, StringComparison.Ordinal);
+        Assert.EndsWith(
+            "body of m1\r\n\r\n" +
+            "- Message group 3 of 5: 3 instances: \"alert 2\"\r\n" +
+            "- Message group 4 of 5: 2 instances: \"alert 3\"\r\n" +
+            "- Message group 5 of 5: 1 instance: \"alert 4\"\r\n", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("more groups", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GroupsPastTheSizeAreSummedOnOneLineWithExactCounts()
+    {
+        // 1,000 groups of 1 to 1,000 messages: 500,500 in all.
+        var batch = ManyGroups(1000, i => 1000 - i);
+        var digest = Limited(8192, 3).BuildWithBodies(batch, id => new string('x', 2000) + "\n", Now);
+        var size = DigestBuilder.SerialisedSize(digest.Message);
+        Assert.True(size <= 8192, $"{size} bytes");
+        var body = BodyText(digest);
+        Assert.Equal(3, body.Split("\r\nBody:\r\n").Length - 1);
+        var listed = System.Text.RegularExpressions.Regex.Matches(body, @"^- Message group (\d+) of 1000: (\d+) instances?", System.Text.RegularExpressions.RegexOptions.Multiline);
+        var more = System.Text.RegularExpressions.Regex.Match(body, @"\r\nand (\d+) more groups \((\d+) messages\)\r\n$");
+        Assert.True(more.Success, body[^200..]);
+        Assert.Equal(1000, listed.Count + int.Parse(more.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(500_500, listed.Sum(m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))
+            + long.Parse(more.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(Enumerable.Range(1, listed.Count).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)), listed.Select(m => m.Groups[1].Value));
+        Assert.Contains("Total messages: 500500\r\nUnique messages: 1000\r\n", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LongBodiesAreCutWithAMarker()
+    {
+        var batch = Batch(Group("disk full", 2, July1, July1, "a"), Group("cpu", 1, July1, July1, "b"));
+        var digest = Limited(16 * 1024, 200).BuildWithBodies(batch, id => new string(id[0], 50_000) + "\n", Now);
+        Assert.True(DigestBuilder.SerialisedSize(digest.Message) <= 16 * 1024);
+        var body = BodyText(digest);
+        Assert.Matches(@"Body:\r\na{256,}\r\n\[body cut: \d+ more bytes\]\r\n", body);
+        Assert.Matches(@"Body:\r\nb{256,}\r\n\[body cut: \d+ more bytes\]\r\n", body);
+        Assert.DoesNotContain("more group", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnEightBitDigestStaysWithinTheSizeOnceEncoded()
+    {
+        var batch = ManyGroups(300, i => 300 - i);
+        var digest = Limited(200_000, 200).BuildWithBodies(batch, id => string.Concat(Enumerable.Repeat("Festplatte voll – été 💾\n", 800)), Now);
+        var size = DigestBuilder.SerialisedSize(digest.Message);
+        Assert.True(size <= 200_000, $"{size} bytes");
+        Assert.True(size > 100_000, $"{size} bytes: the budget should be used");
+        Assert.Contains("[body cut: ", BodyText(digest), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheRelaysAdvertisedSizeBoundsTheDigestWhenSmaller()
+    {
+        var limits = new DigestLimits(2 * 1024 * 1024, 200);
+        limits.ObserveRelayLimit(50_000);
+        Assert.Equal(50_000, limits.EffectiveMaxBytes);
+        var batch = ManyGroups(100, i => 100 - i);
+        var digest = new DigestBuilder(Options, null, TimeZoneInfo.Utc, limits).BuildWithBodies(batch, id => new string('z', 5000) + "\n", Now);
+        Assert.True(DigestBuilder.SerialisedSize(digest.Message) <= 50_000);
+        limits.ObserveRelayLimit(0);
+        Assert.Equal(2 * 1024 * 1024, limits.EffectiveMaxBytes);
     }
 }

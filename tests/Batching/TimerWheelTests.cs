@@ -125,6 +125,106 @@ public class TimerWheelTests
     }
 
     [Fact]
+    public void NextDueIsTheEarliestEntryToTheTick()
+    {
+        var wheel = new TimerWheel<string>(8, resolution: 10);
+        Assert.False(wheel.TryNextDue(out _));
+        var expired = new List<string>();
+        wheel.Advance(0, expired);
+        wheel.Schedule(57, "a");
+        wheel.Schedule(53, "b");
+        wheel.Schedule(1234, "far"); // many turns away
+        Assert.True(wheel.TryNextDue(out var due));
+        Assert.Equal(53, due);
+        wheel.Advance(52, expired);
+        Assert.Empty(expired);
+        wheel.Advance(53, expired);
+        Assert.Equal(new[] { "b" }, expired);
+        Assert.True(wheel.TryNextDue(out due));
+        Assert.Equal(57, due); // the rest of the slot the cursor stands on
+        wheel.Advance(57, expired);
+        Assert.True(wheel.TryNextDue(out due));
+        Assert.Equal(1234, due); // only an entry several turns away is left
+        wheel.Advance(1233, expired);
+        Assert.True(wheel.TryNextDue(out due));
+        Assert.Equal(1234, due);
+        wheel.Advance(1234, expired);
+        Assert.Equal(new[] { "b", "a", "far" }, expired);
+        Assert.False(wheel.TryNextDue(out _));
+    }
+
+    [Fact]
+    public void NextDueOfAnEntryScheduledInThePastIsItsOwnTick()
+    {
+        var wheel = new TimerWheel<string>(8, resolution: 10);
+        var expired = new List<string>();
+        wheel.Advance(100, expired);
+        wheel.Schedule(400, "later");
+        wheel.Schedule(42, "late"); // in the past: it waits in the cursor's slot
+        Assert.True(wheel.TryNextDue(out var due));
+        Assert.Equal(42, due);
+        wheel.Advance(100, expired);
+        Assert.Equal(new[] { "late" }, expired);
+        Assert.True(wheel.TryNextDue(out due));
+        Assert.Equal(400, due);
+    }
+
+    [Fact]
+    public void NextDueMatchesTheFirstItemAdvanceFiresForRandomDeadlines()
+    {
+        var random = new Random(13);
+        var wheel = new TimerWheel<long>(16, resolution: 7);
+        var expired = new List<long>();
+        var pending = new List<long>();
+        var now = 0L;
+        wheel.Advance(now, expired);
+        for (var round = 0; round < 2000; round++)
+        {
+            if (random.Next(3) > 0)
+            {
+                var due = now + random.Next(-20, 800);
+                wheel.Schedule(due, due);
+                pending.Add(due);
+            }
+            if (pending.Count == 0)
+            {
+                Assert.False(wheel.TryNextDue(out _));
+                continue;
+            }
+            Assert.True(wheel.TryNextDue(out var next));
+            Assert.Equal(pending.Min(), next);
+            now = Math.Max(now, next) + random.Next(0, 3);
+            expired.Clear();
+            wheel.Advance(now, expired);
+            Assert.Contains(next, expired);
+            foreach (var fired in expired)
+            {
+                Assert.True(pending.Remove(fired));
+            }
+            Assert.DoesNotContain(pending, p => p <= now);
+        }
+    }
+
+    [Fact]
+    public void AnEntryScheduledBehindAFreshCursorFiresAtItsOwnTick()
+    {
+        // The cursor starts at the first deadline scheduled (30); a later, earlier one (10)
+        // must not wait for it.
+        var wheel = new TimerWheel<string>(8, resolution: 4);
+        var expired = new List<string>();
+        wheel.Schedule(30, "first");
+        wheel.Schedule(10, "sooner");
+        Assert.True(wheel.TryNextDue(out var due));
+        Assert.Equal(10, due);
+        wheel.Advance(9, expired);
+        Assert.Empty(expired);
+        wheel.Advance(10, expired);
+        Assert.Equal(new[] { "sooner" }, expired);
+        wheel.Advance(30, expired);
+        Assert.Equal(new[] { "sooner", "first" }, expired);
+    }
+
+    [Fact]
     public void SlotCountMustBeAPowerOfTwo()
     {
         Assert.Throws<ArgumentException>(() => new TimerWheel<int>(1000));

@@ -84,6 +84,8 @@ public sealed class ConfigWriterTests : IDisposable
             masquerade_domains = 
             force_from = 
             reply_to = 
+            max_digest_size = 2M
+            max_digest_groups = 200
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -109,7 +111,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-relay-auth-mechanisms=PLAIN,LOGIN", "-relay-password-file=/run/secrets/relay",
             "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
-            "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com",
+            "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");

@@ -270,6 +270,7 @@ public sealed partial class CrashTests(ITestOutputHelper output)
     [GeneratedRegex(@"Total messages: (\d+)")]
     private static partial Regex TotalLine();
 
-    [GeneratedRegex("^Subject: \"crash (\\d+)\"\r?$", RegexOptions.Multiline)]
+    // A group shown in full, or one listed on one line past --max-digest-groups (issue 13).
+    [GeneratedRegex("^(?:Subject: |- Message group \\d+ of \\d+: \\d+ instances?: )\"crash (\\d+)\"\r?$", RegexOptions.Multiline)]
     private static partial Regex SeqLine();
 }

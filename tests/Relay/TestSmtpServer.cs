@@ -67,6 +67,16 @@ internal sealed class TestSmtpServer : IAsyncDisposable
     // Close the connection after each accepted message, as a relay with a per-connection limit.
     public volatile bool CloseAfterMessage;
 
+    // Advertised as SIZE (RFC 1870) when above 0; a message over it gets 552 5.3.4.
+    public volatile int MaxSize;
+
+    // False: MaxSize is enforced but not advertised (a relay that only answers 552).
+    public volatile bool AdvertiseSize = true;
+
+    public int OversizeRejected => Volatile.Read(ref _oversizeRejected);
+
+    private int _oversizeRejected;
+
     public int Connections => Volatile.Read(ref _connections);
     public int RcptCommands => Volatile.Read(ref _rcptCommands);
     public int Quits => Volatile.Read(ref _quits);
@@ -158,6 +168,10 @@ internal sealed class TestSmtpServer : IAsyncDisposable
                         {
                             ehlo.Add("250-AUTH " + AuthMechanisms);
                         }
+                        if (MaxSize > 0 && AdvertiseSize)
+                        {
+                            ehlo.Add("250-SIZE " + MaxSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        }
                         ehlo.Add("250 8BITMIME");
                         await lines.ReplyAsync(string.Join("\r\n", ehlo), token);
                         break;
@@ -213,6 +227,11 @@ internal sealed class TestSmtpServer : IAsyncDisposable
                         await lines.ReplyAsync("354 go ahead", token);
                         var data = await lines.ReadDataAsync(token);
                         var endReply = EndOfDataReply ?? "250 2.0.0 queued";
+                        if (MaxSize > 0 && data.Length > MaxSize)
+                        {
+                            Interlocked.Increment(ref _oversizeRejected);
+                            endReply = "552 5.3.4 message size exceeds fixed limit";
+                        }
                         if (endReply[0] == '2' && from is not null)
                         {
                             var mail = new ReceivedMail(from, [.. recipients], data, secure, authUser, connection);
