@@ -21,9 +21,12 @@ internal sealed class RelayWakeup
         get { lock (_lock) { return _waits; } }
     }
 
+    // Asleep with no wake-up pending: a wake-up already queued (mail handed over while the
+    // worker was busy) ends this sleep at once, and the next one gets a new timer, so a test
+    // that advanced its FakeTimeProvider now would miss that timer (STYLE pitfall 9).
     public bool IsWaiting
     {
-        get { lock (_lock) { return _waiting; } }
+        get { lock (_lock) { return _waiting && _wake.Reader.Count == 0; } }
     }
 
     public void Signal() => _ = _wake.Writer.TryWrite(true);

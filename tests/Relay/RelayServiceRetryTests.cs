@@ -91,7 +91,10 @@ public class RelayServiceRetryTests
     public async Task DownRelayBacksOffTheWorkerAndExpiresToTheFailDirOnce()
     {
         using var dir = new TempDir();
-        var options = Options(dir, $"127.0.0.1:{FreePort.Next()}") with
+        // Bound and never listening: refused at every attempt, and no other socket (nor a
+        // self-connect from the relay's own ephemeral port) can take it meanwhile.
+        using var down = new RefusedPort();
+        var options = Options(dir, down.Address) with
         {
             RetryMin = TimeSpan.FromMinutes(1),
             RetryMax = TimeSpan.FromMinutes(4),

@@ -97,7 +97,8 @@ public class RelayServiceTests
         using var dir = new TempDir();
         var store = new MemoryMessageStore();
         var time = new FakeTimeProvider(Start);
-        var downOptions = Options(dir, $"127.0.0.1:{FreePort.Next()}");
+        using var down = new RefusedPort();
+        var downOptions = Options(dir, down.Address);
         await using (var first = NewRelay(downOptions, store, time))
         {
             await using var running = Running.Start(first);

@@ -189,7 +189,8 @@ public class SmtpRelayTransportTests
     {
         using var dir = new TempDir();
 
-        var failure = await TrySendAsync(Options(dir, $"127.0.0.1:{FreePort.Next()}"));
+        using var down = new RefusedPort();
+        var failure = await TrySendAsync(Options(dir, down.Address));
 
         Assert.NotNull(failure);
         Assert.Equal(RelayFailureKind.ConnectionTransient, failure.Kind);
