@@ -184,7 +184,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             Quarantine = new Quarantine(_options.QuarantineDir);
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
-            Batcher = new BatcherService(_options, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine, digestLimits);
+            Batcher = new BatcherService(BatchSettings.From(_options, digestLimits), Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
             // A reload child starts its batcher and relay only once the parent has gone.
             var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);

@@ -33,7 +33,7 @@ internal sealed class BatcherService : IMessageSink
     private readonly IDigestSender _sender;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly FailmailOptions _options;
+    private readonly BatchSettings _settings;
     private readonly bool _pollStore;
     private readonly Batcher _batcher;
     private readonly TimeSpan _poll;
@@ -58,24 +58,29 @@ internal sealed class BatcherService : IMessageSink
     // intakeGather: see GatherAsync; zero takes every message in as soon as it is queued.
     public BatcherService(FailmailOptions options, IMessageStore store, IDigestSender sender, ILoggerFactory loggerFactory, TimeProvider timeProvider,
         bool pollStore = false, TimeSpan intakeGather = default, Quarantine? quarantine = null, DigestLimits? limits = null)
+        : this(BatchSettings.From(options, limits), store, sender, loggerFactory, timeProvider, pollStore, intakeGather, quarantine)
     {
-        ArgumentNullException.ThrowIfNull(options);
+    }
+
+    public BatcherService(BatchSettings settings, IMessageStore store, IDigestSender sender, ILoggerFactory loggerFactory, TimeProvider timeProvider,
+        bool pollStore = false, TimeSpan intakeGather = default, Quarantine? quarantine = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(store);
-        _options = options;
+        _settings = settings;
         _sender = sender ?? throw new ArgumentNullException(nameof(sender));
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         _logger = loggerFactory.CreateLogger("Failmail.Batching");
         _pollStore = pollStore;
         _intakeGather = intakeGather;
-        var keys = new MessageKeyEvaluator(options, _logger);
-        var template = string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template);
-        var builder = new DigestBuilder(options, template, limits: limits ?? DigestLimits.From(options));
+        var keys = new MessageKeyEvaluator(settings.BatchExpr, settings.GroupExpr, _logger);
+        var builder = new DigestBuilder(settings.Digest, settings.Template);
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
-        _poll = options.Poll > TimeSpan.Zero ? options.Poll : TimeSpan.FromSeconds(1);
+        _poll = settings.Poll > TimeSpan.Zero ? settings.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;
-        _outbox = new DigestOutbox(_poll, options.RetryMax, frequency);
-        _batcher = new Batcher(MonotonicTime.ToTicks(_time, options.WaitPeriod), MonotonicTime.ToTicks(_time, options.MaxWait),
+        _outbox = new DigestOutbox(_poll, settings.RetryMax, frequency);
+        _batcher = new Batcher(MonotonicTime.ToTicks(_time, settings.WaitPeriod), MonotonicTime.ToTicks(_time, settings.MaxWait),
             wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
         var newest = new NewestMessages();
         var buffer = new MessageReadBuffer();
@@ -99,13 +104,13 @@ internal sealed class BatcherService : IMessageSink
     // flushAbort cancels the final sends (the host bounds shutdown with --shutdown-timeout).
     public async Task RunAsync(CancellationToken stop, CancellationToken flushAbort = default)
     {
-        if (_options.Poll <= TimeSpan.Zero)
+        if (_settings.Poll <= TimeSpan.Zero)
         {
-            BatchLog.PollNotPositive(_logger, _options.Poll);
+            BatchLog.PollNotPositive(_logger, _settings.Poll);
         }
         Volatile.Write(ref _busySince, _time.GetTimestamp());
         var loaded = _intake.LoadPending();
-        BatchLog.Started(_logger, _options.WaitPeriod, _options.MaxWait, _poll, loaded);
+        BatchLog.Started(_logger, _settings.WaitPeriod, _settings.MaxWait, _poll, loaded);
         using var timer = new PeriodicTimer(_poll, _time);
         Task<bool>? tick = null;
         Task<bool>? read = null;

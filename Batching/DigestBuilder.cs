@@ -27,12 +27,17 @@ internal sealed class DigestBuilder
 
     // limits: --max-digest-size and --max-digest-groups, and the relay's SIZE once known.
     public DigestBuilder(FailmailOptions options, DigestTemplate? template = null, TimeZoneInfo? zone = null, DigestLimits? limits = null)
+        : this(DigestSettings.From(options, limits), template, zone)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _limits = limits ?? DigestLimits.From(options);
-        _from = options.From;
-        _replyTo = options.ReplyTo;
-        _subjectPrefix = options.SubjectPrefix;
+    }
+
+    public DigestBuilder(DigestSettings settings, DigestTemplate? template = null, TimeZoneInfo? zone = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _limits = settings.Limits;
+        _from = settings.FromAddress;
+        _replyTo = settings.ReplyTo;
+        _subjectPrefix = settings.SubjectPrefix;
         _template = template;
         _zone = zone ?? TimeZoneInfo.Local;
         var at = _from.LastIndexOf('@');

@@ -16,14 +16,16 @@ internal static class DigestPreview
 {
     public const string DefaultRecipient = "recipient@localhost";
 
-    public static IReadOnlyList<string> Render(FailmailOptions options, IReadOnlyList<string> emlPaths)
+    public static IReadOnlyList<string> Render(FailmailOptions options, IReadOnlyList<string> emlPaths) =>
+        Render(BatchSettings.From(options), emlPaths);
+
+    public static IReadOnlyList<string> Render(BatchSettings settings, IReadOnlyList<string> emlPaths)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(emlPaths);
-        var batchExpr = MessageExpression.Create("--batch-expr", options.BatchExpr);
-        var groupExpr = MessageExpression.Create("--group-expr", options.GroupExpr);
-        var template = string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template);
-        var builder = new DigestBuilder(options, template, TimeZoneInfo.Utc);
+        var batchExpr = settings.BatchExpr;
+        var groupExpr = settings.GroupExpr;
+        var builder = new DigestBuilder(settings.Digest, settings.Template, TimeZoneInfo.Utc);
         var batcher = new Batcher(long.MaxValue / 4, long.MaxValue / 4);
         var messages = new Dictionary<string, MimeMessage>(StringComparer.Ordinal);
         var output = new List<string>();

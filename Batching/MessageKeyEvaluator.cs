@@ -16,9 +16,14 @@ internal sealed class MessageKeyEvaluator
     private readonly ILogger _logger;
 
     public MessageKeyEvaluator(FailmailOptions options, ILogger logger)
+        : this(MessageExpression.Create("--batch-expr", options?.BatchExpr ?? ""), MessageExpression.Create("--group-expr", options?.GroupExpr ?? ""), logger)
     {
-        _batchExpr = MessageExpression.Create("--batch-expr", options.BatchExpr);
-        _groupExpr = MessageExpression.Create("--group-expr", options.GroupExpr);
+    }
+
+    public MessageKeyEvaluator(MessageExpression batchExpr, MessageExpression groupExpr, ILogger logger)
+    {
+        _batchExpr = batchExpr ?? throw new ArgumentNullException(nameof(batchExpr));
+        _groupExpr = groupExpr ?? throw new ArgumentNullException(nameof(groupExpr));
         _needsBody = _batchExpr.NeedsBody || _groupExpr.NeedsBody;
         _logger = logger;
     }

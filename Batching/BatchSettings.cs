@@ -1,0 +1,30 @@
+namespace Failmail.Batching;
+
+// The batcher's settings, parsed and checked once: the timing (--wait-period, --max-wait,
+// --poll, --retry-max), the two expressions compiled (a broken one throws ExpressionException
+// naming its flag), the --template loaded, and the digest's own settings. The batcher's
+// parts take this record, not the whole FailmailOptions.
+internal sealed record BatchSettings(
+    TimeSpan WaitPeriod,
+    TimeSpan MaxWait,
+    TimeSpan Poll,
+    TimeSpan RetryMax,
+    MessageExpression BatchExpr,
+    MessageExpression GroupExpr,
+    DigestTemplate? Template,
+    DigestSettings Digest)
+{
+    public static BatchSettings From(FailmailOptions options, DigestLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new BatchSettings(
+            options.WaitPeriod,
+            options.MaxWait,
+            options.Poll,
+            options.RetryMax,
+            MessageExpression.Create("--batch-expr", options.BatchExpr),
+            MessageExpression.Create("--group-expr", options.GroupExpr),
+            string.IsNullOrEmpty(options.Template) ? null : DigestTemplate.Load(options.Template),
+            DigestSettings.From(options, limits));
+    }
+}

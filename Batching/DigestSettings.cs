@@ -1,0 +1,12 @@
+namespace Failmail.Batching;
+
+// What a digest says about itself, taken once from the options: --from, --reply-to,
+// --subject-prefix, and its size limits (DigestLimits, which also learns the relay's SIZE).
+internal sealed record DigestSettings(string FromAddress, string ReplyTo, string SubjectPrefix, DigestLimits Limits)
+{
+    public static DigestSettings From(FailmailOptions options, DigestLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new DigestSettings(options.From, options.ReplyTo, options.SubjectPrefix, limits ?? DigestLimits.From(options));
+    }
+}
