@@ -199,7 +199,8 @@ internal sealed class FailmailServices : IAsyncDisposable
         if (_options.RunReceiver)
         {
             var addresses = AddressRewriter.Create(_options);
-            var listener = new SmtpListener(SmtpSettings.From(_options), Store, sink, loggerFactory, time, addresses);
+            var smtpSettings = SmtpSettings.From(_options);
+            var listener = new SmtpListener(smtpSettings, Store, sink, loggerFactory, time, addresses);
             Listener = listener;
             _running.Add(new ServicePart("smtp listener")
             {
@@ -207,7 +208,9 @@ internal sealed class FailmailServices : IAsyncDisposable
                 Dispose = listener.DisposeAsync,
             });
             listener.Start(inheritedSocket);
-            var importer = await SpoolImporter.StartAsync(_options, Store, sink, addresses, loggerFactory, time, cancellationToken).ConfigureAwait(false);
+            // The spool's door into the store is the same intake as SMTP's: same checks, same rewriting.
+            var intake = new MessageIntake(Store, sink, addresses, smtpSettings.Rewriter, time);
+            var importer = SpoolImporter.Start(new SpoolImporter(SpoolSettings.From(_options), intake, loggerFactory, time), cancellationToken);
             // Stopped before the listener drains, in both modes: a reload child imports the
             // spool from now on, and importing twice would duplicate a message.
             _running.Add(new ServicePart("spool importer")

@@ -24,6 +24,7 @@ internal sealed class SpoolImporter : IDisposable
     // One read's worth; never less than an envelope line and its line end (SpoolEnvelopeReader).
     private const int ChunkSize = 64 * 1024;
 
+    private readonly SpoolSettings _settings;
     private readonly string _spoolDir;
     private readonly SpoolLimits _limits;
     private readonly int _bufferSize;
@@ -44,15 +45,21 @@ internal sealed class SpoolImporter : IDisposable
 
     public SpoolImporter(FailmailOptions options, IMessageStore store, IMessageSink sink, AddressRewriter addresses,
         ILoggerFactory loggerFactory, TimeProvider time)
+        : this(SpoolSettings.From(options), new MessageIntake(store, sink, addresses, RecipientRewriter.From(options), time), loggerFactory, time)
     {
-        ArgumentNullException.ThrowIfNull(options);
+    }
+
+    // intake: the same as SMTP's (the same address checks, rewriting, commit and hand-off).
+    public SpoolImporter(SpoolSettings settings, MessageIntake intake, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _spoolDir = options.SpoolDir;
-        _limits = SpoolLimits.From(options);
+        _settings = settings;
+        _spoolDir = settings.Dir;
+        _limits = settings.Limits;
         _bufferSize = Math.Max(ChunkSize, _limits.MaxEnvelopeLine + 2);
         _quarantine = new SpoolQuarantine(_spoolDir);
-        // The same intake as SMTP's: the same address checks, rewriting, commit and hand-off.
-        _intake = new MessageIntake(store, sink, addresses, RecipientRewriter.From(options), time);
+        _intake = intake ?? throw new ArgumentNullException(nameof(intake));
         _logger = loggerFactory.CreateLogger("Failmail.Sendmail");
         _time = time;
     }
@@ -60,22 +67,25 @@ internal sealed class SpoolImporter : IDisposable
     // Starts importing what is spooled now, beside start-up (the host's start and its signal
     // handling never wait for the spool), then keeps importing every poll until disposed.
     public static Task<SpoolImporter> StartAsync(FailmailOptions options, IMessageStore store, IMessageSink sink,
-        AddressRewriter addresses, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+        AddressRewriter addresses, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken) =>
+        Task.FromResult(Start(new SpoolImporter(options, store, sink, addresses, loggerFactory, time), cancellationToken));
+
+    public static SpoolImporter Start(SpoolImporter importer, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(importer);
         cancellationToken.ThrowIfCancellationRequested();
-        var importer = new SpoolImporter(options, store, sink, addresses, loggerFactory, time);
         if (importer._spoolDir.Length == 0)
         {
-            return Task.FromResult(importer);
+            return importer;
         }
         // PollAsync logs every fault itself.
         _ = Task.Run(importer.PollAsync, CancellationToken.None);
-        if (options.Poll > TimeSpan.Zero)
+        var poll = importer._settings.Poll;
+        if (poll > TimeSpan.Zero)
         {
-            importer._timer = time.CreateTimer(static state => _ = ((SpoolImporter)state!).PollAsync(), importer, options.Poll, options.Poll);
+            importer._timer = importer._time.CreateTimer(static state => _ = ((SpoolImporter)state!).PollAsync(), importer, poll, poll);
         }
-        return Task.FromResult(importer);
+        return importer;
     }
 
     // Returns how many messages were imported. Throws IOException when the store fails (the
