@@ -21,8 +21,9 @@ internal sealed class BatchIntake(
     ILogger logger)
 {
     // Every stored message not held yet: all of them at start, the new ones when polling.
-    // Returns how many were taken in.
-    public int LoadPending()
+    // Returns how many were taken in. progressed runs after each message (the service's
+    // liveness: a large backlog at start is work, not a stall).
+    public int LoadPending(Action? progressed = null)
     {
         IReadOnlyList<ReceivedMessage> pending;
         try
@@ -41,6 +42,7 @@ internal sealed class BatchIntake(
             {
                 added++;
             }
+            progressed?.Invoke();
         }
         return added;
     }

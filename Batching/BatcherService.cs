@@ -51,6 +51,8 @@ internal sealed class BatcherService : IMessageSink
     // Monotonic time the loop last woke to work, 0 while it waits: /healthz and the host's
     // watchdog see a loop stuck in one step (PartWatch).
     private long _busySince;
+    // Progressed as one delegate, made once (a method group would allocate per call).
+    private readonly Action _progressed;
 
     // Throws ExpressionException for a broken --batch-expr, --group-expr or --template.
     // pollStore: sender-only mode (--sender without --receiver): the receiver is another process,
@@ -69,6 +71,7 @@ internal sealed class BatcherService : IMessageSink
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(store);
         _settings = settings;
+        _progressed = Progressed;
         _sender = sender ?? throw new ArgumentNullException(nameof(sender));
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         _logger = loggerFactory.CreateLogger("Failmail.Batching");
@@ -109,7 +112,7 @@ internal sealed class BatcherService : IMessageSink
             BatchLog.PollNotPositive(_logger, _settings.Poll);
         }
         Volatile.Write(ref _busySince, _time.GetTimestamp());
-        var loaded = _intake.LoadPending();
+        var loaded = _intake.LoadPending(_progressed);
         BatchLog.Started(_logger, _settings.WaitPeriod, _settings.MaxWait, _poll, loaded);
         using var timer = new PeriodicTimer(_poll, _time);
         Task<bool>? tick = null;
@@ -205,7 +208,7 @@ internal sealed class BatcherService : IMessageSink
         Drain();
         if (_pollStore)
         {
-            _intake.LoadPending();
+            _intake.LoadPending(_progressed);
         }
         foreach (var due in _batcher.FlushAll())
         {
@@ -243,7 +246,7 @@ internal sealed class BatcherService : IMessageSink
     {
         if (poll && _pollStore)
         {
-            _intake.LoadPending();
+            _intake.LoadPending(_progressed);
         }
         foreach (var due in _batcher.Tick(_time.GetTimestamp()))
         {
@@ -286,6 +289,7 @@ internal sealed class BatcherService : IMessageSink
             {
                 await send.ConfigureAwait(false);
                 _handOff.Sent(item);
+                Progressed();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -304,6 +308,17 @@ internal sealed class BatcherService : IMessageSink
         while (_channel.Reader.TryRead(out var message))
         {
             _intake.Process(message);
+            Progressed();
+        }
+    }
+
+    // Each message taken in and each digest handed over is progress: a storm worked through
+    // for minutes is busy, not stuck (PartWatch judges one step at a time).
+    private void Progressed()
+    {
+        if (Volatile.Read(ref _busySince) != 0)
+        {
+            Volatile.Write(ref _busySince, _time.GetTimestamp());
         }
     }
 

@@ -205,6 +205,8 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         while (true)
         {
             stop.ThrowIfCancellationRequested();
+            // Each pass is progress: a long queue drained attempt after attempt is not stuck.
+            Volatile.Write(ref _busySince, _time.GetTimestamp());
             // Wake-ups that arrived while we worked are answered by looking at the queue now.
             _wakeup.Clear();
             var now = _time.GetTimestamp();

@@ -112,6 +112,11 @@ internal sealed class SpoolImporter : IDisposable
             {
                 imported++;
             }
+            // Each entry is progress: a spool of thousands taken in one pass is busy, not stuck.
+            if (Volatile.Read(ref _busySince) != 0)
+            {
+                Volatile.Write(ref _busySince, _time.GetTimestamp());
+            }
         }
         return imported;
     }
