@@ -48,10 +48,9 @@ internal sealed class BatcherService : IMessageSink
     private readonly IdleSignal _idle = new();
     private volatile bool _skipFlush;
     private BatcherStats _stats = BatcherStats.Empty;
-    // Monotonic time the loop last woke to work, 0 while it waits: /healthz and the host's
-    // watchdog see a loop stuck in one step (PartWatch).
-    private long _busySince;
-    // Progressed as one delegate, made once (a method group would allocate per call).
+    // When the loop last made progress, for /healthz and the host's watch (PartWatch).
+    private readonly BusyClock _busy;
+    // BusyClock.Progressed as one delegate, made once (a method group would allocate per call).
     private readonly Action _progressed;
 
     // Throws ExpressionException for a broken --batch-expr, --group-expr or --template.
@@ -71,9 +70,10 @@ internal sealed class BatcherService : IMessageSink
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(store);
         _settings = settings;
-        _progressed = Progressed;
         _sender = sender ?? throw new ArgumentNullException(nameof(sender));
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        _busy = new BusyClock(_time);
+        _progressed = _busy.Progressed;
         _logger = loggerFactory.CreateLogger("Failmail.Batching");
         _pollStore = pollStore;
         _intakeGather = intakeGather;
@@ -99,7 +99,7 @@ internal sealed class BatcherService : IMessageSink
     public BatcherStats Stats => Volatile.Read(ref _stats);
 
     // When the loop started the step it is in now (monotonic), or null while it waits.
-    public long? BusySince => Volatile.Read(ref _busySince) is var since and not 0 ? since : null;
+    public long? BusySince => _busy.Since;
 
     public long BatchesQuarantined => _handOff.BatchesQuarantined;
 
@@ -111,7 +111,7 @@ internal sealed class BatcherService : IMessageSink
         {
             BatchLog.PollNotPositive(_logger, _settings.Poll);
         }
-        Volatile.Write(ref _busySince, _time.GetTimestamp());
+        _busy.Working();
         var loaded = _intake.LoadPending(_progressed);
         BatchLog.Started(_logger, _settings.WaitPeriod, _settings.MaxWait, _poll, loaded);
         using var timer = new PeriodicTimer(_poll, _time);
@@ -133,9 +133,9 @@ internal sealed class BatcherService : IMessageSink
                     // Not parked with a deadline already past: a test must not see an idle
                     // loop that still has a digest to send.
                     _idle.Park();
-                    Volatile.Write(ref _busySince, 0);
+                    _busy.Idle();
                     await Task.WhenAny(tick, read, due).ConfigureAwait(false);
-                    Volatile.Write(ref _busySince, _time.GetTimestamp());
+                    _busy.Working();
                     _idle.Unpark();
                 }
                 if (read.IsCompleted)
@@ -289,7 +289,7 @@ internal sealed class BatcherService : IMessageSink
             {
                 await send.ConfigureAwait(false);
                 _handOff.Sent(item);
-                Progressed();
+                _busy.Progressed();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -308,17 +308,7 @@ internal sealed class BatcherService : IMessageSink
         while (_channel.Reader.TryRead(out var message))
         {
             _intake.Process(message);
-            Progressed();
-        }
-    }
-
-    // Each message taken in and each digest handed over is progress: a storm worked through
-    // for minutes is busy, not stuck (PartWatch judges one step at a time).
-    private void Progressed()
-    {
-        if (Volatile.Read(ref _busySince) != 0)
-        {
-            Volatile.Write(ref _busySince, _time.GetTimestamp());
+            _busy.Progressed();
         }
     }
 

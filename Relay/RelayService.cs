@@ -14,9 +14,11 @@ namespace Failmail.Relay;
 // (retry, backoff, fail-dir) is RelayDelivery's.
 internal sealed class RelayService : IDigestSender, IAsyncDisposable
 {
-    // Monotonic time the worker last woke to work, 0 while it waits (see BusySince).
-    private long _busySince;
     private static readonly FormatOptions Format = CreateFormat();
+
+    // When the worker last made progress (each pass is an attempt or a look at the queue),
+    // for /healthz and the host's watch (PartWatch); idle while it waits.
+    private readonly BusyClock _busy;
 
     private readonly RelaySettings _settings;
     private readonly IMessageStore _outgoing;
@@ -54,6 +56,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         _transport = transport;
         _logger = loggerFactory.CreateLogger("Failmail.Relay");
         _time = timeProvider;
+        _busy = new BusyClock(timeProvider);
         var failDir = OpenMaildir("--fail-dir", settings.FailDir);
         _allDir = string.IsNullOrEmpty(settings.AllDir) ? null : OpenMaildir("--all-dir", settings.AllDir);
         _wakeup = new RelayWakeup(timeProvider);
@@ -160,11 +163,11 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
 
     // The delivery worker; run exactly one. Dispose the service only after it returned.
     // When the worker started the step it is in now (monotonic), or null while it waits.
-    public long? BusySince => Volatile.Read(ref _busySince) is var since and not 0 ? since : null;
+    public long? BusySince => _busy.Since;
 
     public async Task RunAsync(CancellationToken stop)
     {
-        Volatile.Write(ref _busySince, _time.GetTimestamp());
+        _busy.Working();
         _queue.Load(_outgoing.LoadPending());
         _sync.SchedulePoll(_time.GetTimestamp(), QueuePoll);
         RelayLog.Started(_logger, _settings.Name, QueueLength);
@@ -206,7 +209,7 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
         {
             stop.ThrowIfCancellationRequested();
             // Each pass is progress: a long queue drained attempt after attempt is not stuck.
-            Volatile.Write(ref _busySince, _time.GetTimestamp());
+            _busy.Working();
             // Wake-ups that arrived while we worked are answered by looking at the queue now.
             _wakeup.Clear();
             var now = _time.GetTimestamp();
@@ -267,9 +270,9 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             {
                 deadline = deadline is { } d ? Math.Min(d, _sync.NextPoll) : _sync.NextPoll;
             }
-            Volatile.Write(ref _busySince, 0);
+            _busy.Idle();
             await _wakeup.WaitAsync(deadline is { } due ? _time.GetElapsedTime(now, due) : null, stop).ConfigureAwait(false);
-            Volatile.Write(ref _busySince, _time.GetTimestamp());
+            _busy.Working();
         }
     }
 

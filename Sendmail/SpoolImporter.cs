@@ -3,6 +3,7 @@ using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Failmail.Smtp;
+using Failmail.Timing;
 using Microsoft.Extensions.Logging;
 
 namespace Failmail.Sendmail;
@@ -35,13 +36,13 @@ internal sealed class SpoolImporter : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _running = new(1, 1);
     private ITimer? _timer;
-    // Monotonic start of the pass in progress, 0 between passes: a pass that hangs (on a
+    // The pass in progress and its last entry, idle between passes: a pass that hangs (on a
     // file system that stopped answering, say) shows on /healthz and ends the process.
-    private long _busySince;
+    private readonly BusyClock _busy;
     private int _disposed;
 
-    // When the pass in progress started (monotonic), or null between passes.
-    public long? BusySince => Volatile.Read(ref _busySince) is var since and not 0 ? since : null;
+    // When the pass in progress last moved on (monotonic), or null between passes.
+    public long? BusySince => _busy.Since;
 
     public SpoolImporter(FailmailOptions options, IMessageStore store, IMessageSink sink, AddressRewriter addresses,
         ILoggerFactory loggerFactory, TimeProvider time)
@@ -62,6 +63,7 @@ internal sealed class SpoolImporter : IDisposable
         _intake = intake ?? throw new ArgumentNullException(nameof(intake));
         _logger = loggerFactory.CreateLogger("Failmail.Sendmail");
         _time = time;
+        _busy = new BusyClock(time);
     }
 
     // Starts importing what is spooled now, beside start-up (the host's start and its signal
@@ -113,10 +115,7 @@ internal sealed class SpoolImporter : IDisposable
                 imported++;
             }
             // Each entry is progress: a spool of thousands taken in one pass is busy, not stuck.
-            if (Volatile.Read(ref _busySince) != 0)
-            {
-                Volatile.Write(ref _busySince, _time.GetTimestamp());
-            }
+            _busy.Progressed();
         }
         return imported;
     }
@@ -288,14 +287,14 @@ internal sealed class SpoolImporter : IDisposable
         {
             return;
         }
-        Volatile.Write(ref _busySince, _time.GetTimestamp());
+        _busy.Working();
         try
         {
             await ImportCoreAsync(_stop.Token).ConfigureAwait(false);
         }
         finally
         {
-            Volatile.Write(ref _busySince, 0);
+            _busy.Idle();
             _running.Release();
         }
     }
