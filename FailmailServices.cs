@@ -208,9 +208,8 @@ internal sealed class FailmailServices : IAsyncDisposable
                 Dispose = listener.DisposeAsync,
             });
             listener.Start(inheritedSocket);
-            // The spool's door into the store is the same intake as SMTP's: same checks, same rewriting.
-            var intake = new MessageIntake(Store, sink, addresses, smtpSettings.Rewriter, time);
-            var importer = SpoolImporter.Start(new SpoolImporter(SpoolSettings.From(_options), intake, loggerFactory, time), cancellationToken);
+            // The spool's door into the store is SMTP's own intake: same checks, same rewriting.
+            var importer = SpoolImporter.Start(new SpoolImporter(SpoolSettings.From(_options), listener.Intake, loggerFactory, time), cancellationToken);
             // Stopped before the listener drains, in both modes: a reload child imports the
             // spool from now on, and importing twice would duplicate a message.
             _running.Add(new ServicePart("spool importer")

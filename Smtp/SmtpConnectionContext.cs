@@ -1,7 +1,5 @@
 using System.Net.Security;
 using Failmail.Intake;
-using Failmail.Maildir;
-using Failmail.Rewriting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,14 +12,10 @@ internal sealed class SmtpConnectionContext
 {
     private long _accepted;
     private long _rejected;
-    private MessageIntake? _intake;
 
     public required SmtpSessionSettings Settings { get; init; }
-    public required IMessageStore Store { get; init; }
-    public required IMessageSink Sink { get; init; }
-    public RecipientRewriter Rewriter { get; init; } = RecipientRewriter.None;
-    // The system-mail hub's rewriting (qualify, aliases, canonical, masquerade); null: none.
-    public AddressRewriter? Addresses { get; init; }
+    // The one door into the store: checks, rewriting, commit and hand-off (Intake/MessageIntake).
+    public required MessageIntake Intake { get; init; }
     public ILogger Logger { get; init; } = NullLogger.Instance;
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
     public bool DebugReceiver { get; init; }
@@ -32,9 +26,6 @@ internal sealed class SmtpConnectionContext
     public CancellationToken Shutdown { get; init; }
     // Abort: the drain time is over, drop everything.
     public CancellationToken Abort { get; init; }
-
-    // The store, sink and rewriters above as the one intake every door shares (built once).
-    public MessageIntake Intake => _intake ??= new MessageIntake(Store, Sink, Addresses, Rewriter, TimeProvider);
 
     public long MessagesAccepted => Interlocked.Read(ref _accepted);
     public long MessagesRejected => Interlocked.Read(ref _rejected);

@@ -51,13 +51,15 @@ internal sealed class SmtpListener : IAsyncDisposable
 
         var certificate = settings.TlsCert.Length > 0 ? SmtpTls.Load(settings.TlsCert, settings.TlsKey) : null;
         _implicitTls = settings.Ssl;
+        // MAIL/RCPT ask the intake's own check, so what gets 250 is what the intake can take.
+        var intake = new MessageIntake(store, sink, addresses, settings.Rewriter, timeProvider);
         var session = new SmtpSessionSettings(
             settings.HostName,
             settings.Limits,
             settings.Credentials,
             settings.AllowUnencryptedAuth,
             TlsAvailable: certificate is not null && !settings.Ssl,
-            Envelope: new EnvelopeCheck(addresses, settings.Rewriter));
+            Envelope: intake.Check);
         // failmail accepted this configuration silently and then refused every message.
         if (session.Credentials is not null && certificate is null && !settings.AllowUnencryptedAuth)
         {
@@ -66,10 +68,7 @@ internal sealed class SmtpListener : IAsyncDisposable
         _context = new SmtpConnectionContext
         {
             Settings = session,
-            Store = store,
-            Sink = sink,
-            Rewriter = settings.Rewriter,
-            Addresses = addresses,
+            Intake = intake,
             Logger = _logger,
             TimeProvider = timeProvider,
             DebugReceiver = settings.DebugReceiver,
@@ -86,6 +85,9 @@ internal sealed class SmtpListener : IAsyncDisposable
     public Socket ListenSocket => _listenSocket ?? throw new InvalidOperationException("Start has not been called");
     public int OpenSessions => _connections.Count;
     public long MessagesAccepted => _context.MessagesAccepted;
+
+    // The door this listener's sessions use; the spool importer shares it.
+    public MessageIntake Intake => _context.Intake;
     public long MessagesRejected => _context.MessagesRejected;
 
     public void Start(Socket? listeningSocket = null)

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Text;
+using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Rewriting;
 using Failmail.Smtp;
@@ -39,9 +40,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         Context = new SmtpConnectionContext
         {
             Settings = new SmtpSessionSettings("mx.test", Limits, credentials, allowUnencryptedAuth, certificate is not null),
-            Store = Store,
-            Sink = Sink,
-            Rewriter = rewriter ?? RecipientRewriter.None,
+            Intake = new MessageIntake(Store, Sink, null, rewriter ?? RecipientRewriter.None, Time),
             TimeProvider = Time,
             Certificate = certificate,
             AuthFailures = authFailures,
