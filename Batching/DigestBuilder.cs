@@ -88,7 +88,7 @@ internal sealed class DigestBuilder
             }
             budget = Math.Max(DigestLimits.MinBytes / 4, budget * maxBytes / size - 1024);
         }
-        return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds);
+        return new Digest(batch.BatchKey, batch.Recipient, message, batch.MessageIds) { Summary = batch };
     }
 
     private MimeMessage Compose(DueBatch batch, string subject, List<string> bodies, DateTimeOffset now, long budget, out long textBytes)
