@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Failmail.Tests.EndToEnd;
 
@@ -10,25 +12,41 @@ internal sealed class Ngircd : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private Ngircd(Process process, int port)
+    private Ngircd(Process process, int port, int tlsPort)
     {
         _process = process;
         Port = port;
+        TlsPort = tlsPort;
     }
 
     public int Port { get; }
+
+    // The TLS port when started with a certificate, else 0.
+    public int TlsPort { get; }
 
     public int Pid => _process.Id;
 
     public static string Binary => File.Exists("/usr/sbin/ngircd") ? "/usr/sbin/ngircd" : throw new FileNotFoundException("ngircd is not installed; ./test.sh installs it");
 
-    public static async Task<Ngircd> StartAsync(string directory)
+    // tls: a certificate with its (ECDSA) key, served on a second port.
+    public static async Task<Ngircd> StartAsync(string directory, X509Certificate2? tls = null)
     {
         Directory.CreateDirectory(directory);
         var stderr = "";
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var port = FreePort.Next();
+            var tlsPort = tls is null ? 0 : FreePort.Next();
+            var ssl = "";
+            if (tls is not null)
+            {
+                var certFile = Path.Combine(directory, "cert.pem");
+                var keyFile = Path.Combine(directory, "key.pem");
+                File.WriteAllText(certFile, tls.ExportCertificatePem() + "\n");
+                using var key = tls.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the certificate has no ECDSA key");
+                File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem() + "\n");
+                ssl = $"[SSL]\nCertFile = {certFile}\nKeyFile = {keyFile}\nPorts = {tlsPort}\n";
+            }
             var config = Path.Combine(directory, "ngircd.conf");
             var motd = Path.Combine(directory, "motd");
             File.WriteAllText(motd, "failmail test server\n");
@@ -52,6 +70,7 @@ internal sealed class Ngircd : IAsyncDisposable
                 PAM = no
                 Ident = no
                 DNS = no
+                {ssl}
                 """));
             var info = new ProcessStartInfo(Binary) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var arg in new[] { "--nodaemon", "--config", config })
@@ -61,9 +80,16 @@ internal sealed class Ngircd : IAsyncDisposable
             var process = ChildProcesses.Start(info);
             // Drain its log so a full pipe never blocks it.
             _ = process.StandardOutput.ReadToEndAsync();
-            if (await FreePort.WaitForOwnListenerAsync(process, port, TimeSpan.FromSeconds(10)))
+            if (await FreePort.WaitForOwnListenerAsync(process, port, TimeSpan.FromSeconds(10))
+                && (tls is null || await FreePort.WaitForOwnListenerAsync(process, tlsPort, TimeSpan.FromSeconds(10))))
             {
-                return new Ngircd(process, port);
+                return new Ngircd(process, port, tlsPort);
+            }
+            if (!process.HasExited)
+            {
+                // Only the TLS port was taken: ngircd goes on without it, so stop it and try again.
+                process.Kill();
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             }
             stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
             process.Dispose();

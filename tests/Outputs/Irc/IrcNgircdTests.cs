@@ -1,7 +1,11 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Text;
 using Failmail.Outputs.Irc;
 using Failmail.Tests.EndToEnd;
+using Failmail.Tests.Relay;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -77,6 +81,30 @@ public sealed class IrcNgircdTests : IAsyncLifetime
         }
         Assert.Equal("second", (await person.NextPrivmsgAsync()).Text);
         Assert.Equal(2, person.JoinsSeen("alerts"));
+    }
+
+    [Fact]
+    public async Task IrcsPostsOverTlsCheckedAgainstTheServersCa()
+    {
+        using var certificates = new TestCertificates();
+        var tlsDir = Path.Combine(_dir, "tls");
+        await using var server = await Ngircd.StartAsync(tlsDir, certificates.Server);
+        await using var person = await ChannelMember.JoinAsync(server.Port, "person", "#ops");
+        RemoteCertificateValidationCallback trustTestCa = (_, certificate, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(certificates.Ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return certificate is not null && chain.Build(new X509Certificate2(certificate));
+        };
+        await using var connection = new IrcConnection(Target($"ircs://alerts@127.0.0.1:{server.TlsPort}/ops"), Timeout, TimeProvider.System, NullLogger.Instance, trustTestCa);
+        await connection.SendAsync(["over tls"], CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal("over tls", (await person.NextPrivmsgAsync()).Text);
+
+        // Without the CA the server is not trusted, and nothing is posted.
+        await using var untrusting = new IrcConnection(Target($"ircs://other@127.0.0.1:{server.TlsPort}/ops"), Timeout, TimeProvider.System, NullLogger.Instance);
+        await Assert.ThrowsAsync<AuthenticationException>(() => untrusting.SendAsync(["never"], CancellationToken.None).WaitAsync(Timeout));
     }
 
     // A plain IRC client in the channel that records what it sees.
