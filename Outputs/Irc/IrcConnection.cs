@@ -89,9 +89,10 @@ internal sealed class IrcConnection : IAsyncDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_timeout);
-        var session = await IrcSession.OpenAsync(_target, _validate, deadline.Token).ConfigureAwait(false);
+        IrcSession? session = null;
         try
         {
+            session = await IrcSession.OpenAsync(_target, _validate, deadline.Token).ConfigureAwait(false);
             _nick = _target.Nick;
             if (_target.Password is not null)
             {
@@ -113,12 +114,18 @@ internal sealed class IrcConnection : IAsyncDisposable
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            await session.DisposeAsync().ConfigureAwait(false);
+            if (session is not null)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
             throw new IrcException($"{_target.Host}:{_target.Port} did not complete registration within {_timeout.TotalSeconds:0.#} s", e);
         }
         catch
         {
-            await session.DisposeAsync().ConfigureAwait(false);
+            if (session is not null)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
     }
