@@ -127,6 +127,12 @@ internal sealed class FailoverRelayTransport : IRelayTransport
         {
             throw down!;
         }
+        // The ones not tried this time say why they are being skipped.
+        foreach (var skipped in _relays.Except(order))
+        {
+            var stats = skipped.Snapshot(_time.GetTimestamp(), _time);
+            reasons.Add($"{skipped.Name}: skipped for {GoSyntax.GoDuration.Format(stats.Backoff)} more ({stats.LastError})");
+        }
         throw new RelayException(RelayFailureKind.ConnectionTransient, $"every relay failed: {string.Join("; ", reasons)}", down);
     }
 

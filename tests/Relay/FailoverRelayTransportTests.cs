@@ -164,11 +164,13 @@ public class FailoverRelayTransportTests
 
         // Now the live one goes down too: the worker waits until the dead relay's skip ends
         // (30 s from its first failure), not a fresh 30 s.
+        var liveAddress = live.Address; // not readable once stopped
         await live.DisposeAsync();
         await relay.SendAsync(Digest("ops@example.com", "y"), CancellationToken.None).AsTask().WaitAsync(Patience);
         // The worker counts failed deliveries: the first one went through b.
         await UntilAsync(relay, () => relay.RelayFailures == 1);
-        Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("relay unavailable: every relay failed: ", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains($"relay unavailable: every relay failed: smtp://{liveAddress}: ", StringComparison.Ordinal)
+            && l.Text.Contains($"; smtp://{dead.Address}: skipped for 30s more (relay connection failed: connection refused)", StringComparison.Ordinal));
         Assert.Equal(1, relay.Endpoints[0].Attempts);
         Assert.Equal(1, relay.Endpoints[1].Failures);
         time.Advance(RetryMin - TimeSpan.FromSeconds(1));
