@@ -50,4 +50,7 @@ internal interface IFailmailStats
 
     // A part that stopped or is stuck (PartWatch), or null while all run.
     string? PartProblem => null;
+
+    // Each relay of the --relay-addr failover list (empty for debug or --receiver alone).
+    IReadOnlyList<RelayEndpointStats> RelayEndpoints => [];
 }

@@ -91,6 +91,8 @@ internal sealed class ServiceStats : IFailmailStats
 
     public string? PartProblem => _parts?.Problem();
 
+    public IReadOnlyList<RelayEndpointStats> RelayEndpoints => _relay?.Endpoints ?? [];
+
     private string? ProbeStore()
     {
         try
