@@ -23,12 +23,16 @@ internal sealed class MessageIntake(IMessageStore store, IMessageSink sink, Addr
         return addresses is null ? draft : addresses.Wrap(draft);
     }
 
-    // The envelope as stored: rewritten, stamped with the receive time.
-    public Envelope Envelope(string from, IReadOnlyList<string> recipients, string clientAddress) => new(
+    // The envelope as stored: rewritten, stamped with the receive time. clientName: the
+    // EHLO name (the spool's door gives the local host name).
+    public Envelope Envelope(string from, IReadOnlyList<string> recipients, string clientAddress, string clientName = "") => new(
         addresses?.RewriteSender(from) ?? from,
         rewriter.RewriteAll(addresses?.RewriteRecipients(recipients) ?? recipients),
         time.GetUtcNow(),
-        clientAddress);
+        clientAddress)
+    {
+        ClientName = clientName,
+    };
 
     // Commits the draft (throws IOException: nothing was stored) and hands the message on.
     // SinkError is the sink's failure, if any; the message is stored either way.
