@@ -244,6 +244,7 @@ internal sealed class BatcherService : IMessageSink
                 BatchLog.ShutdownSendFailed(_logger, e, item.Digest.Recipient);
             }
         }
+        _handOff.ReleaseSent();
         _handOff.ForgetBodies();
         Publish();
         BatchLog.Stopped(_logger, _handOff.DigestsSent, _outbox.Count);
@@ -261,10 +262,27 @@ internal sealed class BatcherService : IMessageSink
         {
             _intake.LoadPending(_progressed);
         }
-        foreach (var due in _batcher.Tick(_time.GetTimestamp()))
+        // Batches that fell due while the last ones were built go in the same round, before
+        // the round's one store removal (DigestHandOff.ReleaseSent).
+        for (var round = 0; round < 8; round++)
         {
-            _handOff.Enqueue(due);
+            foreach (var due in _batcher.Tick(_time.GetTimestamp()))
+            {
+                _handOff.Enqueue(due);
+            }
+            await HandOverDueAsync(stop).ConfigureAwait(false);
+            if (_batcher.NextDeadline is not { } next || next > _time.GetTimestamp())
+            {
+                break;
+            }
         }
+        _handOff.ReleaseSent();
+        _handOff.ForgetBodies();
+        Publish();
+    }
+
+    private async Task HandOverDueAsync(CancellationToken stop)
+    {
         var now = _time.GetTimestamp();
         var ready = stop.IsCancellationRequested ? [] : _outbox.Due(now);
         // Hand the due digests over together, so the outgoing queue's group commit syncs them
@@ -289,8 +307,6 @@ internal sealed class BatcherService : IMessageSink
             }
         }
         await ApplyWaveAsync(wave, now, stop).ConfigureAwait(false);
-        _handOff.ForgetBodies();
-        Publish();
     }
 
     // The outcomes of one wave, applied here, in order, on this loop.
