@@ -328,16 +328,33 @@ internal sealed class DigestBuilder
 
     // Deterministic for the same batch and time (failmail preview output can be compared),
     // unique in practice because ids and times differ.
+    // The same bytes as hashing the joined string, fed id by id: a storm's 10,000 ids were a
+    // 600 KB string and its 300 KB of UTF-8 per digest, on the large object heap (issue 13).
     private string MessageId(DueBatch batch, DateTimeOffset now)
     {
-        var input = new StringBuilder()
-            .Append(batch.BatchKey).Append('\0').Append(batch.Recipient).Append('\0')
-            .Append(now.UtcTicks.ToString(CultureInfo.InvariantCulture));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> buffer = stackalloc byte[256];
+        Append(hash, string.Concat(batch.BatchKey, "\0", batch.Recipient, "\0", now.UtcTicks.ToString(CultureInfo.InvariantCulture)), buffer);
         foreach (var id in batch.MessageIds)
         {
-            input.Append('\0').Append(id);
+            Append(hash, "\0", buffer);
+            Append(hash, id, buffer);
         }
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(input.ToString()));
-        return $"failmail.{Convert.ToHexStringLower(hash, 0, 12)}@{_domain}";
+        var digest = hash.GetHashAndReset();
+        return $"failmail.{Convert.ToHexStringLower(digest, 0, 12)}@{_domain}";
+    }
+
+    private static void Append(IncrementalHash hash, string text, Span<byte> buffer)
+    {
+        // UTF-8 of each piece alone equals its part of the joined string's (the pieces are
+        // whole strings; a lone surrogate becomes U+FFFD either way).
+        if (Encoding.UTF8.GetMaxByteCount(text.Length) <= buffer.Length)
+        {
+            hash.AppendData(buffer[..Encoding.UTF8.GetBytes(text, buffer)]);
+        }
+        else
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(text));
+        }
     }
 }

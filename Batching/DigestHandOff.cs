@@ -95,14 +95,15 @@ internal sealed class DigestHandOff(
         {
             return;
         }
-        var ids = _sent.Count == 1 ? _sent[0] : _sent.SelectMany(i => i).ToList();
-        _sent.Clear();
+        // Not joined into one list: 100,000 ids would be a large-object-heap array.
+        var ids = _sent.Count == 1 ? _sent[0] : _sent.SelectMany(i => i);
         Release(ids);
+        _sent.Clear();
     }
 
     // Each message's copy for this batch is settled (handed on or quarantined): those whose
     // last copy it was leave the store.
-    private void Release(IReadOnlyList<string> ids)
+    private void Release(IEnumerable<string> ids)
     {
         var done = ledger.Delivered(ids);
         if (done.Count == 0)

@@ -116,6 +116,23 @@ public class DigestNotesTests
             BodyText(text));
     }
 
+    // The Message-ID is hashed id by id now (no 600 KB string per storm digest): the same
+    // value as the hash of the joined text it was before.
+    [Fact]
+    public void MessageIdIsTheHashOfTheJoinedBatchAsBefore()
+    {
+        var batch = Batch(false, Disk(3000, "é-id"));
+        var digest = Builder(Options).BuildWithBodies(batch, _ => "body\n", Now);
+        var joined = new StringBuilder().Append(batch.BatchKey).Append('\0').Append(batch.Recipient).Append('\0')
+            .Append(Now.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var id in batch.MessageIds)
+        {
+            joined.Append('\0').Append(id);
+        }
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(joined.ToString()));
+        Assert.Equal($"failmail.{Convert.ToHexStringLower(hash, 0, 12)}@host.example", digest.Message.MessageId);
+    }
+
     [Fact]
     public void TheStormNoticeIsShortAndMarked()
     {
