@@ -93,6 +93,16 @@ internal sealed record FailmailOptions
     public long MaxDigestSize { get; init; } = 2 * 1024 * 1024;
     public int MaxDigestGroups { get; init; } = 200;
 
+    // New (issue 13): grouping by meaning, Alertmanager-style timing, hosts, the pager. All off
+    // by default (failmail's behaviour).
+    public bool GroupNormalize { get; init; }
+    public bool ShowHosts { get; init; }
+    public TimeSpan FirstWait { get; init; } = TimeSpan.Zero;
+    public TimeSpan FollowUpInterval { get; init; } = TimeSpan.Zero;
+    public int PageThreshold { get; init; }
+    public TimeSpan PageWindow { get; init; } = TimeSpan.FromMinutes(1);
+    public string PageTo { get; init; } = "";
+
     // failmail used the short host name, which is not a deliverable domain; the FQDN is.
     public static string DefaultFrom() => "failmail@" + FullyQualifiedHostName();
 

@@ -69,6 +69,17 @@ internal static class OptionsValidator
         RequireAtLeast(errors, "max-connections", options.MaxConnections, 1);
         RequireAtLeast(errors, "max-digest-size", options.MaxDigestSize, DigestLimits.MinBytes);
         RequireAtLeast(errors, "max-digest-groups", options.MaxDigestGroups, 1);
+        RequireNonNegative(errors, "first-wait", options.FirstWait);
+        RequireNonNegative(errors, "follow-up-interval", options.FollowUpInterval);
+        RequireAtLeast(errors, "page-threshold", options.PageThreshold, 0);
+        if (options.PageThreshold > 0)
+        {
+            RequirePositive(errors, "page-window", options.PageWindow);
+            if (string.IsNullOrWhiteSpace(options.PageTo))
+            {
+                errors.Add("--page-to: required with --page-threshold (where the storm notice goes)");
+            }
+        }
 
         RequireNonNegative(errors, "shutdown-timeout", options.ShutdownTimeout);
         RequireNonNegative(errors, "wait-period", options.WaitPeriod);

@@ -128,7 +128,11 @@ internal sealed class BatchIntake(
             messageKeys = keys.FromMime(mime, message);
         }
         var (batchKey, groupKey, subject) = messageKeys;
-        var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
+        var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received)
+        {
+            Host = SendingHost.Of(message.Envelope),
+            Example = messageKeys.Example,
+        };
         ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
         batcher.Add(batched, MonotonicTime.ToTimestamp(time, message.Envelope.Received));
         // The read buffer is reused: a message small enough to keep is copied out, once for all

@@ -9,4 +9,11 @@ internal sealed record BatchedMessage(
     string GroupKey,
     string Subject,
     IReadOnlyList<string> Recipients,
-    DateTimeOffset Received);
+    DateTimeOffset Received)
+{
+    // The sending host (SendingHost.Of), "" when unknown.
+    public string Host { get; init; } = "";
+
+    // --group-normalize: the words holding the values the normalised subject replaced.
+    public string Example { get; init; } = "";
+}

@@ -18,22 +18,61 @@ namespace Failmail.Batching;
 // Each batch has one timer-wheel entry. A new message does not touch the wheel; when the entry
 // fires and the quiet period has since been extended, the batch is scheduled again at its
 // current deadline (lazy rescheduling). So Add is a dictionary lookup and a list append.
+//
+// Alertmanager-style timing (issue 13), both off at 0: with firstWait, a batch whose (key,
+// recipient) had no digest in the last followUp (or ever) is due by firstSeen + firstWait,
+// quiet or not; with followUp, a batch that starts within followUp of the last digest for its
+// (key, recipient) is not due before that digest + followUp, and says so (DueBatch.FollowUp).
+// The last-sent times are forgotten followUp after they were recorded. A deadline only ever
+// grows while a batch is open, which the lazy rescheduling needs.
 internal sealed class Batcher
 {
+    // Bounds the last-sent memory whatever the interval (the oldest go first).
+    public const int MaxRemembered = 100_000;
+
     private readonly long _waitPeriod;
     private readonly long _maxWait;
+    private readonly long _firstWait;
+    private readonly long _followUp;
+    private readonly StormPager? _pager;
     private readonly Dictionary<(string BatchKey, string Recipient), Batch> _batches = new();
     private readonly TimerWheel<Batch> _wheel;
     private readonly List<Batch> _expired = new();
+    private readonly Dictionary<(string BatchKey, string Recipient), long> _lastSent = new();
+    private readonly Queue<((string BatchKey, string Recipient) Key, long SentAt)> _sentOrder = new();
+    private readonly List<StormPage> _pages = new();
     private long _activeMessages;
 
-    public Batcher(long waitPeriod, long maxWait, int wheelSlots = 4096, long wheelResolution = 1)
+    // firstWait, followUp: --first-wait and --follow-up-interval in ticks (0: off). pager:
+    // --page-threshold and --page-window, or null.
+    public Batcher(long waitPeriod, long maxWait, int wheelSlots = 4096, long wheelResolution = 1,
+        long firstWait = 0, long followUp = 0, StormPager? pager = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(waitPeriod);
         ArgumentOutOfRangeException.ThrowIfNegative(maxWait);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstWait);
+        ArgumentOutOfRangeException.ThrowIfNegative(followUp);
         _waitPeriod = waitPeriod;
         _maxWait = maxWait;
+        _firstWait = firstWait;
+        _followUp = followUp;
+        _pager = pager;
         _wheel = new TimerWheel<Batch>(wheelSlots, wheelResolution);
+    }
+
+    // (batch key, recipient) pairs whose last digest time is kept for --follow-up-interval.
+    public int RememberedDigests => _lastSent.Count;
+
+    // Pages (--page-threshold) raised since the last call, in order.
+    public IReadOnlyList<StormPage> TakePages()
+    {
+        if (_pages.Count == 0)
+        {
+            return [];
+        }
+        var pages = _pages.ToList();
+        _pages.Clear();
+        return pages;
     }
 
     public int ActiveBatches => _batches.Count;
@@ -56,6 +95,11 @@ internal sealed class Batcher
         if (message.Received > LastReceived)
         {
             LastReceived = message.Received;
+        }
+        // Counted once per message, not per recipient: the page is about the alert rate.
+        if (_pager?.Count(message.BatchKey, now) is { } count)
+        {
+            _pages.Add(new StormPage(message.BatchKey, count));
         }
         HashSet<string>? seen = message.Recipients.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
         foreach (var raw in message.Recipients)
@@ -82,6 +126,17 @@ internal sealed class Batcher
         if (!_batches.TryGetValue(key, out var batch))
         {
             batch = new Batch(message.BatchKey, recipient, now);
+            var sentAt = 0L;
+            var recent = _followUp > 0 && _lastSent.TryGetValue(key, out sentAt) && now - sentAt < _followUp;
+            if (recent)
+            {
+                batch.FollowUp = true;
+                batch.NotBefore = SaturatingAdd(sentAt, _followUp);
+            }
+            else if (_firstWait > 0)
+            {
+                batch.DueBy = SaturatingAdd(now, _firstWait);
+            }
             _batches.Add(key, batch);
             _wheel.Schedule(Deadline(batch), batch);
         }
@@ -93,6 +148,8 @@ internal sealed class Batcher
     public IReadOnlyList<DueBatch> Tick(long now)
     {
         var due = new List<DueBatch>();
+        Forget(now);
+        _pager?.Sweep(now);
         _expired.Clear();
         _wheel.Advance(now, _expired);
         foreach (var batch in _expired)
@@ -105,6 +162,7 @@ internal sealed class Batcher
             if (deadline <= now)
             {
                 Close(batch, due);
+                Remember(batch, now);
             }
             else
             {
@@ -127,7 +185,42 @@ internal sealed class Batcher
     }
 
     private long Deadline(Batch batch) =>
-        Math.Min(SaturatingAdd(batch.LastSeen, _waitPeriod), SaturatingAdd(batch.FirstSeen, _maxWait));
+        Math.Max(
+            Math.Min(Math.Min(SaturatingAdd(batch.LastSeen, _waitPeriod), SaturatingAdd(batch.FirstSeen, _maxWait)), batch.DueBy),
+            batch.NotBefore);
+
+    private void Remember(Batch batch, long now)
+    {
+        if (_followUp <= 0)
+        {
+            return;
+        }
+        var key = (batch.BatchKey, batch.Recipient);
+        _lastSent[key] = now;
+        _sentOrder.Enqueue((key, now));
+        while (_sentOrder.Count > MaxRemembered)
+        {
+            ForgetOldest();
+        }
+    }
+
+    // Last-sent times older than the follow-up interval no longer hold a batch back.
+    private void Forget(long now)
+    {
+        while (_sentOrder.Count > 0 && now - _sentOrder.Peek().SentAt >= _followUp)
+        {
+            ForgetOldest();
+        }
+    }
+
+    private void ForgetOldest()
+    {
+        var (key, sentAt) = _sentOrder.Dequeue();
+        if (_lastSent.TryGetValue(key, out var latest) && latest == sentAt)
+        {
+            _lastSent.Remove(key);
+        }
+    }
 
     private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 
@@ -158,6 +251,11 @@ internal sealed class Batcher
         public long LastSeen { get; private set; } = firstSeen;
         public int Count => _ids.Count;
         public bool Closed { get; set; }
+        // --first-wait: due by this tick, quiet or not (long.MaxValue: no such bound).
+        public long DueBy { get; set; } = long.MaxValue;
+        // --follow-up-interval: not due before this tick (the last digest + the interval).
+        public long NotBefore { get; set; } = long.MinValue;
+        public bool FollowUp { get; set; }
 
         public void Add(BatchedMessage message, long now)
         {
@@ -203,16 +301,28 @@ internal sealed class Batcher
             var groups = all
                 .OrderByDescending(g => g.Count)
                 .ThenBy(g => g.Index)
-                .Select(g => new DueGroup(g.Key, g.Subject, g.Count, g.First, g.Last, g.LastId))
+                .Select(g => g.ToDueGroup())
                 .ToList();
             var oldest = groups.Min(g => g.First);
             var newest = groups.Max(g => g.Last);
-            return new DueBatch(BatchKey, Recipient, groups, _ids, oldest, newest);
+            return new DueBatch(BatchKey, Recipient, groups, _ids, oldest, newest) { FollowUp = FollowUp };
         }
     }
 
     private sealed class Group(string key, int index)
     {
+        // A group names at most this many hosts with their counts; messages from others are
+        // summed (DueGroup.OtherHostMessages). Examples: the first few distinct ones.
+        public const int MaxHosts = 32;
+        public const int MaxExamples = 3;
+
+        // One host (the usual case) needs no dictionary.
+        private string? _host;
+        private int _hostCount;
+        private Dictionary<string, int>? _hosts;
+        private int _otherHostMessages;
+        private List<string>? _examples;
+
         public string Key { get; } = key;
         public int Index { get; } = index;
         public int Count { get; private set; }
@@ -234,6 +344,54 @@ internal sealed class Batcher
             {
                 Last = message.Received;
             }
+            AddHost(message.Host);
+            if (message.Example.Length > 0 && (_examples is null || (_examples.Count < MaxExamples && !_examples.Contains(message.Example))))
+            {
+                (_examples ??= new List<string>(MaxExamples)).Add(message.Example);
+            }
+        }
+
+        private void AddHost(string host)
+        {
+            if (host.Length == 0)
+            {
+                return;
+            }
+            if (_hosts is null)
+            {
+                if (_host is null || string.Equals(_host, host, StringComparison.Ordinal))
+                {
+                    _host = host;
+                    _hostCount++;
+                    return;
+                }
+                _hosts = new Dictionary<string, int>(StringComparer.Ordinal) { [_host] = _hostCount };
+            }
+            if (_hosts.TryGetValue(host, out var n))
+            {
+                _hosts[host] = n + 1;
+            }
+            else if (_hosts.Count < MaxHosts)
+            {
+                _hosts.Add(host, 1);
+            }
+            else
+            {
+                _otherHostMessages++;
+            }
+        }
+
+        public DueGroup ToDueGroup()
+        {
+            IReadOnlyList<HostCount> hosts = _hosts is not null
+                ? _hosts.Select(h => new HostCount(h.Key, h.Value)).OrderByDescending(h => h.Count).ThenBy(h => h.Host, StringComparer.Ordinal).ToList()
+                : _host is not null ? [new HostCount(_host, _hostCount)] : [];
+            return new DueGroup(Key, Subject, Count, First, Last, LastId)
+            {
+                Hosts = hosts,
+                OtherHostMessages = _otherHostMessages,
+                Examples = _examples ?? (IReadOnlyList<string>)[],
+            };
         }
     }
 }

@@ -45,6 +45,9 @@ internal sealed class BatcherService : IMessageSink
     private readonly DigestOutbox _outbox;
     private readonly BatchIntake _intake;
     private readonly DigestHandOff _handOff;
+    private readonly DigestBuilder _builder;
+    // A --page-threshold notice is in the outbox: hand it over now, not at the next deadline.
+    private bool _pagePending;
     private readonly IdleSignal _idle = new();
     private volatile bool _skipFlush;
     private BatcherStats _stats = BatcherStats.Empty;
@@ -77,14 +80,18 @@ internal sealed class BatcherService : IMessageSink
         _logger = loggerFactory.CreateLogger("Failmail.Batching");
         _pollStore = pollStore;
         _intakeGather = intakeGather;
-        var keys = new MessageKeyEvaluator(settings.BatchExpr, settings.GroupExpr, _logger);
-        var builder = new DigestBuilder(settings.Digest, settings.Template);
+        var keys = new MessageKeyEvaluator(settings.BatchExpr, settings.GroupExpr, _logger, settings.GroupNormalize);
+        var builder = _builder = new DigestBuilder(settings.Digest, settings.Template);
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
         _poll = settings.Poll > TimeSpan.Zero ? settings.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;
         _outbox = new DigestOutbox(_poll, settings.RetryMax, frequency);
+        var pager = settings.PageThreshold > 0 && settings.PageWindow > TimeSpan.Zero
+            ? new StormPager(settings.PageThreshold, MonotonicTime.ToTicks(_time, settings.PageWindow))
+            : null;
         _batcher = new Batcher(MonotonicTime.ToTicks(_time, settings.WaitPeriod), MonotonicTime.ToTicks(_time, settings.MaxWait),
-            wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
+            wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100),
+            firstWait: MonotonicTime.ToTicks(_time, settings.FirstWait), followUp: MonotonicTime.ToTicks(_time, settings.FollowUpInterval), pager: pager);
         var newest = new NewestMessages();
         var buffer = new MessageReadBuffer();
         _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, buffer, quarantine, _time, _logger);
@@ -123,6 +130,12 @@ internal sealed class BatcherService : IMessageSink
             while (!stop.IsCancellationRequested)
             {
                 Drain();
+                if (_pagePending)
+                {
+                    // A storm notice leaves at once, through the same durable hand-off.
+                    _pagePending = false;
+                    await OnTickAsync(poll: false, stop).ConfigureAwait(false);
+                }
                 tick ??= timer.WaitForNextTickAsync(stop).AsTask();
                 read ??= _channel.Reader.WaitToReadAsync(stop).AsTask();
                 // Armed before the loop parks (pitfall 9): a test may advance the clock then.
@@ -231,6 +244,7 @@ internal sealed class BatcherService : IMessageSink
                 BatchLog.ShutdownSendFailed(_logger, e, item.Digest.Recipient);
             }
         }
+        _handOff.ReleaseSent();
         _handOff.ForgetBodies();
         Publish();
         BatchLog.Stopped(_logger, _handOff.DigestsSent, _outbox.Count);
@@ -248,10 +262,27 @@ internal sealed class BatcherService : IMessageSink
         {
             _intake.LoadPending(_progressed);
         }
-        foreach (var due in _batcher.Tick(_time.GetTimestamp()))
+        // Batches that fell due while the last ones were built go in the same round, before
+        // the round's one store removal (DigestHandOff.ReleaseSent).
+        for (var round = 0; round < 8; round++)
         {
-            _handOff.Enqueue(due);
+            foreach (var due in _batcher.Tick(_time.GetTimestamp()))
+            {
+                _handOff.Enqueue(due);
+            }
+            await HandOverDueAsync(stop).ConfigureAwait(false);
+            if (_batcher.NextDeadline is not { } next || next > _time.GetTimestamp())
+            {
+                break;
+            }
         }
+        _handOff.ReleaseSent();
+        _handOff.ForgetBodies();
+        Publish();
+    }
+
+    private async Task HandOverDueAsync(CancellationToken stop)
+    {
         var now = _time.GetTimestamp();
         var ready = stop.IsCancellationRequested ? [] : _outbox.Due(now);
         // Hand the due digests over together, so the outgoing queue's group commit syncs them
@@ -276,8 +307,6 @@ internal sealed class BatcherService : IMessageSink
             }
         }
         await ApplyWaveAsync(wave, now, stop).ConfigureAwait(false);
-        _handOff.ForgetBodies();
-        Publish();
     }
 
     // The outcomes of one wave, applied here, in order, on this loop.
@@ -309,6 +338,19 @@ internal sealed class BatcherService : IMessageSink
         {
             _intake.Process(message);
             _busy.Progressed();
+        }
+        QueuePages();
+    }
+
+    // --page-threshold notices raised by the messages just taken in go into the outbox like a
+    // digest (retried the same way), with no messages of their own to release.
+    private void QueuePages()
+    {
+        foreach (var page in _batcher.TakePages())
+        {
+            BatchLog.StormPaged(_logger, page.Count, page.BatchKey, _settings.PageWindow, _settings.PageTo);
+            _outbox.Add(_builder.Page(page, _settings.PageTo, _settings.PageWindow, _time.GetUtcNow()));
+            _pagePending = true;
         }
     }
 

@@ -82,6 +82,13 @@ internal sealed class FailmailSettings
         Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
         Add(Setting.ByteSize("max-digest-size", "largest digest, in bytes (k and M suffixes allowed); groups past it are listed one line each, then summed", d, o => o.MaxDigestSize, (o, v) => o with { MaxDigestSize = v }));
         Add(Setting.Int32("max-digest-groups", "most groups shown in full in one digest; the rest are listed one line each, then summed", d, o => o.MaxDigestGroups, (o, v) => o with { MaxDigestGroups = v }));
+        Add(Setting.Bool("group-normalize", "group messages whose subjects differ only in numbers, addresses, ids, dates and durations; the digest shows the normalised subject with examples", d, o => o.GroupNormalize, (o, v) => o with { GroupNormalize = v }));
+        Add(Setting.Bool("show-hosts", "list each group's sending hosts (EHLO name, address or sender domain) with their counts in the digest", d, o => o.ShowHosts, (o, v) => o with { ShowHosts = v }));
+        Add(Setting.Duration("first-wait", "send the first digest of a batch this long after its first message, without waiting for quiet (0: off)", d, o => o.FirstWait, (o, v) => o with { FirstWait = v }));
+        Add(Setting.Duration("follow-up-interval", "after a digest for a batch, wait at least this long before the next one for it (0: off)", d, o => o.FollowUpInterval, (o, v) => o with { FollowUpInterval = v }));
+        Add(Setting.Int32("page-threshold", "send one short notice to --page-to when more than this many messages for one batch arrive within --page-window (0: off)", d, o => o.PageThreshold, (o, v) => o with { PageThreshold = v }));
+        Add(Setting.Duration("page-window", "the window --page-threshold counts over", d, o => o.PageWindow, (o, v) => o with { PageWindow = v }));
+        Add(Setting.String("page-to", "address for the --page-threshold notice", d, o => o.PageTo, (o, v) => o with { PageTo = v }));
     }
 
     public Option<bool> Version { get; }

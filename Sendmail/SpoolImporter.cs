@@ -25,6 +25,9 @@ internal sealed class SpoolImporter : IDisposable
     // One read's worth; never less than an envelope line and its line end (SpoolEnvelopeReader).
     private const int ChunkSize = 64 * 1024;
 
+    // The sending host of a spooled message (issue 13): this machine, which ran `sendmail`.
+    private static readonly Lazy<string> LocalHost = new(FailmailOptions.HostName);
+
     private readonly SpoolSettings _settings;
     private readonly string _spoolDir;
     private readonly SpoolLimits _limits;
@@ -225,7 +228,7 @@ internal sealed class SpoolImporter : IDisposable
                     return recipientProblem;
                 }
             }
-            var envelope = _intake.Envelope(reader.From ?? "", reader.Recipients, "spool");
+            var envelope = _intake.Envelope(reader.From ?? "", reader.Recipients, "spool", LocalHost.Value);
             IntakeResult result;
             var draft = _intake.CreateDraft();
             await using (draft.ConfigureAwait(false))

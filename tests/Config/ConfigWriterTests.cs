@@ -86,6 +86,13 @@ public sealed class ConfigWriterTests : IDisposable
             reply_to = 
             max_digest_size = 2M
             max_digest_groups = 200
+            group_normalize = false
+            show_hosts = false
+            first_wait = 0s
+            follow_up_interval = 0s
+            page_threshold = 0
+            page_window = 1m0s
+            page_to = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -112,6 +119,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
+            "-group-normalize", "-show-hosts", "-first-wait=5s", "-follow-up-interval=10m", "-page-threshold=1000", "-page-window=30s", "-page-to=pager@example.com",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
