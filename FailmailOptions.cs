@@ -97,6 +97,10 @@ internal sealed record FailmailOptions
     // by default (failmail's behaviour).
     public bool GroupNormalize { get; init; }
     public bool ShowHosts { get; init; }
+
+    // --digest-json and --merge-digests: spokes and a hub (issue 16).
+    public bool DigestJson { get; init; }
+    public bool MergeDigests { get; init; }
     public TimeSpan FirstWait { get; init; } = TimeSpan.Zero;
     public TimeSpan FollowUpInterval { get; init; } = TimeSpan.Zero;
     public int PageThreshold { get; init; }

@@ -23,6 +23,10 @@ internal sealed record BatchSettings(
     public TimeSpan PageWindow { get; init; } = TimeSpan.FromMinutes(1);
     public string PageTo { get; init; } = "";
 
+    // --merge-digests (issue 16): a digest from a spoke that carries its JSON part is folded
+    // into this batcher's batches by group key instead of passed through.
+    public bool MergeDigests { get; init; }
+
     public static BatchSettings From(FailmailOptions options, DigestLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -42,6 +46,7 @@ internal sealed record BatchSettings(
             PageThreshold = options.PageThreshold,
             PageWindow = options.PageWindow,
             PageTo = options.PageTo,
+            MergeDigests = options.MergeDigests,
         };
     }
 }

@@ -16,4 +16,8 @@ internal sealed record BatchedMessage(
 
     // --group-normalize: the words holding the values the normalised subject replaced.
     public string Example { get; init; } = "";
+
+    // --merge-digests: a spoke's digest, whose groups are folded in with their counts, hosts
+    // and times (GroupKey, Subject and Received are then its first group's); null otherwise.
+    public IReadOnlyList<DigestDocumentGroup>? Folded { get; init; }
 }

@@ -266,6 +266,14 @@ internal sealed class Batcher
                 LastSeen = now;
             }
             _ids.Add(message.Id);
+            if (message.Folded is { } folded)
+            {
+                foreach (var group in folded)
+                {
+                    FindGroup(group.Key).AddFolded(group, message.Id);
+                }
+                return;
+            }
             FindGroup(message.GroupKey).Add(message);
         }
 
@@ -331,10 +339,39 @@ internal sealed class Batcher
         public DateTimeOffset First { get; private set; } = DateTimeOffset.MaxValue;
         public DateTimeOffset Last { get; private set; } = DateTimeOffset.MinValue;
 
+        public bool Folded { get; private set; }
+
+        // A spoke's group (--merge-digests): its count, times, hosts and examples added to ours.
+        public void AddFolded(DigestDocumentGroup group, string id)
+        {
+            Count = (int)Math.Min(int.MaxValue, (long)Count + group.Count);
+            LastId = id;
+            Folded = true;
+            Subject = group.Subject;
+            if (group.First < First)
+            {
+                First = group.First;
+            }
+            if (group.Last > Last)
+            {
+                Last = group.Last;
+            }
+            foreach (var host in group.Hosts)
+            {
+                AddHost(host.Host, (int)host.Count);
+            }
+            _otherHostMessages = (int)Math.Min(int.MaxValue, (long)_otherHostMessages + group.OtherHostMessages);
+            foreach (var example in group.Examples)
+            {
+                AddExample(example);
+            }
+        }
+
         public void Add(BatchedMessage message)
         {
             Count++;
             LastId = message.Id;
+            Folded = false;
             Subject = message.Subject; // the last message's: its body is the one shown
             if (message.Received < First)
             {
@@ -344,14 +381,19 @@ internal sealed class Batcher
             {
                 Last = message.Received;
             }
-            AddHost(message.Host);
-            if (message.Example.Length > 0 && (_examples is null || (_examples.Count < MaxExamples && !_examples.Contains(message.Example))))
+            AddHost(message.Host, 1);
+            AddExample(message.Example);
+        }
+
+        private void AddExample(string example)
+        {
+            if (example.Length > 0 && (_examples is null || (_examples.Count < MaxExamples && !_examples.Contains(example))))
             {
-                (_examples ??= new List<string>(MaxExamples)).Add(message.Example);
+                (_examples ??= new List<string>(MaxExamples)).Add(example);
             }
         }
 
-        private void AddHost(string host)
+        private void AddHost(string host, int count)
         {
             if (host.Length == 0)
             {
@@ -362,22 +404,22 @@ internal sealed class Batcher
                 if (_host is null || string.Equals(_host, host, StringComparison.Ordinal))
                 {
                     _host = host;
-                    _hostCount++;
+                    _hostCount = (int)Math.Min(int.MaxValue, (long)_hostCount + count);
                     return;
                 }
                 _hosts = new Dictionary<string, int>(StringComparer.Ordinal) { [_host] = _hostCount };
             }
             if (_hosts.TryGetValue(host, out var n))
             {
-                _hosts[host] = n + 1;
+                _hosts[host] = (int)Math.Min(int.MaxValue, (long)n + count);
             }
             else if (_hosts.Count < MaxHosts)
             {
-                _hosts.Add(host, 1);
+                _hosts.Add(host, count);
             }
             else
             {
-                _otherHostMessages++;
+                _otherHostMessages = (int)Math.Min(int.MaxValue, (long)_otherHostMessages + count);
             }
         }
 
@@ -391,6 +433,7 @@ internal sealed class Batcher
                 Hosts = hosts,
                 OtherHostMessages = _otherHostMessages,
                 Examples = _examples ?? (IReadOnlyList<string>)[],
+                Folded = Folded,
             };
         }
     }

@@ -94,7 +94,7 @@ internal sealed class BatcherService : IMessageSink
             firstWait: MonotonicTime.ToTicks(_time, settings.FirstWait), followUp: MonotonicTime.ToTicks(_time, settings.FollowUpInterval), pager: pager);
         var newest = new NewestMessages();
         var buffer = new MessageReadBuffer();
-        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, buffer, quarantine, _time, _logger);
+        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, buffer, quarantine, _time, _logger, settings.MergeDigests);
         _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, buffer, quarantine, _time, _logger);
     }
 

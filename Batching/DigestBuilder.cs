@@ -24,6 +24,7 @@ internal sealed class DigestBuilder
     private readonly TimeZoneInfo _zone;
     private readonly string _domain;
     private readonly DigestLimits _limits;
+    private readonly bool _attachJson;
     private readonly bool _showHosts;
 
     // limits: --max-digest-size and --max-digest-groups, and the relay's SIZE once known.
@@ -36,6 +37,7 @@ internal sealed class DigestBuilder
     {
         ArgumentNullException.ThrowIfNull(settings);
         _limits = settings.Limits;
+        _attachJson = settings.AttachJson;
         _showHosts = settings.ShowHosts;
         _from = settings.FromAddress;
         _replyTo = settings.ReplyTo;
@@ -67,19 +69,36 @@ internal sealed class DigestBuilder
         for (var i = 0; i < shown; i++)
         {
             // A body larger than the whole digest can only be shown cut.
-            var body = loadBody(batch.Groups[i].LastMessageId);
+            // A group folded in from a spoke's digest (--merge-digests) has no body of its own.
+            var body = batch.Groups[i].Folded ? "" : loadBody(batch.Groups[i].LastMessageId);
             bodies.Add(body.Length > maxBytes ? DigestLayout.Cut(body, maxBytes) : body);
         }
         // Room for the headers: From, To, Reply-To, Subject (each folded), Date, Message-ID,
         // MIME headers; the rest is the body's. Checked after the build, and shrunk if the
         // encoding took more (an 8-bit body goes out quoted-printable or base64).
         var budget = maxBytes - 2048 - 2 * (DigestLayout.Bytes(subject) + DigestLayout.Bytes(batch.Recipient) + DigestLayout.Bytes(_from) + DigestLayout.Bytes(_replyTo));
+        // --digest-json: the machine-readable part, within the same bound. One that would take
+        // more than half of it is left out (a hub then passes this digest through unmerged).
+        var json = _attachJson ? DigestDocument.From(batch).ToJson() : null;
+        var jsonBytes = json is null ? 0 : (json.LongLength * 14 / 10) + 512;
+        if (jsonBytes > maxBytes / 2)
+        {
+            json = null;
+            jsonBytes = 0;
+        }
+        budget -= jsonBytes;
         MimeMessage message;
         for (var attempt = 0; ; attempt++)
         {
             message = Compose(batch, subject, bodies, now, budget, out var textBytes);
+            if (json is not null)
+            {
+                var text = message.Body;
+                System.Diagnostics.Debug.Assert(text is not null, "Compose sets the text part");
+                message.Body = new Multipart("mixed") { text, DigestDocument.Part(json) };
+            }
             // 7bit text is its own size; base64 adds a third and a line end per 76.
-            if (textBytes * 14 / 10 + 4096 + 2 * DigestLayout.Bytes(subject) <= maxBytes || attempt == 4)
+            if (textBytes * 14 / 10 + jsonBytes + 4096 + 2 * DigestLayout.Bytes(subject) <= maxBytes || attempt == 4)
             {
                 break;
             }

@@ -7,12 +7,16 @@ internal sealed record DigestSettings(string FromAddress, string ReplyTo, string
 {
     public bool ShowHosts { get; init; }
 
+    // --digest-json (issue 16): each digest carries its DigestDocument as a second part.
+    public bool AttachJson { get; init; }
+
     public static DigestSettings From(FailmailOptions options, DigestLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return new DigestSettings(options.From, options.ReplyTo, options.SubjectPrefix, limits ?? DigestLimits.From(options))
         {
             ShowHosts = options.ShowHosts,
+            AttachJson = options.DigestJson,
         };
     }
 }

@@ -19,7 +19,10 @@ internal static partial class DigestShrinker
     {
         ArgumentNullException.ThrowIfNull(message);
         smaller = null;
-        if (!DigestBuilder.IsDigest(message) || message.Body is not TextPart part || maxBytes < DigestLimits.MinBytes)
+        // A --digest-json digest is multipart/mixed: its text is laid out again and its JSON part
+        // dropped (a hub then passes the smaller digest through rather than merging it).
+        var part = message.Body as TextPart ?? (message.Body as Multipart)?.OfType<TextPart>().FirstOrDefault();
+        if (!DigestBuilder.IsDigest(message) || part is null || maxBytes < DigestLimits.MinBytes)
         {
             return false;
         }
