@@ -87,6 +87,8 @@ public sealed class ConfigWriterTests : IDisposable
             max_digest_size = 2M
             max_digest_groups = 200
             group_normalize = false
+            digest_json = false
+            merge_digests = false
             show_hosts = false
             first_wait = 0s
             follow_up_interval = 0s
@@ -119,7 +121,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
-            "-group-normalize", "-show-hosts", "-first-wait=5s", "-follow-up-interval=10m", "-page-threshold=1000", "-page-window=30s", "-page-to=pager@example.com",
+            "-group-normalize", "-digest-json", "-merge-digests", "-show-hosts", "-first-wait=5s", "-follow-up-interval=10m", "-page-threshold=1000", "-page-window=30s", "-page-to=pager@example.com",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
