@@ -26,6 +26,7 @@ internal sealed class Batcher
     private readonly TimerWheel<Batch> _wheel;
     private readonly List<Batch> _expired = new();
     private long _activeMessages;
+    private long _lastBatchId;
 
     public Batcher(long waitPeriod, long maxWait, int wheelSlots = 4096, long wheelResolution = 1)
     {
@@ -81,7 +82,7 @@ internal sealed class Batcher
         var key = (message.BatchKey, recipient);
         if (!_batches.TryGetValue(key, out var batch))
         {
-            batch = new Batch(message.BatchKey, recipient, now);
+            batch = new Batch(message.BatchKey, recipient, now) { Id = ++_lastBatchId };
             _batches.Add(key, batch);
             _wheel.Schedule(Deadline(batch), batch);
         }
@@ -126,6 +127,39 @@ internal sealed class Batcher
         return due;
     }
 
+    // The open batches for the API (issue 15), at most limit, oldest first: read-only copies.
+    public List<OpenBatch> Snapshot(int limit)
+    {
+        var result = new List<OpenBatch>(Math.Min(limit, _batches.Count));
+        foreach (var batch in _batches.Values)
+        {
+            if (result.Count >= limit)
+            {
+                break;
+            }
+            var groups = batch.ToDueBatch().Groups;
+            result.Add(new OpenBatch(batch.Id, batch.BatchKey, batch.Recipient, batch.Count,
+                [.. groups.Select(g => new OpenGroup(g.Key, g.Subject, g.Count))],
+                groups.Min(g => g.First), groups.Max(g => g.Last), Deadline(batch)));
+        }
+        return result;
+    }
+
+    // Closes one open batch now (the API's flush), or null when no batch has that id.
+    public DueBatch? Flush(long id)
+    {
+        foreach (var batch in _batches.Values)
+        {
+            if (batch.Id == id)
+            {
+                var due = new List<DueBatch>(1);
+                Close(batch, due);
+                return due[0];
+            }
+        }
+        return null;
+    }
+
     private long Deadline(Batch batch) =>
         Math.Min(SaturatingAdd(batch.LastSeen, _waitPeriod), SaturatingAdd(batch.FirstSeen, _maxWait));
 
@@ -152,6 +186,7 @@ internal sealed class Batcher
         private List<Group>? _order;
         private readonly List<string> _ids = new(4);
 
+        public long Id { get; init; }
         public string BatchKey { get; } = batchKey;
         public string Recipient { get; } = recipient;
         public long FirstSeen { get; } = firstSeen;
