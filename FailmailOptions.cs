@@ -93,6 +93,14 @@ internal sealed record FailmailOptions
     public long MaxDigestSize { get; init; } = 2 * 1024 * 1024;
     public int MaxDigestGroups { get; init; } = 200;
 
+    // New (issue 15): the API and console on --bind-http, silences and the digest history.
+    public int HistorySize { get; init; } = 1000;
+    public string HistoryDir { get; init; } = "history";
+    public string SilencesFile { get; init; } = "silences.json";
+    public string HttpTokenFile { get; init; } = "";
+    public string HttpTlsCert { get; init; } = "";
+    public string HttpTlsKey { get; init; } = "";
+
     public static string DefaultFrom() => "failmail@" + HostName();
 
     // The OS host name, or "localhost" when there is none (failmail's fallback): the default

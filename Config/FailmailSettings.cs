@@ -82,6 +82,12 @@ internal sealed class FailmailSettings
         Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
         Add(Setting.ByteSize("max-digest-size", "largest digest, in bytes (k and M suffixes allowed); groups past it are listed one line each, then summed", d, o => o.MaxDigestSize, (o, v) => o with { MaxDigestSize = v }));
         Add(Setting.Int32("max-digest-groups", "most groups shown in full in one digest; the rest are listed one line each, then summed", d, o => o.MaxDigestGroups, (o, v) => o with { MaxDigestGroups = v }));
+        Add(Setting.Int32("history-size", "digests kept in the history the API and console show (--history-dir)", d, o => o.HistorySize, (o, v) => o with { HistorySize = v }));
+        Add(Setting.String("history-dir", "directory holding the digest history (kept across restarts; memory only with --memory-store)", d, o => o.HistoryDir, (o, v) => o with { HistoryDir = v }));
+        Add(Setting.String("silences-file", "file holding the silences made through the API, console or `failmail ctl silence`", d, o => o.SilencesFile, (o, v) => o with { SilencesFile = v }));
+        Add(Setting.String("http-token-file", "file whose first line is the bearer token the API and console require (needed when --bind-http is not loopback)", d, o => o.HttpTokenFile, (o, v) => o with { HttpTokenFile = v }));
+        Add(Setting.String("http-tls-cert", "PEM certificate file: serve --bind-http over HTTPS", d, o => o.HttpTlsCert, (o, v) => o with { HttpTlsCert = v }));
+        Add(Setting.String("http-tls-key", "PEM key file for --http-tls-cert", d, o => o.HttpTlsKey, (o, v) => o with { HttpTlsKey = v }));
     }
 
     public Option<bool> Version { get; }

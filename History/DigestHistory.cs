@@ -23,6 +23,7 @@ internal sealed class DigestHistory : IDigestHistory
     private readonly Dictionary<long, string> _texts = new();
     private long _nextSeq = 1;
     private long _writeFailures;
+    private long _changes;
 
     // dir: empty keeps the history in memory only (--memory-store).
     public DigestHistory(string dir, int size)
@@ -48,6 +49,9 @@ internal sealed class DigestHistory : IDigestHistory
         }
     }
 
+    // Changes whenever a record is added or updated (for the event stream).
+    public long Newest => Interlocked.Read(ref _changes);
+
     public long WriteFailures => Interlocked.Read(ref _writeFailures);
 
     public void Record(DigestRecord record)
@@ -65,6 +69,7 @@ internal sealed class DigestHistory : IDigestHistory
                 entry = new HistoryEntry { Seq = _nextSeq++, Id = record.Id };
                 _byId[record.Id] = _entries.AddLast(entry);
             }
+            Interlocked.Increment(ref _changes);
             entry.Time = record.Time;
             entry.Recipient = record.Recipient;
             // A later outcome may know less (the relay's worker has no batch key): keep what was.

@@ -206,6 +206,10 @@ internal sealed class RelayDelivery
     // The history is a view: nothing it does may fail a delivery.
     private void Record(RelayQueueEntry entry, MimeMessage message, string outcome, string error)
     {
+        if (outcome == "queued")
+        {
+            entry.LastError = error;
+        }
         if (History is not { } history)
         {
             return;

@@ -86,6 +86,11 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // The queue as it is now, for the API: id, recipients, received, attempts.
     public IReadOnlyList<RelayQueueEntry> QueueSnapshot() => _queue.Snapshot();
 
+    public string FailDir => _settings.FailDir;
+
+    // The envelope sender of digests (--from), and of a resent message whose From is gone.
+    public string DefaultFrom => _settings.Sender;
+
     public RelayCounters Counters => _counters;
     public long DigestsSent => _counters.Sent;
     public long RelayFailures => _counters.Failures;

