@@ -136,8 +136,15 @@ internal sealed class BatcherService : IMessageSink, IBatchView
                 return;
             }
             _handOff.Enqueue(due);
-            done.TrySetResult(true);
-            await OnTickAsync(poll: false, stop).ConfigureAwait(false);
+            try
+            {
+                // Answered once the digest is handed over (or its retry is scheduled).
+                await OnTickAsync(poll: false, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                done.TrySetResult(true);
+            }
         }, cancellationToken).ConfigureAwait(false);
         return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
