@@ -66,6 +66,7 @@ internal sealed class FailmailCommand : RootCommand
         Subcommands.Add(new SendmailCommand(this));
         Subcommands.Add(new PreviewCommand(this));
         Subcommands.Add(new ResendCommand(this));
+        Subcommands.Add(new CtlCommand(this));
     }
 
     // Read by the action itself; the other settings are merged through Settings.
