@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Failmail.Tests.Relay;
+using MailKit.Net.Smtp;
+
+namespace Failmail.Tests.EndToEnd;
+
+// Issue 15 through the AOT binary: `failmail ctl` against a running failmail, silences that
+// survive kill -9, history that survives a restart, and the start-up rule for a non-loopback
+// --bind-http.
+[Trait("Category", "EndToEnd")]
+public sealed class ConsoleCtlTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private static async Task SendAsync(int port, string subject, string to = "ops@example.com")
+    {
+        using var client = new SmtpClient();
+        await client.ConnectAsync("127.0.0.1", port, MailKit.Security.SecureSocketOptions.None).WaitAsync(Patience);
+        await client.SendAsync(PipelineTests.Alert(subject, "body of " + subject, to)).WaitAsync(Patience);
+        await client.DisconnectAsync(quit: true).WaitAsync(Patience);
+    }
+
+    private static Task<(int ExitCode, string Stdout, string Stderr)> CtlAsync(string dir, FailmailProcess failmail, params string[] args) =>
+        FailmailProcess.RunToExitAsync(dir, ["ctl", "--http", $"127.0.0.1:{failmail.HttpPort}", .. args]);
+
+    [Fact]
+    public async Task CtlSilencesSurviveKillNineAndSilencedMailStaysOutOfDigests()
+    {
+        var dir = TestPaths.NewTempDir();
+        var run = Path.Combine(dir, "run");
+        Directory.CreateDirectory(run);
+        try
+        {
+            await using var relay = new TestSmtpServer();
+            string[] args =
+            [
+                "--relay-addr", relay.Address, "--fail-dir", "failed", "--wait-period", "5m", "--max-wait", "10m", "--poll", "1s",
+                "--from", "failmail@test.example",
+            ];
+            using var listener = LoopbackListener.Bind();
+            var failmail = await FailmailProcess.StartServingOnAsync(listener, run, args);
+            FailmailProcess? second = null;
+            try
+            {
+                var added = await CtlAsync(dir, failmail, "silence", "add", "subject=~disk.*", "--duration", "2h", "--comment", "db maintenance");
+                Assert.True(added.ExitCode == 0, added.Stderr);
+                var id = added.Stdout.Trim();
+                Assert.Matches("^[0-9a-f-]{36}$", id);
+
+                failmail.Signal(Signals.Kill);
+                await failmail.WaitForExitAsync(Patience);
+                second = await FailmailProcess.StartServingOnAsync(listener, run, args);
+
+                var listed = await CtlAsync(dir, second, "silence", "ls");
+                Assert.Equal(0, listed.ExitCode);
+                Assert.Contains(id, listed.Stdout, StringComparison.Ordinal);
+                Assert.Contains("active", listed.Stdout, StringComparison.Ordinal);
+                Assert.Contains("subject=~\"disk.*\"", listed.Stdout, StringComparison.Ordinal);
+
+                await SendAsync(second.SmtpPort, "disk full on db1");
+                await SendAsync(second.SmtpPort, "load high");
+                await SendAsync(second.SmtpPort, "load high");
+
+                var batches = await CtlAsync(dir, second, "-o", "json", "batches");
+                Assert.Equal(0, batches.ExitCode);
+                var open = JsonDocument.Parse(batches.Stdout).RootElement;
+                var batch = Assert.Single(open.EnumerateArray());
+                Assert.Equal(2, batch.GetProperty("count").GetInt32());
+                var table = await CtlAsync(dir, second, "batches");
+                Assert.Contains("2× load high", table.Stdout, StringComparison.Ordinal);
+
+                var flushed = await CtlAsync(dir, second, "flush", batch.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Assert.True(flushed.ExitCode == 0, flushed.Stderr);
+                var mail = await relay.ReceiveAsync().WaitAsync(Patience);
+                Assert.Contains("load high", System.Text.Encoding.UTF8.GetString(mail.Data), StringComparison.Ordinal);
+                Assert.DoesNotContain("disk full", System.Text.Encoding.UTF8.GetString(mail.Data), StringComparison.Ordinal);
+
+                // The relayed outcome is recorded once the worker has sent it.
+                var digests = "";
+                for (var attempt = 0; attempt < 100 && !digests.Contains("relayed", StringComparison.Ordinal); attempt++)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100));
+                    digests = (await CtlAsync(dir, second, "digests")).Stdout;
+                }
+                Assert.Contains("relayed", digests, StringComparison.Ordinal);
+                Assert.Contains("silenced", digests, StringComparison.Ordinal);
+                Assert.Contains("disk full on db1", digests, StringComparison.Ordinal);
+
+                var json = JsonDocument.Parse((await CtlAsync(dir, second, "-o", "json", "digests")).Stdout).RootElement;
+                var relayed = json.EnumerateArray().Single(d => d.GetProperty("outcome").GetString() == "relayed");
+                var shown = await CtlAsync(dir, second, "show", relayed.GetProperty("id").GetString()!);
+                Assert.Equal(0, shown.ExitCode);
+                Assert.Contains("2 instances: load high", shown.Stdout, StringComparison.Ordinal);
+
+                var expired = await CtlAsync(dir, second, "silence", "expire", id);
+                Assert.Equal(0, expired.ExitCode);
+                Assert.Contains("expired", (await CtlAsync(dir, second, "silence", "ls")).Stdout, StringComparison.Ordinal);
+
+                // Errors: unknown id is 1 (the server said 404), bad usage is 2.
+                var unknown = await CtlAsync(dir, second, "flush", "999999");
+                Assert.Equal(1, unknown.ExitCode);
+                Assert.Contains("404", unknown.Stderr, StringComparison.Ordinal);
+                Assert.Equal(2, (await CtlAsync(dir, second, "silence", "add", "nonsense")).ExitCode);
+                Assert.Equal(2, (await CtlAsync(dir, second, "-o", "yaml", "batches")).ExitCode);
+                Assert.Equal(0, (await CtlAsync(dir, second, "queue")).ExitCode);
+                Assert.Equal(0, (await CtlAsync(dir, second, "failed")).ExitCode);
+
+                // History survives a restart.
+                second.Signal(Signals.Term);
+                await second.WaitForExitAsync(Patience);
+                await second.DisposeAsync();
+                second = await FailmailProcess.StartServingOnAsync(listener, run, args);
+                Assert.Contains("silenced", (await CtlAsync(dir, second, "digests")).Stdout, StringComparison.Ordinal);
+            }
+            finally
+            {
+                await failmail.DisposeAsync();
+                if (second is not null)
+                {
+                    await second.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ANonLoopbackHttpAddressWithoutATokenFileDoesNotStart()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var (code, _, stderr) = await FailmailProcess.RunToExitAsync(dir, "--bind-http", "0.0.0.0:0", "--relay-addr", "127.0.0.1:1");
+            Assert.Equal(2, code);
+            Assert.Contains("--http-token-file", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
