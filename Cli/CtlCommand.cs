@@ -209,7 +209,8 @@ internal sealed class CtlCommand : Command
             await output.WriteLineAsync(text).ConfigureAwait(false);
             return 0;
         }
-        await output.WriteAsync(CtlTables.Render(path, text)).ConfigureAwait(false);
+        // A change (flush, resend, expire, add) prints the id it acted on.
+        await output.WriteAsync(CtlTables.Render(method == HttpMethod.Get ? path : "changed", text)).ConfigureAwait(false);
         return 0;
     }
 
