@@ -76,7 +76,7 @@
   function batchRow(b) {
     const tr = el('tr');
     tr.dataset.batchId = b.id;
-    tr.append(el('td', b.recipient), el('td', b.batchKey), el('td', b.count, 'num batch-count'));
+    tr.append(el('td', b.recipient), el('td', b.batchKey || '—'), el('td', b.count, 'num batch-count'));
     const groups = el('td', null, 'subject');
     for (const g of b.groups.slice(0, 5)) groups.append(el('div', g.count + ' × ' + g.subject));
     if (b.groups.length > 5) groups.append(el('div', '… ' + (b.groups.length - 5) + ' more groups'));
