@@ -33,22 +33,16 @@ internal sealed record ApiSettings(
         {
             problems.Add($"--bind-http {options.BindHttp} is not a loopback address: the API and console need a bearer token; give one with --http-token-file");
         }
-        if (options.HttpTokenFile.Length > 0 && ReadToken(options.HttpTokenFile, out var tokenProblem) is null)
-        {
-            problems.Add(tokenProblem!);
-        }
         if ((options.HttpTlsCert.Length == 0) != (options.HttpTlsKey.Length == 0))
         {
             problems.Add("--http-tls-cert and --http-tls-key go together");
         }
-        else if (options.HttpTlsCert.Length > 0 && LoadCertificate(options, out var certProblem) is null)
-        {
-            problems.Add(certProblem!);
-        }
         return problems;
     }
 
-    // Throws ArgumentException with every problem when the options are not usable.
+    // Throws ArgumentException with every problem when the options are not usable, and
+    // IOException naming the flag when the token file or the certificate cannot be read
+    // (files are read here, at start-up, not by OptionsValidator).
     public static ApiSettings From(FailmailOptions options)
     {
         var problems = Problems(options);
@@ -56,8 +50,16 @@ internal sealed record ApiSettings(
         {
             throw new ArgumentException(string.Join("; ", problems));
         }
-        var token = options.HttpTokenFile.Length > 0 ? ReadToken(options.HttpTokenFile, out _) : null;
-        var certificate = options.HttpTlsCert.Length > 0 ? LoadCertificate(options, out _) : null;
+        string? token = null;
+        if (options.HttpTokenFile.Length > 0)
+        {
+            token = ReadToken(options.HttpTokenFile, out var tokenProblem) ?? throw new IOException(tokenProblem);
+        }
+        X509Certificate2? certificate = null;
+        if (options.BindHttp.Length > 0 && options.HttpTlsCert.Length > 0)
+        {
+            certificate = LoadCertificate(options, out var certificateProblem) ?? throw new IOException(certificateProblem);
+        }
         return new ApiSettings(options.BindHttp.Length > 0 && IsLoopback(options.BindHttp), token, certificate,
             options.MemoryStore ? "" : options.HistoryDir, Math.Max(1, options.HistorySize), options.SilencesFile, options.FailDir);
     }

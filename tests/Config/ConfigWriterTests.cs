@@ -86,6 +86,12 @@ public sealed class ConfigWriterTests : IDisposable
             reply_to = 
             max_digest_size = 2M
             max_digest_groups = 200
+            history_size = 1000
+            history_dir = history
+            silences_file = silences.json
+            http_token_file = 
+            http_tls_cert = 
+            http_tls_key = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -103,7 +109,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-subject-prefix=[x] #1", "-wait-period=0", "-max-wait=1h2m3.004s", "-poll=100ms",
             "-batch-expr={{.Header.Get \"X-Split\"}}", "-group-expr={{.Header.Get \"X-Group\"}}", "-template=t.tmpl",
             "-relay-addr=debug", "-relay-user=ru", "-relay-password=p = w # x", "-fail-dir=f", "-all-dir=all",
-            "-receiver", "-sender", "-bind-http=:8026", "-pidfile=failmail.pid", "-relay-all",
+            "-receiver", "-sender", "-bind-http=127.0.0.1:8026", "-pidfile=failmail.pid", "-relay-all",
             "-max-message-size=0x100000", "-max-command-line=1024", "-max-recipients=5", "-max-connections=7",
             "-command-timeout=1m", "-data-timeout=2m", "-queue-dir=q", "-retry-min=1s", "-retry-max=2h",
             "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
@@ -112,6 +118,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
+            "-history-size=50", "-history-dir=h", "-silences-file=s.json", "-http-token-file=token", "-http-tls-cert=hc.pem", "-http-tls-key=hk.pem",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
