@@ -6,8 +6,8 @@ using Failmail.Batching;
 namespace Failmail.History;
 
 // The last --history-size digests (and silenced messages), newest first, kept in
-// --history-dir as two files each: NNNNNNNNNNNN.json (the record) and NNNNNNNNNNNN.txt (the
-// text), so a start reads only the small records. Bounded by count: past the limit the oldest
+// --history-dir as two files each: NNNNNNNNNNNN-PID.json (the record) and .txt (the text), so
+// a start reads only the small records. Bounded by count: past the limit the oldest
 // pair is deleted. History is a view, not a store of mail: files are not fsynced, and a write
 // that fails is counted and skipped, never an error for the sender that recorded it.
 // Thread-safe (the relay worker and the batcher record, the API reads).
@@ -66,7 +66,9 @@ internal sealed class DigestHistory : IDigestHistory
             }
             else
             {
-                entry = new HistoryEntry { Seq = _nextSeq++, Id = record.Id };
+                // The pid in the name: during a reload the old and the new process both record.
+                var seq = _nextSeq++;
+                entry = new HistoryEntry { Seq = seq, Id = record.Id, File = string.Create(CultureInfo.InvariantCulture, $"{seq:D12}-{Environment.ProcessId}") };
                 _byId[record.Id] = _entries.AddLast(entry);
             }
             Interlocked.Increment(ref _changes);
@@ -85,7 +87,7 @@ internal sealed class DigestHistory : IDigestHistory
                 var oldest = _entries.First!.Value; // Count > size >= 1
                 _entries.RemoveFirst();
                 _byId.Remove(oldest.Id);
-                Delete(oldest.Seq);
+                Delete(oldest);
             }
         }
     }
@@ -116,6 +118,7 @@ internal sealed class DigestHistory : IDigestHistory
     public string? Text(string id)
     {
         long seq;
+        string file;
         lock (_lock)
         {
             if (!_byId.TryGetValue(id, out var node))
@@ -123,6 +126,7 @@ internal sealed class DigestHistory : IDigestHistory
                 return null;
             }
             seq = node.Value.Seq;
+            file = node.Value.File;
             if (_dir.Length == 0)
             {
                 return _texts.GetValueOrDefault(seq, "");
@@ -130,7 +134,7 @@ internal sealed class DigestHistory : IDigestHistory
         }
         try
         {
-            return File.ReadAllText(FilePath(seq, ".txt"), Encoding.UTF8);
+            return File.ReadAllText(FilePath(file, ".txt"), Encoding.UTF8);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -144,8 +148,7 @@ internal sealed class DigestHistory : IDigestHistory
         Size = e.Size, Target = e.Target, Outcome = e.Outcome, Error = e.Error,
     };
 
-    private string FilePath(long seq, string extension) =>
-        Path.Combine(_dir, seq.ToString("D12", CultureInfo.InvariantCulture) + extension);
+    private string FilePath(string file, string extension) => Path.Combine(_dir, file + extension);
 
     private void Write(HistoryEntry entry, string? text)
     {
@@ -161,10 +164,10 @@ internal sealed class DigestHistory : IDigestHistory
         {
             if (text is not null)
             {
-                File.WriteAllText(FilePath(entry.Seq, ".txt"), text, Encoding.UTF8);
+                File.WriteAllText(FilePath(entry.File, ".txt"), text, Encoding.UTF8);
             }
             // The record last, under a temporary name: a record on disk always has its text.
-            var path = FilePath(entry.Seq, ".json");
+            var path = FilePath(entry.File, ".json");
             File.WriteAllBytes(path + ".tmp", JsonSerializer.SerializeToUtf8Bytes(entry, HistoryJsonContext.Default.HistoryEntry));
             File.Move(path + ".tmp", path, overwrite: true);
         }
@@ -174,17 +177,17 @@ internal sealed class DigestHistory : IDigestHistory
         }
     }
 
-    private void Delete(long seq)
+    private void Delete(HistoryEntry entry)
     {
         if (_dir.Length == 0)
         {
-            _texts.Remove(seq);
+            _texts.Remove(entry.Seq);
             return;
         }
         try
         {
-            File.Delete(FilePath(seq, ".json"));
-            File.Delete(FilePath(seq, ".txt"));
+            File.Delete(FilePath(entry.File, ".json"));
+            File.Delete(FilePath(entry.File, ".txt"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -212,6 +215,7 @@ internal sealed class DigestHistory : IDigestHistory
             {
                 if (JsonSerializer.Deserialize(File.ReadAllBytes(path), HistoryJsonContext.Default.HistoryEntry) is { Id.Length: > 0 } entry)
                 {
+                    entry.File = Path.GetFileNameWithoutExtension(path);
                     found.Add(entry);
                     continue;
                 }
@@ -221,12 +225,13 @@ internal sealed class DigestHistory : IDigestHistory
             }
             TryDelete(path);
         }
-        found.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        found.Sort((a, b) => a.Seq != b.Seq ? a.Seq.CompareTo(b.Seq) : a.Time.CompareTo(b.Time));
         foreach (var entry in found)
         {
             if (_byId.TryGetValue(entry.Id, out var twin))
             {
                 _entries.Remove(twin);
+                Delete(twin.Value);
             }
             _byId[entry.Id] = _entries.AddLast(entry);
             _nextSeq = Math.Max(_nextSeq, entry.Seq + 1);
@@ -236,7 +241,7 @@ internal sealed class DigestHistory : IDigestHistory
             var oldest = _entries.First!.Value; // Count > size >= 1
             _entries.RemoveFirst();
             _byId.Remove(oldest.Id);
-            Delete(oldest.Seq);
+            Delete(oldest);
         }
     }
 

@@ -1,9 +1,13 @@
 namespace Failmail.History;
 
-// What the history keeps in memory and writes beside each text (NNNNNNNNNNNN.json): the
+// What the history keeps in memory and writes beside each text (NNNNNNNNNNNN-PID.json): the
 // record without its text, and its place in the order.
 internal sealed class HistoryEntry
 {
+    // The files' common name (without .json/.txt): set when written or loaded, not stored.
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string File { get; set; } = "";
+
     public long Seq { get; set; }
 
     public string Id { get; set; } = "";
