@@ -128,6 +128,71 @@ public sealed class ConsoleCtlTests
     }
 
     [Fact]
+    public async Task AFailedDigestIsListedWithItsErrorAndCtlResendsIt()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var relay = new TestSmtpServer { RcptReply = "451 4.3.0 try again later" };
+            var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", relay.Address, "--fail-dir", "failed", "--wait-period", "100ms", "--max-wait", "1s", "--poll", "200ms",
+                "--retry-min", "30s", "--retry-max", "1m", "--from", "failmail@test.example");
+            try
+            {
+                await SendAsync(failmail.SmtpPort, "disk full");
+
+                // Deferred: in the queue with the relay's answer, and in the history as queued.
+                var queue = "";
+                for (var attempt = 0; attempt < 100 && !queue.Contains("try again later", StringComparison.Ordinal); attempt++)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100));
+                    queue = (await CtlAsync(dir, failmail, "queue")).Stdout;
+                }
+                Assert.Contains("ops@example.com", queue, StringComparison.Ordinal);
+                Assert.Contains("try again later", queue, StringComparison.Ordinal);
+                Assert.Contains("queued: ", (await CtlAsync(dir, failmail, "digests")).Stdout, StringComparison.Ordinal);
+            }
+            finally
+            {
+                await failmail.DisposeAsync();
+            }
+
+            // Refused for good at the next start: to the fail-dir, listed by `ctl failed`.
+            relay.RcptReply = "550 5.1.1 no such user";
+            await using var second = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", relay.Address, "--fail-dir", "failed", "--wait-period", "100ms", "--max-wait", "1s", "--poll", "200ms",
+                "--retry-min", "30s", "--retry-max", "1m", "--from", "failmail@test.example");
+            JsonElement failed = default;
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                failed = JsonDocument.Parse((await CtlAsync(dir, second, "-o", "json", "failed")).Stdout).RootElement.Clone();
+                if (failed.GetArrayLength() > 0)
+                {
+                    break;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
+            var entry = Assert.Single(failed.EnumerateArray());
+            Assert.Equal("[failmail] 1 instance: disk full", entry.GetProperty("subject").GetString());
+            var digests = (await CtlAsync(dir, second, "digests")).Stdout;
+            Assert.Contains("failed: ", digests, StringComparison.Ordinal);
+            Assert.Contains("no such user", digests, StringComparison.Ordinal);
+
+            relay.RcptReply = null;
+            var resent = await CtlAsync(dir, second, "resend", entry.GetProperty("id").GetString()!);
+            Assert.True(resent.ExitCode == 0, resent.Stderr);
+            var mail = await relay.ReceiveAsync().WaitAsync(Patience);
+            Assert.Contains("disk full", System.Text.Encoding.UTF8.GetString(mail.Data), StringComparison.Ordinal);
+            Assert.Equal("[]", (await CtlAsync(dir, second, "-o", "json", "failed")).Stdout.Trim());
+            Assert.Equal(1, (await CtlAsync(dir, second, "resend", entry.GetProperty("id").GetString()!)).ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ANonLoopbackHttpAddressWithoutATokenFileDoesNotStart()
     {
         var dir = TestPaths.NewTempDir();
