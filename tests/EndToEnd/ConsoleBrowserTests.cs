@@ -135,6 +135,15 @@ public sealed class ConsoleBrowserTests
             Assert.Null(driver.ExecuteScript("return window.pwned === undefined ? null : window.pwned;"));
             Screenshot(driver, "console.png");
 
+            // Dark mode follows the system's preference.
+            Assert.Equal("rgb(255, 255, 255)", driver.ExecuteScript("return getComputedStyle(document.body).backgroundColor;"));
+            driver.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>
+            {
+                ["features"] = new object[] { new Dictionary<string, object> { ["name"] = "prefers-color-scheme", ["value"] = "dark" } },
+            });
+            Assert.Equal("rgb(21, 23, 26)", driver.ExecuteScript("return getComputedStyle(document.body).backgroundColor;"));
+            Screenshot(driver, "console-dark.png");
+
             // Phone width: the page still renders its sections.
             driver.Manage().Window.Size = new System.Drawing.Size(390, 844);
             Assert.True(driver.FindElement(By.Id("silence-create")).Displayed);
