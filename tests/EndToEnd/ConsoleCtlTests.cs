@@ -193,6 +193,35 @@ public sealed class ConsoleCtlTests
     }
 
     [Fact]
+    public async Task OverTlsWithATokenCtlNeedsTheTokenAndTrustsTheDaemonsCertificate()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            using var certificate = new Failmail.Tests.Smtp.TestCertificate();
+            var token = Path.Combine(dir, "token");
+            await File.WriteAllTextAsync(token, "s3cret-token-0123456789\n");
+            string[] tls = ["--http-tls-cert", certificate.CertPath, "--http-tls-key", certificate.KeyPath];
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                [.. tls, "--http-token-file", token, "--relay-addr", "127.0.0.1:1", "--fail-dir", "failed"]);
+
+            var withToken = await FailmailProcess.RunToExitAsync(dir, [.. tls, "--http-token-file", token, "ctl", "--http", $"127.0.0.1:{failmail.HttpPort}", "silence", "ls"]);
+            var without = await FailmailProcess.RunToExitAsync(dir, [.. tls, "ctl", "--http", $"127.0.0.1:{failmail.HttpPort}", "silence", "ls"]);
+
+            Assert.True(withToken.ExitCode == 0, withToken.Stderr);
+            Assert.StartsWith("ID", withToken.Stdout, StringComparison.Ordinal);
+            Assert.Equal(1, without.ExitCode);
+            Assert.Contains("401", without.Stderr, StringComparison.Ordinal);
+            using var plain = new HttpClient();
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => plain.GetAsync(new Uri($"http://127.0.0.1:{failmail.HttpPort}/api/v1/silences")).WaitAsync(Patience));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ANonLoopbackHttpAddressWithoutATokenFileDoesNotStart()
     {
         var dir = TestPaths.NewTempDir();
