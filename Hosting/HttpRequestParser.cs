@@ -3,7 +3,8 @@ using System.Text;
 namespace Failmail.Hosting;
 
 // Pure parser for one HTTP/1.x request head (RFC 9112): request line, header fields, empty
-// line. Only what GET /, /metrics and /healthz need; anything outside the grammar is
+// line. What the stats routes and the API need (method, path, query, Host, Origin,
+// Authorization, the body's length); anything outside the grammar is
 // Invalid (400), a head that does not end within MaxHeadBytes is TooLarge (431).
 internal static class HttpRequestParser
 {

@@ -14,11 +14,13 @@ using Microsoft.Extensions.Logging;
 namespace Failmail.Hosting;
 
 // --bind-http: GET / (spec §7 JSON), GET /metrics (Prometheus) and GET /healthz over a small
-// HTTP/1.1 server of our own. It was Kestrel on a WebApplication: the host, its dependency
+// HTTP/1.1 server of our own; /api/ and /ui/ are handed to an IHttpApi (issue 15), which may
+// read a bounded body (MaxBodyBytes) or keep the response open (server-sent events); with a
+// certificate (--http-tls-cert) every connection is TLS. It was Kestrel on a WebApplication: the host, its dependency
 // injection (open generics built by the AOT type loader at run time) and Kestrel's statics
 // cost ~5 MB of RSS, ~4 MB of binary and most of the start-up time, for three GET routes
 // polled every few seconds. Keep-alive and pipelined requests are served in order; a request
-// with a body is answered and the connection closed; heads are bounded (HttpRequestParser)
+// with a body is answered (the API reads it first) and the connection closed; heads are bounded (HttpRequestParser)
 // and must arrive within RequestTimeout of the connection becoming idle (slowloris).
 internal sealed class HttpStatsServer : IAsyncDisposable
 {
