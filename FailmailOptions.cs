@@ -97,15 +97,23 @@ internal sealed record FailmailOptions
     // by default (failmail's behaviour).
     public bool GroupNormalize { get; init; }
     public bool ShowHosts { get; init; }
-
-    // --digest-json and --merge-digests: spokes and a hub (issue 16).
-    public bool DigestJson { get; init; }
-    public bool MergeDigests { get; init; }
     public TimeSpan FirstWait { get; init; } = TimeSpan.Zero;
     public TimeSpan FollowUpInterval { get; init; } = TimeSpan.Zero;
     public int PageThreshold { get; init; }
     public TimeSpan PageWindow { get; init; } = TimeSpan.FromMinutes(1);
     public string PageTo { get; init; } = "";
+
+    // New (issue 15): the API and console on --bind-http, silences and the digest history.
+    public int HistorySize { get; init; } = 1000;
+    public string HistoryDir { get; init; } = "history";
+    public string SilencesFile { get; init; } = "silences.json";
+    public string HttpTokenFile { get; init; } = "";
+    public string HttpTlsCert { get; init; } = "";
+    public string HttpTlsKey { get; init; } = "";
+
+    // New (issue 16): --digest-json and --merge-digests, spokes and a hub.
+    public bool DigestJson { get; init; }
+    public bool MergeDigests { get; init; }
 
     // failmail used the short host name, which is not a deliverable domain; the FQDN is.
     public static string DefaultFrom() => "failmail@" + FullyQualifiedHostName();

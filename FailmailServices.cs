@@ -1,5 +1,7 @@
 using System.Net.Sockets;
+using Failmail.Api;
 using Failmail.Batching;
+using Failmail.History;
 using Failmail.Hosting;
 using Failmail.Intake;
 using Failmail.Maildir;
@@ -7,6 +9,7 @@ using Failmail.Maildir.Log;
 using Failmail.Relay;
 using Failmail.Rewriting;
 using Failmail.Sendmail;
+using Failmail.Silences;
 using Failmail.Smtp;
 using Microsoft.Extensions.Logging;
 
@@ -55,6 +58,10 @@ internal sealed class FailmailServices : IAsyncDisposable
     public HttpStatsServer? Http { get; private set; }
 
     public Quarantine? Quarantine { get; private set; }
+
+    public DigestHistory? History { get; private set; }
+
+    public SilenceBook? Silences { get; private set; }
 
     // Completes with the reason once a part has stopped or stayed stuck (PartWatch.Fatal):
     // the host then ends the process with a non-zero exit. Checks every second.
@@ -167,6 +174,10 @@ internal sealed class FailmailServices : IAsyncDisposable
         // Built once (it reads the alias and canonical files): the receiver rewrites received
         // mail with it, the sender its own --from on each digest.
         var addresses = AddressRewriter.Create(_options);
+        // Issue 15: the API's settings, the digest history and the silences (both on disk).
+        var apiSettings = ApiSettings.From(_options);
+        History = new DigestHistory(apiSettings.HistoryDir, apiSettings.HistorySize);
+        Silences = SilenceBook.Open(apiSettings.SilencesFile, time);
         if (_options.RunSender)
         {
             var outgoing = OpenStore(_options, "--queue-dir", _options.QueueDir, shared: reloadParent is not null, loggerFactory, time);
@@ -185,12 +196,15 @@ internal sealed class FailmailServices : IAsyncDisposable
             var relaySettings = RelaySettings.From(_options) with { Sender = addresses.RewriteDigestSender(_options.From, envelope: true) };
             var digestLimits = DigestLimits.From(_options);
             var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory, digestLimits.ObserveRelayLimit);
-            Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time);
+            Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time) { History = History };
             Quarantine = new Quarantine(_options.QuarantineDir);
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
             var batchSettings = BatchSettings.From(_options with { From = addresses.RewriteDigestSender(_options.From, envelope: false) }, digestLimits);
-            Batcher = new BatcherService(batchSettings, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
+            Batcher = new BatcherService(batchSettings, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine)
+            {
+                Silences = new SilenceGate(Silences, time, History, string.IsNullOrEmpty(_options.AllDir) ? null : new MaildirWriter(_options.AllDir)),
+            };
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
             // A reload child starts its batcher and relay only once the parent has gone.
             var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);
@@ -230,12 +244,21 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
 
         var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _watch);
-        var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+        var api = new ApiServer(apiSettings, stats, Batcher, Relay, History, Silences, time);
+        var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, api: api, certificate: apiSettings.Certificate,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         Http = http;
         if (http is not null)
         {
-            _running.Add(new ServicePart("http") { Dispose = http.DisposeAsync });
+            api.Start();
+            _running.Add(new ServicePart("http")
+            {
+                Dispose = async () =>
+                {
+                    await http.DisposeAsync().ConfigureAwait(false);
+                    await api.DisposeAsync().ConfigureAwait(false);
+                },
+            });
         }
         foreach (var part in _running)
         {

@@ -113,6 +113,7 @@ internal static class OptionsValidator
 
         _ = RelaySettings.TryFrom(options, out _, out var relayProblems);
         errors.AddRange(relayProblems);
+        errors.AddRange(Api.ApiSettings.Problems(options));
         return errors;
     }
 

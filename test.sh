@@ -18,6 +18,14 @@ if ! command -v openssl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1;
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends openssl python3 >/dev/null
 fi
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  # Issue 15: the console's browser test drives Debian's headless Chromium through Selenium.
+  echo "test.sh: installing chromium and chromium-driver for the console's browser test"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
 
 # ngircd: the real IRC server of the IRC output's tests (Debian's package; its own daemon is
 # not started here, the tests start one per test on a loopback port).

@@ -21,6 +21,9 @@ internal sealed class BatchIntake(
     ILogger logger,
     bool mergeDigests = false)
 {
+    // Active silences (issue 15): checked once a message's keys are known.
+    public SilenceGate? Silences { get; set; }
+
     // Every stored message not held yet: all of them at start, the new ones when polling.
     // Returns how many were taken in. progressed runs after each message (the service's
     // liveness: a large backlog at start is work, not a stall).
@@ -131,6 +134,13 @@ internal sealed class BatchIntake(
                 return true;
             }
             messageKeys = keys.FromMime(mime, message);
+        }
+        if (Silences is { } silences && silences.TrySilence(message, bytes, length, messageKeys, recipients))
+        {
+            // Left out of every digest and released from the store as if it had been sent.
+            store.Remove([message.Id]);
+            ledger.Removed([message.Id]);
+            return false;
         }
         var (batchKey, groupKey, subject) = messageKeys;
         var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received)

@@ -42,6 +42,7 @@ internal sealed class Batcher
     private readonly Queue<((string BatchKey, string Recipient) Key, long SentAt)> _sentOrder = new();
     private readonly List<StormPage> _pages = new();
     private long _activeMessages;
+    private long _lastBatchId;
 
     // firstWait, followUp: --first-wait and --follow-up-interval in ticks (0: off). pager:
     // --page-threshold and --page-window, or null.
@@ -125,7 +126,7 @@ internal sealed class Batcher
         var key = (message.BatchKey, recipient);
         if (!_batches.TryGetValue(key, out var batch))
         {
-            batch = new Batch(message.BatchKey, recipient, now);
+            batch = new Batch(message.BatchKey, recipient, now) { Id = ++_lastBatchId };
             var sentAt = 0L;
             var recent = _followUp > 0 && _lastSent.TryGetValue(key, out sentAt) && now - sentAt < _followUp;
             if (recent)
@@ -182,6 +183,39 @@ internal sealed class Batcher
             Close(batch, due);
         }
         return due;
+    }
+
+    // The open batches for the API (issue 15), at most limit, oldest first: read-only copies.
+    public List<OpenBatch> Snapshot(int limit)
+    {
+        var result = new List<OpenBatch>(Math.Min(limit, _batches.Count));
+        foreach (var batch in _batches.Values)
+        {
+            if (result.Count >= limit)
+            {
+                break;
+            }
+            var groups = batch.ToDueBatch().Groups;
+            result.Add(new OpenBatch(batch.Id, batch.BatchKey, batch.Recipient, batch.Count,
+                [.. groups.Select(g => new OpenGroup(g.Key, g.Subject, g.Count))],
+                groups.Min(g => g.First), groups.Max(g => g.Last), Deadline(batch)));
+        }
+        return result;
+    }
+
+    // Closes one open batch now (the API's flush), or null when no batch has that id.
+    public DueBatch? Flush(long id)
+    {
+        foreach (var batch in _batches.Values)
+        {
+            if (batch.Id == id)
+            {
+                var due = new List<DueBatch>(1);
+                Close(batch, due);
+                return due[0];
+            }
+        }
+        return null;
     }
 
     private long Deadline(Batch batch) =>
@@ -245,6 +279,7 @@ internal sealed class Batcher
         private List<Group>? _order;
         private readonly List<string> _ids = new(4);
 
+        public long Id { get; init; }
         public string BatchKey { get; } = batchKey;
         public string Recipient { get; } = recipient;
         public long FirstSeen { get; } = firstSeen;

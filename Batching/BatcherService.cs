@@ -17,7 +17,7 @@ namespace Failmail.Batching;
 // A message leaves the store only when every digest holding it (one per recipient) has been
 // handed to SendAsync successfully. A failed SendAsync keeps the digest and retries with
 // exponential backoff from --poll up to --retry-max.
-internal sealed class BatcherService : IMessageSink
+internal sealed class BatcherService : IMessageSink, IBatchView
 {
     public const int QueueCapacity = 10_000;
 
@@ -40,6 +40,10 @@ internal sealed class BatcherService : IMessageSink
     private readonly TimeSpan _intakeGather;
     private readonly Channel<ReceivedMessage> _channel =
         Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    // The API's requests (IBatchView), each run on the loop between its other steps.
+    private readonly Channel<Func<CancellationToken, Task>> _requests =
+        Channel.CreateBounded<Func<CancellationToken, Task>>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly MessageLedger _ledger = new();
     private readonly DigestOutbox _outbox;
@@ -105,6 +109,53 @@ internal sealed class BatcherService : IMessageSink
 
     public BatcherStats Stats => Volatile.Read(ref _stats);
 
+    // Active silences, applied where the keys are computed (BatchIntake); null: none.
+    public SilenceGate? Silences
+    {
+        get => _intake.Silences;
+        init => _intake.Silences = value;
+    }
+
+    public long Silenced => _intake.Silences?.Silenced ?? 0;
+
+    public async Task<IReadOnlyList<OpenBatchView>> OpenBatchesAsync(int limit, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<IReadOnlyList<OpenBatchView>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _requests.Writer.WriteAsync(_ =>
+        {
+            var nowTicks = _time.GetTimestamp();
+            var nowUtc = _time.GetUtcNow();
+            done.TrySetResult([.. _batcher.Snapshot(limit).Select(b => new OpenBatchView(b,
+                nowUtc + (b.DueAt == long.MaxValue ? TimeSpan.Zero : _time.GetElapsedTime(nowTicks, Math.Max(nowTicks, b.DueAt)))))]);
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> FlushAsync(long id, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _requests.Writer.WriteAsync(async stop =>
+        {
+            if (_batcher.Flush(id) is not { } due)
+            {
+                done.TrySetResult(false);
+                return;
+            }
+            _handOff.Enqueue(due);
+            try
+            {
+                // Answered once the digest is handed over (or its retry is scheduled).
+                await OnTickAsync(poll: false, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                done.TrySetResult(true);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     // When the loop started the step it is in now (monotonic), or null while it waits.
     public long? BusySince => _busy.Since;
 
@@ -124,6 +175,7 @@ internal sealed class BatcherService : IMessageSink
         using var timer = new PeriodicTimer(_poll, _time);
         Task<bool>? tick = null;
         Task<bool>? read = null;
+        Task<bool>? request = null;
         var deadline = new DeadlineTimer(_time);
         try
         {
@@ -138,6 +190,7 @@ internal sealed class BatcherService : IMessageSink
                 }
                 tick ??= timer.WaitForNextTickAsync(stop).AsTask();
                 read ??= _channel.Reader.WaitToReadAsync(stop).AsTask();
+                request ??= _requests.Reader.WaitToReadAsync(stop).AsTask();
                 // Armed before the loop parks (pitfall 9): a test may advance the clock then.
                 var due = deadline.Arm(_batcher.NextDeadline, stop);
                 Publish();
@@ -147,7 +200,7 @@ internal sealed class BatcherService : IMessageSink
                     // loop that still has a digest to send.
                     _idle.Park();
                     _busy.Idle();
-                    await Task.WhenAny(tick, read, due).ConfigureAwait(false);
+                    await Task.WhenAny(tick, read, due, request).ConfigureAwait(false);
                     _busy.Working();
                     _idle.Unpark();
                 }
@@ -156,6 +209,16 @@ internal sealed class BatcherService : IMessageSink
                     _ = await read.ConfigureAwait(false);
                     read = null;
                     await GatherAsync(stop).ConfigureAwait(false);
+                }
+                if (request.IsCompleted)
+                {
+                    _ = await request.ConfigureAwait(false);
+                    request = null;
+                    Drain();
+                    while (_requests.Reader.TryRead(out var serve))
+                    {
+                        await serve(stop).ConfigureAwait(false);
+                    }
                 }
                 if (tick.IsCompleted)
                 {

@@ -67,6 +67,7 @@ internal sealed class FailmailCommand : RootCommand
         Subcommands.Add(new PreviewCommand(this));
         Subcommands.Add(new ResendCommand(this));
         Subcommands.Add(new CheckCommand(this));
+        Subcommands.Add(new CtlCommand(this));
     }
 
     // Read by the action itself; the other settings are merged through Settings.

@@ -91,6 +91,12 @@ internal sealed class FailmailSettings
         Add(Setting.Int32("page-threshold", "send one short notice to --page-to when more than this many messages for one batch arrive within --page-window (0: off)", d, o => o.PageThreshold, (o, v) => o with { PageThreshold = v }));
         Add(Setting.Duration("page-window", "the window --page-threshold counts over", d, o => o.PageWindow, (o, v) => o with { PageWindow = v }));
         Add(Setting.String("page-to", "address for the --page-threshold notice", d, o => o.PageTo, (o, v) => o with { PageTo = v }));
+        Add(Setting.Int32("history-size", "digests kept in the history the API and console show (--history-dir)", d, o => o.HistorySize, (o, v) => o with { HistorySize = v }));
+        Add(Setting.String("history-dir", "directory holding the digest history (kept across restarts; memory only with --memory-store)", d, o => o.HistoryDir, (o, v) => o with { HistoryDir = v }));
+        Add(Setting.String("silences-file", "file holding the silences made through the API, console or `failmail ctl silence`", d, o => o.SilencesFile, (o, v) => o with { SilencesFile = v }));
+        Add(Setting.String("http-token-file", "file whose first line is the bearer token the API and console require (needed when --bind-http is not loopback)", d, o => o.HttpTokenFile, (o, v) => o with { HttpTokenFile = v }));
+        Add(Setting.String("http-tls-cert", "PEM certificate file: serve --bind-http over HTTPS", d, o => o.HttpTlsCert, (o, v) => o with { HttpTlsCert = v }));
+        Add(Setting.String("http-tls-key", "PEM key file for --http-tls-cert", d, o => o.HttpTlsKey, (o, v) => o with { HttpTlsKey = v }));
     }
 
     public Option<bool> Version { get; }

@@ -95,6 +95,12 @@ public sealed class ConfigWriterTests : IDisposable
             page_threshold = 0
             page_window = 1m0s
             page_to = 
+            history_size = 1000
+            history_dir = history
+            silences_file = silences.json
+            http_token_file = 
+            http_tls_cert = 
+            http_tls_key = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -112,7 +118,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-subject-prefix=[x] #1", "-wait-period=0", "-max-wait=1h2m3.004s", "-poll=100ms",
             "-batch-expr={{.Header.Get \"X-Split\"}}", "-group-expr={{.Header.Get \"X-Group\"}}", "-template=t.tmpl",
             "-relay-addr=debug", "-relay-user=ru", "-relay-password=p = w # x", "-fail-dir=f", "-all-dir=all",
-            "-receiver", "-sender", "-bind-http=:8026", "-pidfile=failmail.pid", "-relay-all",
+            "-receiver", "-sender", "-bind-http=127.0.0.1:8026", "-pidfile=failmail.pid", "-relay-all",
             "-max-message-size=0x100000", "-max-command-line=1024", "-max-recipients=5", "-max-connections=7",
             "-command-timeout=1m", "-data-timeout=2m", "-queue-dir=q", "-retry-min=1s", "-retry-max=2h",
             "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
@@ -122,6 +128,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
             "-group-normalize", "-digest-json", "-merge-digests", "-show-hosts", "-first-wait=5s", "-follow-up-interval=10m", "-page-threshold=1000", "-page-window=30s", "-page-to=pager@example.com",
+            "-history-size=50", "-history-dir=h", "-silences-file=s.json", "-http-token-file=token", "-http-tls-cert=hc.pem", "-http-tls-key=hk.pem",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
