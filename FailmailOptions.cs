@@ -93,6 +93,10 @@ internal sealed record FailmailOptions
     public long MaxDigestSize { get; init; } = 2 * 1024 * 1024;
     public int MaxDigestGroups { get; init; } = 200;
 
+    // New (issue 14): Postfix-style map from digest recipients to outputs (Slack, PagerDuty,
+    // ...) and/or smtp; "" sends every digest to the relay, as before.
+    public string TransportMap { get; init; } = "";
+
     public static string DefaultFrom() => "failmail@" + HostName();
 
     // The OS host name, or "localhost" when there is none (failmail's fallback): the default

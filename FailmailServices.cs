@@ -4,6 +4,7 @@ using Failmail.Hosting;
 using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Maildir.Log;
+using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Rewriting;
 using Failmail.Sendmail;
@@ -55,6 +56,9 @@ internal sealed class FailmailServices : IAsyncDisposable
     public HttpStatsServer? Http { get; private set; }
 
     public Quarantine? Quarantine { get; private set; }
+
+    // The outputs of --transport-map, or null without one (every digest goes to the relay).
+    public OutputSet? Outputs { get; private set; }
 
     // Completes with the reason once a part has stopped or stayed stuck (PartWatch.Fatal):
     // the host then ends the process with a non-zero exit. Checks every second.
@@ -182,13 +186,28 @@ internal sealed class FailmailServices : IAsyncDisposable
             var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory, digestLimits.ObserveRelayLimit);
             Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time);
             Quarantine = new Quarantine(_options.QuarantineDir);
+            // --transport-map: the batcher's digests go through the router to the outputs'
+            // durable queues and/or the relay; without one, straight to the relay as before.
+            IDigestSender sender = Relay;
+            var outputSettings = OutputSettings.From(_options);
+            if (outputSettings.Map.Outputs.Count > 0 || outputSettings.MapPath.Length > 0)
+            {
+                var outputs = OutputSet.Create(outputSettings, Relay, Store, loggerFactory, time, recover: reloadParent is null);
+                Outputs = outputs;
+                sender = outputs.Router;
+                _running.Add(new ServicePart("outputs") { Dispose = outputs.DisposeAsync });
+            }
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
-            Batcher = new BatcherService(BatchSettings.From(_options, digestLimits), Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
+            Batcher = new BatcherService(BatchSettings.From(_options, digestLimits), Store, sender, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
             // A reload child starts its batcher and relay only once the parent has gone.
             var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);
             _running.Add(RelayPart(Relay, parentGone));
+            foreach (var worker in Outputs?.Workers ?? [])
+            {
+                _running.Add(OutputPart(worker, parentGone));
+            }
             _running.Add(BatcherPart(Batcher, parentGone));
         }
         else if (_options.RelayAll)
@@ -224,7 +243,12 @@ internal sealed class FailmailServices : IAsyncDisposable
             _watch.Add("spool importer", null, () => importer.BusySince, PartStallMinimum);
         }
 
-        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _watch);
+        var outputSet = Outputs;
+        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _watch)
+        {
+            OutputSource = outputSet is null ? null : () => outputSet.Status,
+            OutputFailureThreshold = _options.QueueLifetime,
+        };
         var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         Http = http;
@@ -275,6 +299,37 @@ internal sealed class FailmailServices : IAsyncDisposable
             {
                 await relay.DisposeAsync().ConfigureAwait(false);
                 stop.Dispose();
+            },
+        };
+    }
+
+    // One output's delivery worker (Outputs/OutputWorker). Its posts are bounded by
+    // --relay-timeout; what is left stays in its durable queue for the next start.
+    private ServicePart OutputPart(OutputWorker worker, Lazy<Task> parentGone)
+    {
+        var stop = new CancellationTokenSource();
+        var task = Task.CompletedTask;
+        var name = "output " + worker.Target.Id;
+        return new ServicePart(name)
+        {
+            Start = () =>
+            {
+                task = Task.Run(async () =>
+                {
+                    await parentGone.Value.ConfigureAwait(false);
+                    await worker.RunAsync(stop.Token).ConfigureAwait(false);
+                }, CancellationToken.None);
+                _watch?.Add(name, task, () => worker.BusySince, PartStallMinimum + _options.RelayTimeout * 6);
+            },
+            Stop = async _ =>
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                await EndedAsync(name, task).ConfigureAwait(false);
+            },
+            Dispose = () =>
+            {
+                stop.Dispose();
+                return ValueTask.CompletedTask;
             },
         };
     }

@@ -82,6 +82,7 @@ internal sealed class FailmailSettings
         Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
         Add(Setting.ByteSize("max-digest-size", "largest digest, in bytes (k and M suffixes allowed); groups past it are listed one line each, then summed", d, o => o.MaxDigestSize, (o, v) => o with { MaxDigestSize = v }));
         Add(Setting.Int32("max-digest-groups", "most groups shown in full in one digest; the rest are listed one line each, then summed", d, o => o.MaxDigestGroups, (o, v) => o with { MaxDigestGroups = v }));
+        Add(Setting.String("transport-map", "file mapping digest recipients to outputs (smtp, slack+URL, discord+URL, teams+URL, pagerduty:KEY, twilio+URL, webhook+URL, irc://), one `PATTERN TARGET[, TARGET...]` per line", d, o => o.TransportMap, (o, v) => o with { TransportMap = v }));
     }
 
     public Option<bool> Version { get; }

@@ -1,3 +1,4 @@
+using Failmail.Outputs;
 using Failmail.Relay;
 
 namespace Failmail.Hosting;
@@ -50,4 +51,10 @@ internal interface IFailmailStats
 
     // A part that stopped or is stuck (PartWatch), or null while all run.
     string? PartProblem => null;
+
+    // The --transport-map outputs: counters and queue depth each (empty without a map).
+    IReadOnlyList<OutputStatus> Outputs => [];
+
+    // An output failing for longer than --queue-lifetime, or null.
+    string? OutputProblem => null;
 }
