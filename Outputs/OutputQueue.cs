@@ -138,8 +138,12 @@ internal sealed class OutputQueue
         return added;
     }
 
+    // Sortable: queue time, then this process's sequence (posts queued within one clock tick
+    // keep their order), then a random part (another process, `failmail resend`).
     public static string NewId(DateTimeOffset queued) =>
-        $"{queued.UtcTicks:D19}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+        $"{queued.UtcTicks:D19}-{Interlocked.Increment(ref s_sequence):D10}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+
+    private static long s_sequence;
 
     // Durable write of one entry into a queue directory (also `failmail resend`'s way in).
     public static void WriteFile(string directory, OutputEntry entry)

@@ -44,7 +44,7 @@ internal static class SlackRenderer
         var body = JsonPayload.Write(w =>
         {
             w.WriteStartObject();
-            w.WriteString("text", TextCut.Chars(DigestText.Headline(s), MaxFallback));
+            w.WriteString("text", TextCut.Chars(Escape(DigestText.Headline(s)), MaxFallback));
             w.WriteStartArray("blocks");
             w.WriteStartObject();
             w.WriteString("type", "header");

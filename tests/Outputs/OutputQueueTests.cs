@@ -1,0 +1,61 @@
+using Failmail.Outputs;
+using Failmail.Tests.Maildir;
+
+namespace Failmail.Tests.Outputs;
+
+public class OutputQueueTests
+{
+    [Fact]
+    public void AnAddedEntryIsOnDiskAndLoadsBackInOrder()
+    {
+        using var dir = new TempDirectory();
+        var queue = new OutputQueue(dir.Path);
+        var first = queue.Add(OutputTestKit.Summary(groups: 1), OutputTestKit.T0);
+        var second = queue.Add(OutputTestKit.Summary(groups: 2), OutputTestKit.T0.AddSeconds(1));
+        Assert.Equal(2, Directory.GetFiles(dir.Path, "*.json").Length);
+        var again = new OutputQueue(dir.Path);
+        Assert.Equal([first.Id, second.Id], again.Snapshot().Select(e => e.Id));
+        Assert.Equal(first.Summary, again.Snapshot()[0].Summary with { Groups = first.Summary.Groups });
+        Assert.Equal(first.Summary.Groups.Select(g => (g.Key, g.Subject, g.Count, g.First, g.Last)),
+            again.Snapshot()[0].Summary.Groups.Select(g => (g.Key, g.Subject, g.Count, g.First, g.Last)));
+        again.Remove(first.Id);
+        Assert.Single(new OutputQueue(dir.Path).Snapshot());
+    }
+
+    [Fact]
+    public void AnUncommittedWriteIsDroppedAndACorruptFileSetAside()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("0001-aa.tmp"), "{half");
+        File.WriteAllText(dir.Combine("0002-bb.json"), "{not json");
+        File.WriteAllText(dir.Combine("0003-cc.json"), """{"version":1,"id":"other","queued":"2026-01-01T00:00:00Z","summary":null}""");
+        var queue = new OutputQueue(dir.Path);
+        Assert.Equal(0, queue.Count);
+        Assert.Equal(2, queue.Corrupt);
+        Assert.False(File.Exists(dir.Combine("0001-aa.tmp")));
+        Assert.True(File.Exists(dir.Combine("0002-bb.json.corrupt")));
+        // Set aside once, not retried in a loop.
+        Assert.Equal(0, queue.Adopt());
+    }
+
+    [Fact]
+    public void AdoptPicksUpFilesAnotherProcessCommitted()
+    {
+        using var dir = new TempDirectory();
+        var queue = new OutputQueue(dir.Path);
+        OutputQueue.WriteFile(dir.Path, OutputTestKit.Entry());
+        Assert.Equal(1, queue.Adopt());
+        Assert.Equal(0, queue.Adopt());
+        Assert.Equal(1, queue.Count);
+    }
+
+    [Fact]
+    public void WithoutADirectoryItIsMemoryOnly()
+    {
+        var queue = new OutputQueue(null);
+        var entry = queue.Add(OutputTestKit.Summary(), OutputTestKit.T0);
+        Assert.Equal(1, queue.Count);
+        queue.Remove(entry.Id);
+        Assert.Equal(0, queue.Count);
+    }
+}
