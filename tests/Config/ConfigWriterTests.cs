@@ -86,6 +86,7 @@ public sealed class ConfigWriterTests : IDisposable
             reply_to = 
             max_digest_size = 2M
             max_digest_groups = 200
+            transport_map = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -112,6 +113,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
+            "-transport-map=/etc/failmail/transport",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
