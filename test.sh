@@ -19,6 +19,16 @@ if ! command -v openssl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1;
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends openssl python3 >/dev/null
 fi
 
+# ngircd: the real IRC server of the IRC output's tests (Debian's package; its own daemon is
+# not started here, the tests start one per test on a loopback port).
+if [ ! -x /usr/sbin/ngircd ]; then
+  echo "test.sh: installing ngircd"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends ngircd >/dev/null
+fi
+
 ./build.sh
 
 dotnet build tests/failmail.Tests.csproj -nologo -v quiet
