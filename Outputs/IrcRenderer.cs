@@ -15,13 +15,13 @@ internal static class IrcRenderer
         var shown = 0;
         foreach (var g in s.Groups.Take(MaxGroups))
         {
-            lines.Add(TextCut.Utf8("  " + DigestText.GroupLine(g, 380), MaxLineBytes));
+            lines.Add(TextCut.Utf8("- " + DigestText.GroupLine(g, 380), MaxLineBytes));
             shown++;
         }
         var rest = DigestText.Rest(s, shown);
         if (rest.Length > 0)
         {
-            lines.Add("  " + rest);
+            lines.Add("- " + rest);
         }
         return lines;
     }

@@ -26,7 +26,7 @@ internal sealed class OutputSet : IAsyncDisposable
 
     public static string QueueDirectory(string queueDir, string outputId) => Path.Combine(queueDir, "outputs", outputId);
 
-    // channelFor: the IRC channel (Outputs/Irc) and tests' fakes; null builds HTTP channels.
+    // channelFor: tests' fakes; by default HTTP channels, and IrcOutputChannel for irc/ircs.
     public static OutputSet Create(OutputSettings settings, IDigestSender smtp, IMessageStore? incoming, ILoggerFactory loggerFactory,
         TimeProvider time, bool recover = true, Func<OutputTarget, IOutputChannel?>? channelFor = null)
     {
@@ -46,7 +46,7 @@ internal sealed class OutputSet : IAsyncDisposable
             {
                 var channel = channelFor?.Invoke(target) ?? target.Kind switch
                 {
-                    OutputKind.Irc => throw new ArgumentException($"--transport-map: {target.Display}: IRC outputs are not built into this failmail yet"),
+                    OutputKind.Irc => new IrcOutputChannel(target, settings.Timeout, time, loggerFactory.CreateLogger("Failmail.Outputs.Irc")),
                     _ => new HttpOutputChannel(target, settings.Timeout, time, host),
                 };
                 channels.Add(channel);
@@ -58,7 +58,7 @@ internal sealed class OutputSet : IAsyncDisposable
         {
             foreach (var channel in channels)
             {
-                // HttpOutputChannel disposes synchronously.
+                // Nothing was connected yet: disposing completes at once.
                 channel.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
             throw;

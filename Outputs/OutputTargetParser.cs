@@ -48,9 +48,10 @@ internal static class OutputTargetParser
         }
         if (expanded.StartsWith("irc://", StringComparison.OrdinalIgnoreCase) || expanded.StartsWith("ircs://", StringComparison.OrdinalIgnoreCase))
         {
-            if (!Uri.TryCreate(expanded, UriKind.Absolute, out var irc) || irc.Host.Length == 0 || irc.AbsolutePath.Trim('/').Length == 0)
+            var ircError = "";
+            if (!Uri.TryCreate(expanded, UriKind.Absolute, out var irc) || irc.Host.Length == 0 || !Irc.IrcTarget.TryParse(expanded, out _, out ircError))
             {
-                error = $"not an IRC target (irc://nick@host:6667/channel): {Redacted(written)}";
+                error = $"not an IRC target (irc://nick@host:6667/channel){(ircError.Length > 0 ? ": " + ircError : "")}: {Redacted(written)}";
                 return false;
             }
             return Made(new OutputTarget { Kind = OutputKind.Irc, Text = written, Endpoint = irc }, out target);

@@ -52,7 +52,7 @@ public sealed class OutputsTests
                 "--qualify-domain", "hub.test", "--aliases", Path.Combine(dir, "aliases"), "--transport-map", map,
                 "--wait-period", "2s", "--max-wait", "60s", "--poll", "1s", "--from", "failmail@hub.test");
 
-            await Task.WhenAll(SendAsync(failmail.SmtpPort, "root", 300, 10), SendAsync(failmail.SmtpPort, "dev@example.com", 50, 5));
+            await Task.WhenAll(SendAsync(failmail.SmtpPort, "root@hub.test", 300, 10), SendAsync(failmail.SmtpPort, "dev@example.com", 50, 5));
 
             var mail = await relay.ReceiveAsync().WaitAsync(Patience);
             await failmail.WaitUntilAsync(() => http.Requests.Count >= 3, Patience, "three posts");
@@ -100,27 +100,30 @@ public sealed class OutputsTests
             using var listener = LoopbackListener.Bind();
             var workDir = Path.Combine(dir, "run");
             string[] args = ["--relay-addr", "debug", "--fail-dir", Path.Combine(dir, "failed"), "--transport-map", map,
-                "--wait-period", "1s", "--max-wait", "60s", "--poll", "1s", "--bind-http", ""];
+                "--wait-period", "2s", "--max-wait", "60s", "--poll", "1s", "--bind-http", ""];
             TestHttpServer.Request first;
             await using (var failmail = await FailmailProcess.StartServingOnAsync(listener, workDir, args))
             {
                 await SendAsync(failmail.SmtpPort, "ops@example.com", 40, 4);
                 // The post is out and unanswered: the digest is only in the output's queue now.
                 first = await http.NextAsync();
-                Assert.Equal(40, first.Json().RootElement.GetProperty("total_messages").GetInt32());
                 await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(workDir, "incoming")) == 0, Patience, "the batch to leave the store");
                 failmail.Signal(Signals.Kill);
                 await failmail.WaitForExitAsync(Patience);
             }
-            Assert.Single(Directory.GetFiles(Path.Combine(workDir, "outgoing", "outputs"), "*.json", SearchOption.AllDirectories));
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(workDir, "outgoing", "outputs"), "*.json", SearchOption.AllDirectories));
 
             await using (var again = await FailmailProcess.StartServingOnAsync(listener, workDir, args))
             {
-                // The same post again (a repeat of one that may have been taken), with the same id.
+                // The post again (a repeat of one that may have been taken): every message is in
+                // it, merged with any digest that queued behind it.
                 var second = await http.NextAsync();
                 using var json = second.Json();
                 Assert.Equal(40, json.RootElement.GetProperty("total_messages").GetInt32());
-                Assert.Equal(first.Headers["X-Failmail-Delivery"], second.Headers["X-Failmail-Delivery"]);
+                if (json.RootElement.GetProperty("digests").GetInt32() == 1)
+                {
+                    Assert.Equal(first.Headers["X-Failmail-Delivery"], second.Headers["X-Failmail-Delivery"]);
+                }
                 await again.WaitUntilAsync(() => Directory.GetFiles(Path.Combine(workDir, "outgoing", "outputs"), "*.json", SearchOption.AllDirectories).Length == 0,
                     Patience, "the output queue to empty");
             }

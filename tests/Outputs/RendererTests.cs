@@ -151,7 +151,7 @@ public class RendererTests
         Assert.Equal(IrcRenderer.MaxGroups + 2, lines.Count);
         Assert.All(lines, l => Assert.True(Encoding.UTF8.GetByteCount(l) <= IrcRenderer.MaxLineBytes));
         Assert.All(lines, l => Assert.DoesNotContain('\n', l));
-        Assert.Equal("  and 7 more groups (14 messages)", lines[^1]);
+        Assert.Equal("- and 7 more groups (14 messages)", lines[^1]);
     }
 
     [Fact]
