@@ -14,4 +14,9 @@ internal sealed record OutputEntry
     public required DateTimeOffset Queued { get; init; }
 
     public required OutputSummary Summary { get; init; }
+
+    // The entries merged into this one (OutputWorker, while the output was behind). A crash
+    // after the merged entry was committed but before its parts were removed leaves both on
+    // disk; loading the queue drops the parts, so no message is counted twice.
+    public IReadOnlyList<string>? MergedFrom { get; init; }
 }

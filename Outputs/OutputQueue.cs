@@ -39,6 +39,24 @@ internal sealed class OutputQueue
 
     public string? Directory { get; }
 
+    // Forgets entries whose files another process removed (a reload parent delivered them)
+    // and adopts the ones it added.
+    public void Resync()
+    {
+        if (Directory is null)
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            foreach (var id in _entries.Keys.Where(id => !File.Exists(Path.Combine(Directory, id + Extension))).ToList())
+            {
+                _ = _entries.Remove(id);
+            }
+        }
+        _ = Adopt();
+    }
+
     public int Count
     {
         get { lock (_lock) { return _entries.Count; } }
@@ -135,7 +153,26 @@ internal sealed class OutputQueue
                 added += _entries.TryAdd(id, entry) ? 1 : 0;
             }
         }
+        if (added > 0)
+        {
+            DropMergedParts();
+        }
         return added;
+    }
+
+    // Parts of a merge that a crash left beside the merged entry (OutputEntry.MergedFrom).
+    private void DropMergedParts()
+    {
+        List<string> parts;
+        lock (_lock)
+        {
+            var merged = _entries.Values.SelectMany(e => e.MergedFrom ?? []).ToHashSet(StringComparer.Ordinal);
+            parts = [.. _entries.Keys.Where(merged.Contains)];
+        }
+        foreach (var id in parts)
+        {
+            Remove(id);
+        }
     }
 
     // Sortable: queue time, then this process's sequence (posts queued within one clock tick

@@ -41,20 +41,20 @@ internal sealed record OutputSummary
             var now = digest.Message.Date;
             return new OutputSummary
             {
-                Recipient = digest.Recipient,
-                BatchKey = digest.BatchKey,
+                Recipient = TextCut.Valid(digest.Recipient),
+                BatchKey = TextCut.Valid(digest.BatchKey),
                 TotalMessages = Math.Max(1, digest.MessageIds.Count),
                 Oldest = now,
                 Newest = now,
-                Groups = [new OutputGroup { Key = subject, Subject = subject, Count = Math.Max(1, digest.MessageIds.Count), First = now, Last = now }],
-                Subject = subject,
+                Groups = [new OutputGroup { Key = TextCut.Valid(subject), Subject = TextCut.Valid(subject), Count = Math.Max(1, digest.MessageIds.Count), First = now, Last = now }],
+                Subject = TextCut.Valid(subject),
                 Severity = severity,
             };
         }
         var kept = batch.Groups.Take(MaxGroups).Select(g => new OutputGroup
         {
-            Key = g.Key,
-            Subject = g.Subject,
+            Key = TextCut.Valid(g.Key),
+            Subject = TextCut.Valid(g.Subject),
             Count = g.Count,
             First = g.First,
             Last = g.Last,
@@ -62,15 +62,15 @@ internal sealed record OutputSummary
         var omitted = batch.Groups.Skip(MaxGroups).ToList();
         return new OutputSummary
         {
-            Recipient = digest.Recipient,
-            BatchKey = digest.BatchKey,
+            Recipient = TextCut.Valid(digest.Recipient),
+            BatchKey = TextCut.Valid(digest.BatchKey),
             TotalMessages = batch.TotalMessages,
             Oldest = batch.Oldest,
             Newest = batch.Newest,
             Groups = kept,
             OmittedGroups = omitted.Count,
             OmittedMessages = omitted.Sum(g => g.Count),
-            Subject = subject,
+            Subject = TextCut.Valid(subject),
             Severity = severity,
         };
     }

@@ -76,6 +76,8 @@ internal sealed class OutputWorker
 
     public async Task RunAsync(CancellationToken stop)
     {
+        // A reload parent may have delivered or queued posts since this queue was opened.
+        Queue.Resync();
         OutputsLog.Started(_logger, _target.Display, Queue.Count);
         try
         {
@@ -216,6 +218,7 @@ internal sealed class OutputWorker
             Id = OutputQueue.NewId(first.Queued),
             Queued = first.Queued,
             Summary = OutputSummary.Merge([.. same.Select(e => e.Summary)]),
+            MergedFrom = [.. same.Select(e => e.Id)],
         };
         Queue.Write(merged);
         foreach (var part in same)

@@ -54,6 +54,30 @@ internal static class TextCut
         return budget < 0 ? "" : string.Concat(text.AsSpan(0, end), Marker);
     }
 
+    // Valid UTF-16: a lone surrogate (from a hostile or broken header) becomes U+FFFD, so no
+    // JSON writer or encoder downstream can refuse the text.
+    public static string Valid(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(char.IsSurrogate))
+        {
+            return text;
+        }
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+        return new string(chars);
+    }
+
     // One line: control characters (CR, LF, tabs, ESC) become spaces, so hostile subjects
     // cannot break a chat line, an IRC command or an SMS into several.
     public static string OneLine(string text)

@@ -58,4 +58,43 @@ public class OutputQueueTests
         queue.Remove(entry.Id);
         Assert.Equal(0, queue.Count);
     }
+
+    [Fact]
+    public void PartsOfAMergeThatACrashLeftBehindAreDroppedOnLoad()
+    {
+        using var dir = new TempDirectory();
+        var a = OutputTestKit.Entry();
+        var b = OutputTestKit.Entry();
+        var other = OutputTestKit.Entry();
+        var merged = OutputTestKit.Entry(OutputSummary.Merge([a.Summary, b.Summary])) with { MergedFrom = [a.Id, b.Id] };
+        foreach (var entry in new[] { a, b, other, merged })
+        {
+            OutputQueue.WriteFile(dir.Path, entry);
+        }
+        var queue = new OutputQueue(dir.Path);
+        Assert.Equal([other.Id, merged.Id], queue.Snapshot().Select(e => e.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(2, Directory.GetFiles(dir.Path, "*.json").Length);
+        Assert.Equal(12, queue.Snapshot().Single(e => e.Id == merged.Id).Summary.TotalMessages);
+    }
+
+    [Fact]
+    public void ALoneSurrogateInASubjectIsQueuedAndRendered()
+    {
+        using var dir = new TempDirectory();
+        var message = new MimeKit.MimeMessage { Subject = "bad \ud800 subject" };
+        var digest = new Failmail.Batching.Digest("k\udc00", "ops@example.com", message, ["m1"])
+        {
+            Summary = new Failmail.Batching.DueBatch("k", "ops@example.com",
+                [new Failmail.Batching.DueGroup("g\ud800", "s\udfff x", 1, OutputTestKit.T0, OutputTestKit.T0, "m1")], ["m1"], OutputTestKit.T0, OutputTestKit.T0),
+        };
+        var summary = OutputSummary.From(digest);
+        Assert.Equal("s\ufffd x", summary.Groups[0].Subject);
+        var queue = new OutputQueue(dir.Path);
+        var entry = queue.Add(summary, OutputTestKit.T0);
+        Assert.Equal(summary.Groups[0].Subject, new OutputQueue(dir.Path).Snapshot()[0].Summary.Groups[0].Subject);
+        _ = SlackRenderer.Render(entry);
+        _ = DiscordRenderer.Render(entry);
+        _ = TeamsRenderer.Render(entry);
+        _ = WebhookRenderer.Render(OutputTestKit.Target("webhook+http://127.0.0.1:9/x"), entry, OutputTestKit.T0);
+    }
 }
