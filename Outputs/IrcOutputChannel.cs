@@ -5,8 +5,8 @@ namespace Failmail.Outputs;
 
 // irc:// and ircs:// outputs: a digest as a few short lines (IrcRenderer) through the one kept
 // IrcConnection of this target, which registers, joins, applies flood control and confirms
-// the lines with a PING. Every failure it reports (IOException, IrcException, a timeout) is
-// retried by the worker with the relay's backoff; a retried post may repeat lines, never
+// the lines with a PING. Every failure it reports (IOException, IrcException, a timeout, a
+// server certificate not trusted) is retried by the worker with the relay's backoff; a retried post may repeat lines, never
 // lose them.
 internal sealed class IrcOutputChannel : IOutputChannel
 {
@@ -31,7 +31,8 @@ internal sealed class IrcOutputChannel : IOutputChannel
             await _connection.SendAsync(IrcRenderer.Render(entry), cancellationToken).ConfigureAwait(false);
             return OutputResult.Sent();
         }
-        catch (Exception e) when (e is IOException or IrcException or TimeoutException
+        catch (Exception e) when (e is IOException or IrcException or TimeoutException or System.Net.Sockets.SocketException
+            or System.Security.Authentication.AuthenticationException
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return OutputResult.Retry($"{e.GetType().Name}: {TextCut.Chars(TextCut.OneLine(e.Message), 300)}");

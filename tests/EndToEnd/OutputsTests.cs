@@ -133,4 +133,55 @@ public sealed class OutputsTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task AnIrcTargetPostsTheDigestIntoTheChannelOfARealServer()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var ngircd = await Ngircd.StartAsync(Path.Combine(dir, "ngircd"));
+            using var person = new System.Net.Sockets.TcpClient();
+            await person.ConnectAsync("127.0.0.1", ngircd.Port).WaitAsync(Patience);
+            var stream = person.GetStream();
+            using var reader = new StreamReader(stream, new System.Text.UTF8Encoding(false));
+            async Task SendLineAsync(string line) => await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(line + "\r\n")).AsTask().WaitAsync(Patience);
+            async Task<string> ReadUntilAsync(Func<string, bool> match)
+            {
+                for (var i = 0; i < 500; i++)
+                {
+                    var line = await reader.ReadLineAsync().WaitAsync(Patience) ?? throw new IOException("ngircd closed the connection");
+                    if (line.StartsWith("PING ", StringComparison.Ordinal))
+                    {
+                        await SendLineAsync("PONG " + line[5..]);
+                    }
+                    if (match(line))
+                    {
+                        return line;
+                    }
+                }
+                throw new InvalidOperationException("no such line from ngircd");
+            }
+            await SendLineAsync("NICK person");
+            await SendLineAsync("USER person 0 * :test");
+            await SendLineAsync("JOIN #ops");
+            await ReadUntilAsync(l => l.Contains(" 366 ", StringComparison.Ordinal));
+
+            var map = WriteMap(dir, $"* irc://alerts@127.0.0.1:{ngircd.Port}/ops\n");
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
+                "--relay-addr", "debug", "--fail-dir", Path.Combine(dir, "failed"), "--transport-map", map,
+                "--wait-period", "1s", "--max-wait", "60s", "--poll", "1s", "--bind-http", "");
+            await SendAsync(failmail.SmtpPort, "ops@example.com", 6, 2);
+
+            var headline = await ReadUntilAsync(l => l.Contains(" PRIVMSG #ops :failmail: ", StringComparison.Ordinal));
+            Assert.StartsWith(":alerts!", headline, StringComparison.Ordinal);
+            Assert.Contains(":failmail: 6 messages in 2 groups: disk full on db", headline, StringComparison.Ordinal);
+            Assert.EndsWith("- 3× disk full on db0", await ReadUntilAsync(l => l.Contains(" PRIVMSG #ops :", StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.EndsWith("- 3× disk full on db1", await ReadUntilAsync(l => l.Contains(" PRIVMSG #ops :", StringComparison.Ordinal)), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
