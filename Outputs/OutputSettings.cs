@@ -30,7 +30,8 @@ internal sealed record OutputSettings
         {
             if (!TransportMap.TryLoad(options.TransportMap, environment ?? Environment.GetEnvironmentVariable, out var loaded, out var problems, out warnings))
             {
-                throw new ArgumentException("--transport-map: " + string.Join("; ", problems));
+                // One line per problem, each naming the flag, as OptionsValidator's.
+                throw new ArgumentException(string.Join("\n", problems.Select(p => "--transport-map: " + p)));
             }
             map = loaded;
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Web;
 
 namespace Failmail.Outputs;
 
@@ -33,7 +32,7 @@ internal static class OutputTargetParser
             var rest = expanded["pagerduty:".Length..];
             var q = rest.IndexOf('?', StringComparison.Ordinal);
             var key = q < 0 ? rest : rest[..q];
-            var query = HttpUtility.ParseQueryString(q < 0 ? "" : rest[(q + 1)..]);
+            var query = Query.Parse(q < 0 ? "" : rest[(q + 1)..]);
             if (!SecretText.TryReadFileValue(key, out key, out error))
             {
                 return false;
@@ -43,7 +42,7 @@ internal static class OutputTargetParser
                 error = "pagerduty: needs a routing key (pagerduty:KEY)";
                 return false;
             }
-            return TrySeverity(query["severity"], out var severity, out error)
+            return TrySeverity(query.Get("severity"), out var severity, out error)
                 && Made(new OutputTarget { Kind = OutputKind.PagerDuty, Text = written, Endpoint = new Uri(PagerDutyEnqueue), RoutingKey = key, Severity = severity }, out target);
         }
         if (expanded.StartsWith("irc://", StringComparison.OrdinalIgnoreCase) || expanded.StartsWith("ircs://", StringComparison.OrdinalIgnoreCase))
@@ -79,7 +78,12 @@ internal static class OutputTargetParser
             error = $"unknown output {kindName}+ (slack, discord, teams, pagerduty, twilio or webhook)";
             return false;
         }
-        if (!Uri.TryCreate(expanded[(plus + 1)..], UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+        // KIND+file:/path: the endpoint itself is kept in a file (it holds its token).
+        if (!SecretText.TryReadFileValue(expanded[(plus + 1)..], out var endpointText, out error))
+        {
+            return false;
+        }
+        if (!Uri.TryCreate(endpointText, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
         {
             error = $"{kindName}+: the part after + must be an http:// or https:// URL";
             return false;
@@ -90,7 +94,7 @@ internal static class OutputTargetParser
     private static bool TryHttp(OutputKind kind, string written, Uri url, [NotNullWhen(true)] out OutputTarget? target, out string error)
     {
         target = null;
-        var query = HttpUtility.ParseQueryString(url.Query);
+        var query = Query.Parse(url.Query.TrimStart('?'));
         // failmail's own parameters; every other one stays in the endpoint.
         string[] ours = kind switch
         {
@@ -102,7 +106,7 @@ internal static class OutputTargetParser
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in ours)
         {
-            var raw = query[name] ?? "";
+            var raw = query.Get(name) ?? "";
             if (!SecretText.TryReadFileValue(raw, out var value, out error))
             {
                 error = $"?{name}=: {error}";
@@ -111,7 +115,7 @@ internal static class OutputTargetParser
             values[name] = value;
             query.Remove(name);
         }
-        var builder = new UriBuilder(url) { Query = query.ToString() ?? "", UserName = "", Password = "" };
+        var builder = new UriBuilder(url) { Query = query.ToString(), UserName = "", Password = "" };
         var endpoint = builder.Uri;
         var user = Uri.UnescapeDataString(url.UserInfo.Split(':')[0]);
         var password = url.UserInfo.Contains(':', StringComparison.Ordinal) ? Uri.UnescapeDataString(url.UserInfo[(url.UserInfo.IndexOf(':', StringComparison.Ordinal) + 1)..]) : "";

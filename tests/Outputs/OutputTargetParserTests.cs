@@ -72,4 +72,26 @@ public class OutputTargetParserTests
     [InlineData("pagerduty+https://events.pagerduty.com/v2/enqueue")]
     public void MalformedTargetsAreRefused(string text) =>
         Assert.False(OutputTargetParser.TryParse(text, _ => null, out _, out _));
+
+    [Fact]
+    public void APlusInATwilioNumberStaysAPlusAndOtherParametersStayAsWritten()
+    {
+        var target = OutputTestKit.Target("twilio+https://AC1:t@api.twilio.com/x/Messages.json?from=+15017122661&to=%2B15558675310&keep=a%20b+c");
+        Assert.Equal(("+15017122661", "+15558675310"), (target.From, target.To));
+        Assert.Equal("?keep=a%20b+c", target.Endpoint!.Query);
+    }
+
+    [Fact]
+    public void AnEndpointCanBeKeptInAFile()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Combine("teams.url");
+        File.WriteAllText(file, "https://prod.example.logic.azure.com/workflows/1/invoke?sig=SECRET\n");
+        var target = OutputTestKit.Target($"teams+file:{file}");
+        Assert.Equal(OutputKind.Teams, target.Kind);
+        Assert.Equal("?sig=SECRET", target.Endpoint!.Query);
+        Assert.DoesNotContain("SECRET", target.Display, StringComparison.Ordinal);
+        Assert.False(OutputTargetParser.TryParse("slack+file:/nonexistent/slack.url", _ => null, out _, out var error));
+        Assert.Contains("/nonexistent/slack.url", error, StringComparison.Ordinal);
+    }
 }
