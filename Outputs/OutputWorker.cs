@@ -19,7 +19,8 @@ internal sealed class OutputWorker
     private readonly ILogger _logger;
     private readonly BusyClock _busy;
     private readonly Dictionary<string, int> _faults = new(StringComparer.Ordinal);
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Set by Enqueue (any thread), replaced by the worker before it looks at the queue.
+    private volatile TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failures;
     private long _readyAt;
     private long _nextPoll;

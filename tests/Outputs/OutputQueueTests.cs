@@ -97,4 +97,20 @@ public class OutputQueueTests
         _ = TeamsRenderer.Render(entry);
         _ = WebhookRenderer.Render(OutputTestKit.Target("webhook+http://127.0.0.1:9/x"), entry, OutputTestKit.T0);
     }
+
+    [Fact]
+    public void ResyncForgetsWhatAnotherProcessDeliveredAndAdoptsWhatItQueued()
+    {
+        using var dir = new TempDirectory();
+        var mine = new OutputQueue(dir.Path);
+        var parent = new OutputQueue(dir.Path, recover: false);
+        var delivered = parent.Add(OutputTestKit.Summary(), OutputTestKit.T0);
+        var child = new OutputQueue(dir.Path, recover: false);
+        parent.Remove(delivered.Id);
+        var queued = parent.Add(OutputTestKit.Summary(groups: 1), OutputTestKit.T0);
+        Assert.Equal([delivered.Id], child.Snapshot().Select(e => e.Id));
+        child.Resync();
+        Assert.Equal([queued.Id], child.Snapshot().Select(e => e.Id));
+        Assert.Equal(0, mine.Count);
+    }
 }
