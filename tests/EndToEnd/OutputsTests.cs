@@ -184,4 +184,66 @@ public sealed class OutputsTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task ARefusedPostGoesToTheFailDirAndResendPostsItAgain()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            await using var http = new TestHttpServer();
+            http.Enqueue(404, "no_service");
+            var map = WriteMap(dir, $"ops@example.com slack+{http.Url("/services/T/B/X")}\n");
+            var run = Path.Combine(dir, "run");
+            var failed = Path.Combine(dir, "failed");
+            string[] flags = ["--relay-addr", "debug", "--fail-dir", failed, "--transport-map", map, "--queue-dir", Path.Combine(run, "outgoing")];
+            await using var failmail = await FailmailProcess.StartServingAsync(run,
+                [.. flags, "--wait-period", "300ms", "--max-wait", "5s", "--poll", "300ms", "--bind-http", ""]);
+            await SendAsync(failmail.SmtpPort, "ops@example.com", 3, 1);
+            var failedPosts = Path.Combine(failed, "outputs");
+            await failmail.WaitUntilAsync(() => Directory.Exists(failedPosts) && Directory.GetFiles(failedPosts).Length == 1, Patience, "the post in the fail-dir");
+            using (var failure = JsonDocument.Parse(File.ReadAllBytes(Directory.GetFiles(failedPosts)[0])))
+            {
+                Assert.Equal(404, failure.RootElement.GetProperty("status").GetInt32());
+                Assert.Equal("no_service", failure.RootElement.GetProperty("response").GetString());
+            }
+
+            var (exit, stdout, stderr) = await FailmailProcess.RunToExitAsync(dir, [.. flags, "resend", failed]);
+            Assert.True(exit == 0, stderr);
+            Assert.Contains("queued 1 output post(s)", stdout, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(failedPosts));
+            // The running daemon adopts it at its next --poll and posts it (200 this time).
+            await failmail.WaitUntilAsync(() => http.Requests.Count == 2, Patience, "the resent post");
+            using var json = http.Requests.Last().Json();
+            Assert.StartsWith("3 messages in 1 group: disk full on db0", json.RootElement.GetProperty("text").GetString(), StringComparison.Ordinal);
+            // A second resend finds nothing to do.
+            (exit, stdout, _) = await FailmailProcess.RunToExitAsync(dir, [.. flags, "resend", failed]);
+            Assert.DoesNotContain("output post", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ABadMapStopsTheStartWithOneLinePerProblemAndNoSecret()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var map = WriteMap(dir, "ops@example.com slack+ftp://s3cret@h/x\n@example.com pagerduty:${FAILMAIL_TEST_UNSET_KEY}\n");
+            var (exit, _, stderr) = await FailmailProcess.RunToExitAsync(dir, "--transport-map", map, "--bind-http", "", "--bind-addr", "127.0.0.1:0");
+            Assert.Equal(2, exit);
+            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("--transport-map", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, lines.Count);
+            Assert.Contains($"{map}:1:", lines[0], StringComparison.Ordinal);
+            Assert.Contains($"{map}:2: environment variable FAILMAIL_TEST_UNSET_KEY is not set", lines[1], StringComparison.Ordinal);
+            Assert.DoesNotContain("s3cret", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
