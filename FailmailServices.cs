@@ -321,6 +321,14 @@ internal sealed class FailmailServices : IAsyncDisposable
                 }, CancellationToken.None);
                 _watch?.Add(name, task, () => worker.BusySince, PartStallMinimum + _options.RelayTimeout * 6);
             },
+            Prepare = mode =>
+            {
+                // The reload child posts the queue; a memory queue it cannot see is drained here.
+                if (mode == StopMode.HandOver && !_options.MemoryStore)
+                {
+                    worker.SkipDrainOnStop();
+                }
+            },
             Stop = async _ =>
             {
                 await stop.CancelAsync().ConfigureAwait(false);

@@ -18,6 +18,9 @@ internal sealed record OutputSettings
     public required TimeSpan QueueLifetime { get; init; }
     public required TimeSpan Timeout { get; init; }
 
+    // --shutdown-timeout bounds the last attempts at stop, as the relay's drain.
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     // Throws ArgumentException naming --transport-map with every problem of the file.
@@ -46,6 +49,7 @@ internal sealed record OutputSettings
             RetryMax = options.RetryMax,
             QueueLifetime = options.QueueLifetime,
             Timeout = options.RelayTimeout,
+            ShutdownTimeout = options.ShutdownTimeout,
             Warnings = warnings,
         };
     }

@@ -21,6 +21,7 @@ internal sealed class OutputWorker
     private readonly Dictionary<string, int> _faults = new(StringComparer.Ordinal);
     // Set by Enqueue (any thread), replaced by the worker before it looks at the queue.
     private volatile TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _skipDrain;
     private int _failures;
     private long _readyAt;
     private long _nextPoll;
@@ -127,7 +128,49 @@ internal sealed class OutputWorker
         }
         finally
         {
+            if (!_skipDrain)
+            {
+                await DrainAsync().ConfigureAwait(false);
+            }
             OutputsLog.Stopped(_logger, _target.Id, Queue.Count);
+        }
+    }
+
+    // Reload: the new process loads the same queue and posts it; this one must not.
+    public void SkipDrainOnStop() => _skipDrain = true;
+
+    // On stop: the posts that are due get a last attempt within --shutdown-timeout (waiting
+    // out the service's rate when that fits); the rest stays queued for the next start. With
+    // --memory-store this is their only chance, as for the relay's queue.
+    private async Task DrainAsync()
+    {
+        using var bound = new CancellationTokenSource(_settings.ShutdownTimeout, _time);
+        var started = _time.GetTimestamp();
+        try
+        {
+            for (var i = 0; i < 1000 && Queue.Count > 0; i++)
+            {
+                var wait = await StepAsync(bound.Token).ConfigureAwait(false);
+                if (wait is not { } w)
+                {
+                    break;
+                }
+                if (w > TimeSpan.Zero)
+                {
+                    if (_time.GetElapsedTime(started) + w >= _settings.ShutdownTimeout)
+                    {
+                        break;
+                    }
+                    await Task.Delay(w, _time, bound.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            OutputsLog.AttemptFailed(_logger, _target.Id, "-", e);
         }
     }
 

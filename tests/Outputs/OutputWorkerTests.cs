@@ -241,4 +241,26 @@ public sealed class OutputWorkerTests : IAsyncDisposable
         Assert.Empty(Directory.GetFiles(queueDir));
         Assert.Equal(2, _server.Requests.Count);
     }
+
+    [Fact]
+    public async Task AtStopThePendingPostsGetALastAttempt()
+    {
+        var target = OutputTestKit.Target("webhook+" + _server.Url());
+        await using var channel = new HttpOutputChannel(target, TimeSpan.FromSeconds(10), TimeProvider.System, "hub.test");
+        var worker = new OutputWorker(target, new OutputQueue(null), channel, OutputTestKit.Settings(_dir.Combine("failed")), TimeProvider.System, _log.CreateLogger("t"));
+        worker.Enqueue(OutputTestKit.Summary(recipient: "a@example.com"));
+        worker.Enqueue(OutputTestKit.Summary(recipient: "b@example.com"));
+        using var stop = new CancellationTokenSource();
+        await stop.CancelAsync();
+        await worker.RunAsync(stop.Token).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, _server.Requests.Count);
+        Assert.Equal(0, worker.Queue.Count);
+
+        // Handed over to a reload child: nothing is posted here.
+        worker.Enqueue(OutputTestKit.Summary());
+        worker.SkipDrainOnStop();
+        await worker.RunAsync(stop.Token).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, _server.Requests.Count);
+        Assert.Equal(1, worker.Queue.Count);
+    }
 }
