@@ -97,10 +97,11 @@ internal sealed record FailmailOptions
     // ...) and/or smtp; "" sends every digest to the relay, as before.
     public string TransportMap { get; init; } = "";
 
-    public static string DefaultFrom() => "failmail@" + HostName();
+    // failmail used the short host name, which is not a deliverable domain; the FQDN is.
+    public static string DefaultFrom() => "failmail@" + FullyQualifiedHostName();
 
-    // The OS host name, or "localhost" when there is none (failmail's fallback): the default
-    // --from, the SMTP greeting and the base of --qualify-domain.
+    // The OS host name, or "localhost" when there is none (failmail's fallback): the SMTP
+    // greeting and the base of --qualify-domain.
     public static string HostName()
     {
         try
@@ -112,5 +113,34 @@ internal sealed record FailmailOptions
         {
             return "localhost";
         }
+    }
+
+    // The host's fully qualified name when the resolver knows it within a second (/etc/hosts
+    // usually answers at once), else HostName(): the default --from and --qualify-domain.
+    // Looked up once per process; a start must never stall on a broken resolver.
+    public static string FullyQualifiedHostName() => Fqdn.Value;
+
+    private static readonly Lazy<string> Fqdn = new(LookUpFullyQualifiedHostName);
+
+    private static string LookUpFullyQualifiedHostName()
+    {
+        var host = HostName();
+        if (host == "localhost" || host.Contains('.', StringComparison.Ordinal))
+        {
+            return host;
+        }
+        try
+        {
+            var lookup = System.Net.Dns.GetHostEntryAsync(host);
+            if (lookup.Wait(TimeSpan.FromSeconds(1)) && lookup.Result.HostName.Contains('.', StringComparison.Ordinal))
+            {
+                return lookup.Result.HostName;
+            }
+        }
+        catch (AggregateException)
+        {
+            // No resolver answer: the short name it is.
+        }
+        return host;
     }
 }

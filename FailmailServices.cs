@@ -168,6 +168,9 @@ internal sealed class FailmailServices : IAsyncDisposable
     {
         _watch = new PartWatch(time);
         IMessageSink sink = StoreOnlySink.Instance;
+        // Built once (it reads the alias and canonical files): the receiver rewrites received
+        // mail with it, the sender its own --from on each digest.
+        var addresses = AddressRewriter.Create(_options);
         if (_options.RunSender)
         {
             var outgoing = OpenStore(_options, "--queue-dir", _options.QueueDir, shared: reloadParent is not null, loggerFactory, time);
@@ -181,7 +184,9 @@ internal sealed class FailmailServices : IAsyncDisposable
             });
             // Parsed and checked once, here, into the relay's own settings record; digests are
             // built to the relay's SIZE once it has said it (issue 13).
-            var relaySettings = RelaySettings.From(_options);
+            // Digests say who they are from as any mail passing this host: --from through the
+            // canonical maps and masquerading (the envelope and the From header each by scope).
+            var relaySettings = RelaySettings.From(_options) with { Sender = addresses.RewriteDigestSender(_options.From, envelope: true) };
             var digestLimits = DigestLimits.From(_options);
             var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory, digestLimits.ObserveRelayLimit);
             Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time);
@@ -199,7 +204,8 @@ internal sealed class FailmailServices : IAsyncDisposable
             }
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
-            Batcher = new BatcherService(BatchSettings.From(_options, digestLimits), Store, sender, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
+            var batchSettings = BatchSettings.From(_options with { From = addresses.RewriteDigestSender(_options.From, envelope: false) }, digestLimits);
+            Batcher = new BatcherService(batchSettings, Store, sender, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
             // A reload child starts its batcher and relay only once the parent has gone.
             var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);
@@ -217,7 +223,6 @@ internal sealed class FailmailServices : IAsyncDisposable
 
         if (_options.RunReceiver)
         {
-            var addresses = AddressRewriter.Create(_options);
             var smtpSettings = SmtpSettings.From(_options);
             var listener = new SmtpListener(smtpSettings, Store, sink, loggerFactory, time, addresses);
             Listener = listener;

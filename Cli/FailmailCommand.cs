@@ -10,7 +10,7 @@ namespace Failmail.Cli;
 // The command line (../shared/failmail-spec.md §1): one flag per FailmailOptions setting
 // under failmail's names (Config/FailmailSettings), Go flag syntax, a config file,
 // --write-config and --version. Entry point: InvokeAsync(args). The subcommands (sendmail,
-// preview, resend) are Command children: GoFlagSyntax stops at their name and hands the rest
+// preview, resend, check) are Command children: GoFlagSyntax stops at their name and hands the rest
 // of the line to System.CommandLine, and the root flags and action stay as they are.
 internal sealed class FailmailCommand : RootCommand
 {
@@ -66,6 +66,7 @@ internal sealed class FailmailCommand : RootCommand
         Subcommands.Add(new SendmailCommand(this));
         Subcommands.Add(new PreviewCommand(this));
         Subcommands.Add(new ResendCommand(this));
+        Subcommands.Add(new CheckCommand(this));
     }
 
     // Read by the action itself; the other settings are merged through Settings.
@@ -128,8 +129,9 @@ internal sealed class FailmailCommand : RootCommand
     }
 
     // The merged options for a root-command parse result, or the config file's error.
+    // configPath: a subcommand's own --config (`check --config FILE`), over the root's.
     public bool TryPrepare(ParseResult parseResult, [NotNullWhen(true)] out FailmailOptions? options,
-        [NotNullWhen(false)] out string? error)
+        [NotNullWhen(false)] out string? error, string? configPath = null)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
         if (_prepared is { } prepared && ReferenceEquals(prepared.Result, parseResult))
@@ -138,7 +140,7 @@ internal sealed class FailmailCommand : RootCommand
             error = null;
             return true;
         }
-        var configPath = parseResult.GetValue(Config) ?? "";
+        configPath = string.IsNullOrEmpty(configPath) ? parseResult.GetValue(Config) ?? "" : configPath;
         if (!SettingsMerger.TryMerge(_settings.All, parseResult, configPath, out options, out error))
         {
             return false;

@@ -52,6 +52,9 @@ internal interface IFailmailStats
     // A part that stopped or is stuck (PartWatch), or null while all run.
     string? PartProblem => null;
 
+    // Each relay of the --relay-addr failover list (empty for debug or --receiver alone).
+    IReadOnlyList<RelayEndpointStats> RelayEndpoints => [];
+
     // The --transport-map outputs: counters and queue depth each (empty without a map).
     IReadOnlyList<OutputStatus> Outputs => [];
 

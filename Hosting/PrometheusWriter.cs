@@ -28,9 +28,38 @@ internal static class PrometheusWriter
         var age = oldest is DateTimeOffset received ? Math.Max(0, (now - received).TotalSeconds) : 0;
         Gauge(b, "failmail_oldest_pending_message_age_seconds", "Age of the oldest message in the incoming store, 0 when empty.", age);
         Histogram(b, "failmail_digest_send_duration_seconds", "Time to deliver one digest to the relay.", stats.DigestSendDuration);
+        WriteRelays(b, stats.RelayEndpoints);
         WriteOutputs(b, stats.Outputs);
         return b.ToString();
     }
+
+    // One series per relay of the --relay-addr failover list, labelled relay="smtp://host:port".
+    private static void WriteRelays(StringBuilder b, IReadOnlyList<RelayEndpointStats> relays)
+    {
+        if (relays.Count == 0)
+        {
+            return;
+        }
+        Labelled(b, "failmail_relay_attempts_total", "Delivery attempts made on this relay.", "counter", relays, r => r.Attempts);
+        Labelled(b, "failmail_relay_unavailable_total", "Attempts on which this relay could not be used (connect, timeout, TLS, greeting, AUTH).", "counter", relays, r => r.Failures);
+        Labelled(b, "failmail_relay_sent_total", "Messages this relay took.", "counter", relays, r => r.Sent);
+        Labelled(b, "failmail_relay_up", "1 while this relay is tried, 0 while it is skipped after failing.", "gauge", relays, r => r.Up ? 1 : 0);
+        Labelled(b, "failmail_relay_backoff_seconds", "Time left until this relay is tried again, 0 while it is tried.", "gauge", relays, r => r.Backoff.TotalSeconds);
+    }
+
+    private static void Labelled(StringBuilder b, string name, string help, string type, IReadOnlyList<RelayEndpointStats> relays, Func<RelayEndpointStats, double> value)
+    {
+        Header(b, name, help, type);
+        foreach (var relay in relays)
+        {
+            Sample(b, $"{name}{{relay=\"{EscapeLabel(relay.Relay)}\"}}", FormatValue(value(relay)));
+        }
+    }
+
+    // Label values escape backslash, double quote and line feed (exposition format 0.0.4).
+    private static string EscapeLabel(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
 
     // Per output (--transport-map), labelled by its id (kind and a hash: no secret) and kind.
     private static void WriteOutputs(StringBuilder b, IReadOnlyList<Outputs.OutputStatus> outputs)

@@ -92,6 +92,8 @@ internal sealed class ServiceStats : IFailmailStats
 
     public string? PartProblem => _parts?.Problem();
 
+    public IReadOnlyList<RelayEndpointStats> RelayEndpoints => _relay?.Endpoints ?? [];
+
     // The outputs' status, read when /metrics or /healthz asks.
     public Func<IReadOnlyList<OutputStatus>>? OutputSource { get; init; }
 

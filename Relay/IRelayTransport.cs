@@ -16,4 +16,15 @@ internal interface IRelayTransport : IAsyncDisposable
     // The SIZE the relay advertised on the last connection (RFC 1870), null when unknown or
     // unlimited: a digest over it is re-rendered smaller before it is sent.
     long? MaxSize => null;
+
+    // The relay (URL) that took or refused the last message; null when there is only one way.
+    string? LastRelay => null;
+
+    // A TimeProvider timestamp: while every relay of a failover list is being skipped, when
+    // the first skip ends (the worker waits until then); null when the transport keeps no
+    // such state or a relay is usable.
+    long? ReadyAt => null;
+
+    // Per-relay numbers for /metrics (FailoverRelayTransport); empty for others.
+    IReadOnlyList<RelayEndpointStats> Endpoints => [];
 }

@@ -35,6 +35,12 @@ internal sealed class RelayCertificatePolicy : IDisposable
     // and "secure" levels make TLS mandatory for the same reason).
     public string? DemandingFlag => _pins.Count > 0 ? "--relay-fingerprint" : _trustedCas is not null ? "--relay-ca-file" : null;
 
+    // How an accepted certificate was judged, in words (`failmail check --connect`).
+    public string Verdict => _insecure ? "not checked (--relay-insecure)"
+        : _pins.Count > 0 ? "matches the --relay-fingerprint pin"
+        : _trustedCas is not null ? "verified against --relay-ca-file and the host name"
+        : "verified against the system roots and the host name";
+
     // Reads --relay-ca-file once at start-up. Throws IOException naming the flag.
     public static RelayCertificatePolicy Load(FailmailOptions options) => Load(RelaySettings.From(options));
 

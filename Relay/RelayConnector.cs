@@ -28,6 +28,18 @@ internal sealed class RelayConnector
     // Why the certificate of the connection being opened was rejected, if it was.
     private string? _certificateFailure;
 
+    // What the relay showed on the last connection, for `failmail check --connect`
+    // (RelayProbe): its certificate (a copy) and the AUTH mechanisms its EHLO offered,
+    // before --relay-auth-mechanisms narrowed them.
+    // Kept only when KeepsCertificate is set (the daemon needs no copy).
+    public X509Certificate2? LastCertificate { get; private set; }
+
+    public bool KeepsCertificate { get; init; }
+
+    public IReadOnlyList<string> LastOfferedMechanisms { get; private set; } = [];
+
+    public RelayCertificatePolicy Certificates => _certificates;
+
     public RelayConnector(RelayAddress address, RelayCredentials? credentials, RelayCertificatePolicy certificates, TimeSpan timeout)
     {
         _address = address;
@@ -57,9 +69,11 @@ internal sealed class RelayConnector
             ServerCertificateValidationCallback = ValidateCertificate,
         };
         _certificateFailure = null;
+        LastOfferedMechanisms = [];
         try
         {
             await ConnectAsync(client, cancellationToken).ConfigureAwait(false);
+            LastOfferedMechanisms = [.. client.AuthenticationMechanisms];
             if (_credentials is not null)
             {
                 await AuthenticateAsync(client, _credentials, cancellationToken).ConfigureAwait(false);
@@ -146,6 +160,11 @@ internal sealed class RelayConnector
     private bool ValidateCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         _certificateFailure = _certificates.Check(_address.Host, certificate, chain, errors);
+        if (KeepsCertificate)
+        {
+            LastCertificate?.Dispose();
+            LastCertificate = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        }
         return _certificateFailure is null;
     }
 }

@@ -15,6 +15,8 @@ namespace Failmail.Relay;
 // - 4xx for one message: only that message waits, RetryMin doubling to RetryMax.
 // - the relay unusable (refused, dropped, timeout, TLS, 421, AUTH): the whole worker waits
 //   (RelayReadyAt), with the same doubling; expired messages go to the fail-dir at that point.
+//   With a failover list the transport has already tried every relay (each skipped for its
+//   own backoff) and the worker waits until the first skip ends.
 internal sealed class RelayDelivery
 {
     private readonly RelaySettings _settings;
@@ -167,8 +169,15 @@ internal sealed class RelayDelivery
         {
             MoveToFailDir(entry, $"{reason}; still undeliverable after --queue-lifetime {_settings.QueueLifetime}");
         }
+        var now = _time.GetTimestamp();
         var delay = Backoff(++_connectionFailures);
-        RelayReadyAt = _time.GetTimestamp() + MonotonicTime.ToTicks(_time, delay);
+        RelayReadyAt = now + MonotonicTime.ToTicks(_time, delay);
+        // A failover list knows when its first relay's skip ends: wait for exactly that.
+        if (_transport.ReadyAt is { } relayReady && relayReady > now)
+        {
+            RelayReadyAt = relayReady;
+            delay = _time.GetElapsedTime(now, relayReady);
+        }
         var queued = _queue.Count;
         if (queued > 0)
         {
@@ -194,7 +203,7 @@ internal sealed class RelayDelivery
         _sync.Forget(entry);
         _counters.Succeeded(nowUtc);
         var latency = (long)(nowUtc - entry.Message.Envelope.Received).TotalMilliseconds;
-        RelayLog.Sent(_logger, entry.Id, message.MessageId ?? "(no Message-ID)", entry.Recipients, latency);
+        RelayLog.Sent(_logger, entry.Id, message.MessageId ?? "(no Message-ID)", entry.Recipients, _transport.LastRelay ?? _settings.Name, latency);
     }
 
     // The relay answered: the connection works, the worker needs no backoff.

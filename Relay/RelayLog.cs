@@ -14,14 +14,23 @@ internal static partial class RelayLog
     [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "queued {QueueId} for {Recipients}")]
     public static partial void Queued(ILogger logger, string queueId, IReadOnlyList<string> recipients);
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "sent {QueueId} {MessageId} to {Recipients} after {LatencyMs} ms in the queue")]
-    public static partial void Sent(ILogger logger, string queueId, string messageId, string recipients, long latencyMs);
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "sent {QueueId} {MessageId} to {Recipients} via {Relay} after {LatencyMs} ms in the queue")]
+    public static partial void Sent(ILogger logger, string queueId, string messageId, string recipients, string relay, long latencyMs);
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "relay of {QueueId} to {Recipients} deferred: {Reason}; next attempt at {NextAttempt:O}")]
     public static partial void Deferred(ILogger logger, string queueId, string recipients, string reason, DateTimeOffset nextAttempt);
 
     [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "relay unavailable: {Reason}; {Queued} queued, next attempt at {NextAttempt:O}")]
     public static partial void RelayDown(ILogger logger, string reason, int queued, DateTimeOffset nextAttempt);
+
+    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "relay {Relay} unavailable: {Reason}; skipped until {SkipUntil:O}, {Next}")]
+    public static partial void RelaySkipped(ILogger logger, string relay, string reason, DateTimeOffset skipUntil, string next);
+
+    [LoggerMessage(EventId = 324, Level = LogLevel.Warning, Message = "relay {Relay} deferred the message: {Reason}; trying {Next}")]
+    public static partial void RelayDeferredTryingNext(ILogger logger, string relay, string reason, string next);
+
+    [LoggerMessage(EventId = 325, Level = LogLevel.Information, Message = "relay {Relay} answers again")]
+    public static partial void RelayBack(ILogger logger, string relay);
 
     [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "could not write the --all-dir copy of {QueueId}: {Reason}")]
     public static partial void AllDirFailed(ILogger logger, string queueId, string reason);

@@ -77,6 +77,9 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     internal TimeSpan QueuePoll { get; init; }
 
     public RelayCounters Counters => _counters;
+
+    // Per-relay numbers of a failover list, for /metrics.
+    public IReadOnlyList<RelayEndpointStats> Endpoints => _transport.Endpoints;
     public long DigestsSent => _counters.Sent;
     public long RelayFailures => _counters.Failures;
     public long Retries => _counters.Retries;

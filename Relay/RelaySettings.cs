@@ -1,16 +1,21 @@
 namespace Failmail.Relay;
 
-// The relay's settings, parsed and checked in one place: --relay-addr into a RelayAddress
-// (null for `debug`), --relay-fingerprint into pins, --relay-auth-mechanisms into a list,
+// The relay's settings, parsed and checked in one place: --relay-addr into RelayAddresses
+// (a comma-separated failover list, tried in order; none for `debug`), --relay-fingerprint into pins, --relay-auth-mechanisms into a list,
 // and every rule between them (OptionsValidator reports TryFrom's problems to the CLI).
 // Pure: the files (--relay-password-file, --relay-ca-file) are read by RelayCredentials and
 // RelayCertificatePolicy when the transport is built. The relay's parts take this record,
 // not the whole FailmailOptions.
 internal sealed record RelaySettings
 {
+    // The first relay of the list (null for `debug`).
     public RelayAddress? Address { get; init; }
 
-    // "debug" or the smarthost's URL, for the start-up log line.
+    // --relay-addr as a failover list (Postfix's smtp_fallback_relay, nullmailer's remotes):
+    // tried in order, a failing one skipped for a backoff. Empty for `debug`.
+    public IReadOnlyList<RelayAddress> Addresses { get; init; } = [];
+
+    // "debug" or the smarthosts' URLs, for the start-up log line.
     public required string Name { get; init; }
 
     // --from: the digests' envelope sender.
@@ -64,17 +69,15 @@ internal sealed record RelaySettings
                 problems.Add($"--relay-auth-mechanisms: {mechanismError}");
             }
         }
-        RelayAddress? address = null;
+        var addresses = new List<RelayAddress>();
         // With --relay-addr debug nothing is sent anywhere, so only each value's own form is checked.
         if (options.RelayAddr != RelayTransportFactory.Debug)
         {
-            if (!RelayAddress.TryParse(options.RelayAddr, out var parsed, out var addressError))
+            if (!TryParseList(options.RelayAddr, addresses, problems))
             {
-                problems.Add($"--relay-addr: {addressError}");
                 return false;
             }
-            address = parsed;
-            CheckSmarthost(options, parsed, problems);
+            CheckSmarthost(options, addresses, problems);
         }
         if (problems.Count > 0)
         {
@@ -82,8 +85,9 @@ internal sealed record RelaySettings
         }
         settings = new RelaySettings
         {
-            Address = address,
-            Name = address?.Url ?? RelayTransportFactory.Debug,
+            Address = addresses.Count > 0 ? addresses[0] : null,
+            Addresses = addresses,
+            Name = addresses.Count > 0 ? string.Join(", ", addresses.Select(a => a.Url)) : RelayTransportFactory.Debug,
             Sender = options.From,
             FailDir = options.FailDir,
             AllDir = options.AllDir,
@@ -105,8 +109,40 @@ internal sealed record RelaySettings
         return true;
     }
 
-    // The smarthost's TLS and AUTH choices must agree with its address.
-    private static void CheckSmarthost(FailmailOptions options, RelayAddress address, List<string> problems)
+    // "a:25, smtps://b" → both addresses; each entry's problem is its own line. `debug` is a
+    // mode, not a relay, so it cannot be one entry of a list.
+    private static bool TryParseList(string value, List<RelayAddress> addresses, List<string> problems)
+    {
+        var before = problems.Count;
+        var entries = value.Split(',', StringSplitOptions.TrimEntries);
+        foreach (var entry in entries)
+        {
+            if (entries.Length > 1 && entry.Length == 0)
+            {
+                problems.Add($"--relay-addr: empty entry in the list '{value}'");
+            }
+            else if (entries.Length > 1 && string.Equals(entry, RelayTransportFactory.Debug, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add("--relay-addr: debug prints digests instead of relaying them and cannot be part of a relay list");
+            }
+            else if (!RelayAddress.TryParse(entry, out var parsed, out var error))
+            {
+                problems.Add($"--relay-addr: {error}");
+            }
+            else if (addresses.Contains(parsed))
+            {
+                problems.Add($"--relay-addr: {parsed.Url} is listed twice");
+            }
+            else
+            {
+                addresses.Add(parsed);
+            }
+        }
+        return problems.Count == before;
+    }
+
+    // The smarthosts' TLS and AUTH choices must agree with their addresses.
+    private static void CheckSmarthost(FailmailOptions options, List<RelayAddress> addresses, List<string> problems)
     {
         if (options.RelayPassword.Length > 0 && options.RelayPasswordFile.Length > 0)
         {
@@ -118,7 +154,7 @@ internal sealed record RelaySettings
                 ? "--relay-insecure: contradicts --relay-fingerprint (the pin already accepts a self-signed relay); drop one"
                 : "--relay-insecure: contradicts --relay-ca-file; drop one");
         }
-        if (address.Tls == RelayTlsMode.None)
+        foreach (var address in addresses.Where(a => a.Tls == RelayTlsMode.None))
         {
             foreach (var (flag, set) in new[] { ("relay-ca-file", options.RelayCaFile.Length > 0), ("relay-fingerprint", options.RelayFingerprint.Length > 0), ("relay-insecure", options.RelayInsecure) })
             {

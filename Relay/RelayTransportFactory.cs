@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Failmail.Relay;
 
 // --relay-addr picks the upstream: the literal "debug" prints to stdout, anything else is
-// an SMTP relay "host[:port]" or "scheme://host[:port]". Throws ArgumentException for a
+// a failover list of SMTP relays "host[:port]" or "scheme://host[:port]", comma-separated
+// (FailoverRelayTransport, also for a list of one: its per-relay numbers feed /metrics). Throws ArgumentException for a
 // malformed address and IOException for an unreadable --relay-ca-file or
 // --relay-password-file (both name the flag: the host reports them as start-up errors).
 internal static class RelayTransportFactory
@@ -18,8 +19,18 @@ internal static class RelayTransportFactory
         Action<long>? maxSizeObserved = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return settings.IsDebug
-            ? new DebugRelayTransport(standardOutput)
-            : new SmtpRelayTransport(settings, timeProvider, loggerFactory?.CreateLogger("Failmail.Relay"), maxSizeObserved);
+        if (settings.IsDebug)
+        {
+            return new DebugRelayTransport(standardOutput);
+        }
+        // The password and CA files are read once for the whole list.
+        var logger = loggerFactory?.CreateLogger("Failmail.Relay");
+        var credentials = RelayCredentials.Load(settings);
+        var certificates = RelayCertificatePolicy.Load(settings);
+        var relays = settings.Addresses
+            .Select(a => new RelayEndpoint(a.Url, new SmtpRelayTransport(a, settings.Timeout, credentials, certificates, ownsCertificates: false,
+                timeProvider, logger, maxSizeObserved)))
+            .ToList();
+        return new FailoverRelayTransport(relays, settings.RetryMin, settings.RetryMax, timeProvider, logger, certificates);
     }
 }

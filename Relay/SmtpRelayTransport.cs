@@ -28,6 +28,7 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
     private readonly Action<long>? _maxSizeObserved;
+    private readonly bool _ownsCertificates;
     private SmtpClient? _client;
     private long _lastUsed;
 
@@ -38,21 +39,37 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     {
     }
 
+    // The first relay of the list, with its own credentials and certificate policy.
     // maxSizeObserved: told the relay's SIZE after each connect (0: none advertised).
     public SmtpRelayTransport(RelaySettings settings, TimeProvider timeProvider, ILogger? logger = null, Action<long>? maxSizeObserved = null)
+        : this(FirstAddress(settings), settings.Timeout, RelayCredentials.Load(settings), RelayCertificatePolicy.Load(settings), ownsCertificates: true,
+            timeProvider, logger, maxSizeObserved)
     {
+    }
+
+    // One relay of a failover list: the credentials and certificate policy are the list's,
+    // loaded once; ownsCertificates says whether this transport disposes the policy.
+    public SmtpRelayTransport(RelayAddress address, TimeSpan timeout, RelayCredentials? credentials, RelayCertificatePolicy certificates, bool ownsCertificates,
+        TimeProvider timeProvider, ILogger? logger = null, Action<long>? maxSizeObserved = null)
+    {
+        ArgumentNullException.ThrowIfNull(certificates);
         _maxSizeObserved = maxSizeObserved;
-        ArgumentNullException.ThrowIfNull(settings);
-        _address = settings.Address ?? throw new ArgumentException("--relay-addr: debug has no SMTP transport");
-        var credentials = RelayCredentials.Load(settings);
-        _certificates = RelayCertificatePolicy.Load(settings);
-        _connector = new RelayConnector(_address, credentials, _certificates, settings.Timeout);
-        _timeout = settings.Timeout;
+        _address = address;
+        _certificates = certificates;
+        _ownsCertificates = ownsCertificates;
+        _connector = new RelayConnector(_address, credentials, _certificates, timeout);
+        _timeout = timeout;
         _time = timeProvider;
         if (_certificates.Insecure && logger is not null)
         {
             RelayLog.InsecureTls(logger, _address.Url);
         }
+    }
+
+    private static RelayAddress FirstAddress(RelaySettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Address ?? throw new ArgumentException("--relay-addr: debug has no SMTP transport");
     }
 
     public RelayAddress Address => _address;
@@ -138,7 +155,10 @@ internal sealed class SmtpRelayTransport : IRelayTransport
     public async ValueTask DisposeAsync()
     {
         await DisconnectAsync(CancellationToken.None).ConfigureAwait(false);
-        _certificates.Dispose();
+        if (_ownsCertificates)
+        {
+            _certificates.Dispose();
+        }
     }
 
 

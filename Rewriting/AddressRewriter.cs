@@ -93,6 +93,32 @@ internal sealed class AddressRewriter
         return _forceFrom is null ? address : _forceFrom.Address;
     }
 
+    // failmail's own sender (--from) on each digest: canonical maps and masquerading, as for
+    // any sender passing this host (Postfix rewrites locally generated mail too), but no
+    // qualification and no --force-from, which are about received mail. envelope: the MAIL
+    // FROM (canonical when --canonical-scope has envelope), else the From header (headers).
+    // A display-name form keeps its name.
+    public string RewriteDigestSender(string from, bool envelope)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var named = MailboxAddress.TryParse(ParserOptions.Default, from, out var parsed) && !string.IsNullOrEmpty(parsed.Name) ? parsed : null;
+        var address = named?.Address ?? from;
+        if (address.Length == 0)
+        {
+            return from;
+        }
+        if (_scope.HasFlag(envelope ? CanonicalScope.Envelope : CanonicalScope.Headers))
+        {
+            address = _senderCanonical.Map(address, _isLocal);
+        }
+        address = _masquerade.Apply(address);
+        if (named is null)
+        {
+            return address;
+        }
+        return string.Equals(address, named.Address, StringComparison.Ordinal) ? from : new MailboxAddress(named.Name, address).ToString();
+    }
+
     public IReadOnlyList<string> RewriteRecipients(IEnumerable<string> recipients)
     {
         ArgumentNullException.ThrowIfNull(recipients);

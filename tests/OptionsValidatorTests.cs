@@ -98,6 +98,26 @@ public class OptionsValidatorTests
     }
 
     [Fact]
+    public void ARelayListIsParsedInOrderAndEachBadEntryIsItsOwnLine()
+    {
+        Assert.Empty(OptionsValidator.Validate(Defaults with { RelayAddr = "hub-a.example:25, smtps://hub-b.example" }));
+        var settings = Failmail.Relay.RelaySettings.From(Defaults with { RelayAddr = "hub-a.example:25, smtps://hub-b.example" });
+        Assert.Equal(["smtp://hub-a.example:25", "smtps://hub-b.example:465"], settings.Addresses.Select(a => a.Url));
+        Assert.Equal("smtp://hub-a.example:25, smtps://hub-b.example:465", settings.Name);
+
+        Assert.Equal(
+            [
+                "--relay-addr: empty entry in the list 'a:25,,b:0,debug,a:25'",
+                "--relay-addr: relay address 'b:0': port must be a number from 1 to 65535",
+                "--relay-addr: debug prints digests instead of relaying them and cannot be part of a relay list",
+                "--relay-addr: smtp://a:25 is listed twice",
+            ],
+            OptionsValidator.Validate(Defaults with { RelayAddr = "a:25,,b:0,debug,a:25" }));
+        Assert.Equal("--relay-user: refusing to send credentials unencrypted to smtp+plain://hub-b.example:25 (smtp+plain:// allows AUTH only to loopback; use smtp+starttls:// or smtps://)",
+            SingleError(Defaults with { RelayAddr = "smtp+plain://127.0.0.1:2525,smtp+plain://hub-b.example", RelayUser = "u", RelayPassword = "p" }));
+    }
+
+    [Fact]
     public void NegativeSocketFdIsRejected()
     {
         Assert.Equal("--socket-fd: must not be negative (got -1)", SingleError(Defaults with { SocketFd = -1 }));

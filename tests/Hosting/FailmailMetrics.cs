@@ -20,6 +20,9 @@ internal sealed class FailmailMetrics : IFailmailStats
     private string? _storeProblem;
     private StrongBox<DateTimeOffset>? _relayFailingSince;
 
+    // The failover list's relays, as a test sets them.
+    public IReadOnlyList<RelayEndpointStats> RelayEndpoints { get; set; } = [];
+
     public void ObserveBatcher(Func<SpecBatcherStats> source) => Volatile.Write(ref _batcher, source);
 
     public void ObserveStore(Func<StoreStats> source) => Volatile.Write(ref _store, source);

@@ -135,6 +135,32 @@ public sealed class PrometheusWriterTests
     }
 
     [Fact]
+    public void EachRelayOfTheFailoverListHasLabelledSeries()
+    {
+        var metrics = new FailmailMetrics
+        {
+            RelayEndpoints =
+            [
+                new("smtp://hub-a.example:25", 5, 3, 2, TimeSpan.FromSeconds(90), "relay connection failed: connection refused"),
+                new("smtps://hub-\"b\\.example:465", 3, 0, 3, TimeSpan.Zero, null),
+            ],
+        };
+        var text = PrometheusWriter.Write(metrics, DateTimeOffset.UnixEpoch);
+
+        Assert.Contains("""
+            # TYPE failmail_relay_attempts_total counter
+            failmail_relay_attempts_total{relay="smtp://hub-a.example:25"} 5
+            failmail_relay_attempts_total{relay="smtps://hub-\"b\\.example:465"} 3
+            """.ReplaceLineEndings("\n"), text, StringComparison.Ordinal);
+        Assert.Contains("failmail_relay_unavailable_total{relay=\"smtp://hub-a.example:25\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("failmail_relay_sent_total{relay=\"smtp://hub-a.example:25\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("failmail_relay_up{relay=\"smtp://hub-a.example:25\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("failmail_relay_up{relay=\"smtps://hub-\\\"b\\\\.example:465\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("failmail_relay_backoff_seconds{relay=\"smtp://hub-a.example:25\"} 90\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("failmail_relay_up", PrometheusWriter.Write(new FailmailMetrics(), DateTimeOffset.UnixEpoch), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EmptyStoreHasZeroAge()
     {
         var text = PrometheusWriter.Write(new FailmailMetrics(), DateTimeOffset.UnixEpoch);

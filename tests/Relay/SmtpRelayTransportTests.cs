@@ -301,7 +301,8 @@ public class SmtpRelayTransportTests
         await using var debug = RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "debug" }, time, Stream.Null);
         await using var smtp = RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "mail.example.com" }, time, Stream.Null);
         Assert.IsType<DebugRelayTransport>(debug);
-        Assert.Equal(new RelayAddress("mail.example.com", 25), Assert.IsType<SmtpRelayTransport>(smtp).Address);
+        var relay = Assert.Single(Assert.IsType<FailoverRelayTransport>(smtp).Relays);
+        Assert.Equal(new RelayAddress("mail.example.com", 25), Assert.IsType<SmtpRelayTransport>(relay.Transport).Address);
         Assert.Throws<ArgumentException>(() => RelayTransportFactory.Create(new FailmailOptions { RelayAddr = "mail.example.com:smtp" }, time, Stream.Null));
     }
 

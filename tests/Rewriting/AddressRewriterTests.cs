@@ -52,6 +52,31 @@ public sealed class AddressRewriterTests
     }
 
     [Fact]
+    public void TheDigestSenderIsCanonicalisedAndMasqueradedButNeitherQualifiedNorForced()
+    {
+        var rewriter = Create(senderCanonical: "failmail@host1.example.com alerts@host1.example.com", masquerade: "example.com",
+            forceFrom: "root@example.com");
+        Assert.Equal("alerts@example.com", rewriter.RewriteDigestSender("failmail@host1.example.com", envelope: true));
+        Assert.Equal("alerts@example.com", rewriter.RewriteDigestSender("failmail@host1.example.com", envelope: false));
+        // A display name stays; an address no rule touches stays byte for byte.
+        Assert.Equal("\"Fail Mail\" <alerts@example.com>", rewriter.RewriteDigestSender("Fail Mail <failmail@host1.example.com>", envelope: false));
+        Assert.Equal("Ops <ops@other.org>", rewriter.RewriteDigestSender("Ops <ops@other.org>", envelope: false));
+        Assert.Equal("failmail", Create(masquerade: "example.com").RewriteDigestSender("failmail", envelope: true));
+        Assert.Equal("failmail@example.com", Create(masquerade: "example.com").RewriteDigestSender("failmail@web-3.example.com", envelope: true));
+    }
+
+    [Fact]
+    public void TheDigestSendersCanonicalMapFollowsTheScope()
+    {
+        var envelopeOnly = Create(senderStatic: "alerts@example.com", scope: CanonicalScope.Envelope);
+        Assert.Equal("alerts@example.com", envelopeOnly.RewriteDigestSender("failmail@host1.example.com", envelope: true));
+        Assert.Equal("failmail@host1.example.com", envelopeOnly.RewriteDigestSender("failmail@host1.example.com", envelope: false));
+        var headersOnly = Create(senderStatic: "alerts@example.com", scope: CanonicalScope.Headers);
+        Assert.Equal("failmail@host1.example.com", headersOnly.RewriteDigestSender("failmail@host1.example.com", envelope: true));
+        Assert.Equal("alerts@example.com", headersOnly.RewriteDigestSender("failmail@host1.example.com", envelope: false));
+    }
+
+    [Fact]
     public void ScopeEnvelopeLeavesHeadersAndScopeHeadersLeavesTheEnvelope()
     {
         var envelopeOnly = Create(senderStatic: "alerts@example.com", scope: CanonicalScope.Envelope);
