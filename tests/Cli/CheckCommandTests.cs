@@ -156,4 +156,18 @@ public sealed class CheckCommandTests : IDisposable
         outcome = await InvokeAsync("--transport-map", good, "check");
         Assert.Equal(0, outcome.ExitCode);
     }
+
+    [Fact]
+    public async Task ASampleMessageShowsWhereTheTransportMapSendsEachDigest()
+    {
+        var aliases = WriteFile(_dir.Path, "aliases", "root: ops-page@example.com, dba\n");
+        var map = WriteFile(_dir.Path, "transport", "ops-page@example.com pagerduty:S3CRET, smtp\n");
+        var message = WriteFile(_dir.Path, "cron.eml", "From: cron@example.com\r\nTo: root\r\nSubject: disk full\r\n\r\nx\r\n");
+        var outcome = await InvokeAsync("--aliases", aliases, "--qualify-domain", "example.com", "--transport-map", map, "check", message);
+        Assert.Equal(0, outcome.ExitCode);
+        var output = outcome.Output.ReplaceLineEndings("\n");
+        Assert.Matches(@"  transport map: ops-page@example.com -> pagerduty https://events.pagerduty.com/… \(pagerduty-[0-9a-f]{12}\), smtp\n", output);
+        Assert.Contains("  transport map: dba@example.com -> smtp\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3CRET", output, StringComparison.Ordinal);
+    }
 }
