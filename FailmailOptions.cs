@@ -114,6 +114,9 @@ internal sealed record FailmailOptions
     // New (issue 16): --digest-json and --merge-digests, spokes and a hub.
     public bool DigestJson { get; init; }
     public bool MergeDigests { get; init; }
+    // New (issue 14): Postfix-style map from digest recipients to outputs (Slack, PagerDuty,
+    // ...) and/or smtp; "" sends every digest to the relay, as before.
+    public string TransportMap { get; init; } = "";
 
     // failmail used the short host name, which is not a deliverable domain; the FQDN is.
     public static string DefaultFrom() => "failmail@" + FullyQualifiedHostName();

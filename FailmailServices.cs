@@ -6,6 +6,7 @@ using Failmail.Hosting;
 using Failmail.Intake;
 using Failmail.Maildir;
 using Failmail.Maildir.Log;
+using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Rewriting;
 using Failmail.Sendmail;
@@ -62,6 +63,8 @@ internal sealed class FailmailServices : IAsyncDisposable
     public DigestHistory? History { get; private set; }
 
     public SilenceBook? Silences { get; private set; }
+    // The outputs of --transport-map, or null without one (every digest goes to the relay).
+    public OutputSet? Outputs { get; private set; }
 
     // Completes with the reason once a part has stopped or stayed stuck (PartWatch.Fatal):
     // the host then ends the process with a non-zero exit. Checks every second.
@@ -198,10 +201,21 @@ internal sealed class FailmailServices : IAsyncDisposable
             var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory, digestLimits.ObserveRelayLimit);
             Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time) { History = History };
             Quarantine = new Quarantine(_options.QuarantineDir);
+            // --transport-map: the batcher's digests go through the router to the outputs'
+            // durable queues and/or the relay; without one, straight to the relay as before.
+            IDigestSender sender = Relay;
+            var outputSettings = OutputSettings.From(_options);
+            if (outputSettings.Map.Outputs.Count > 0 || outputSettings.MapPath.Length > 0)
+            {
+                var outputs = OutputSet.Create(outputSettings, Relay, Store, loggerFactory, time, recover: reloadParent is null);
+                Outputs = outputs;
+                sender = outputs.Router;
+                _running.Add(new ServicePart("outputs") { Dispose = outputs.DisposeAsync });
+            }
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
             var batchSettings = BatchSettings.From(_options with { From = addresses.RewriteDigestSender(_options.From, envelope: false) }, digestLimits);
-            Batcher = new BatcherService(batchSettings, Store, Relay, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine)
+            Batcher = new BatcherService(batchSettings, Store, sender, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine)
             {
                 Silences = new SilenceGate(Silences, time, History, string.IsNullOrEmpty(_options.AllDir) ? null : new MaildirWriter(_options.AllDir)),
             };
@@ -209,6 +223,10 @@ internal sealed class FailmailServices : IAsyncDisposable
             // A reload child starts its batcher and relay only once the parent has gone.
             var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);
             _running.Add(RelayPart(Relay, parentGone));
+            foreach (var worker in Outputs?.Workers ?? [])
+            {
+                _running.Add(OutputPart(worker, parentGone));
+            }
             _running.Add(BatcherPart(Batcher, parentGone));
         }
         else if (_options.RelayAll)
@@ -243,7 +261,12 @@ internal sealed class FailmailServices : IAsyncDisposable
             _watch.Add("spool importer", null, () => importer.BusySince, PartStallMinimum);
         }
 
-        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _watch);
+        var outputSet = Outputs;
+        var stats = new ServiceStats(Store, Listener, Batcher, Relay, time, Quarantine, _watch)
+        {
+            OutputSource = outputSet is null ? null : () => outputSet.Status,
+            OutputFailureThreshold = _options.QueueLifetime,
+        };
         var api = new ApiServer(apiSettings, stats, Batcher, Relay, History, Silences, time);
         var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, api: api, certificate: apiSettings.Certificate,
             cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -303,6 +326,45 @@ internal sealed class FailmailServices : IAsyncDisposable
             {
                 await relay.DisposeAsync().ConfigureAwait(false);
                 stop.Dispose();
+            },
+        };
+    }
+
+    // One output's delivery worker (Outputs/OutputWorker). Its posts are bounded by
+    // --relay-timeout; what is left stays in its durable queue for the next start.
+    private ServicePart OutputPart(OutputWorker worker, Lazy<Task> parentGone)
+    {
+        var stop = new CancellationTokenSource();
+        var task = Task.CompletedTask;
+        var name = "output " + worker.Target.Id;
+        return new ServicePart(name)
+        {
+            Start = () =>
+            {
+                task = Task.Run(async () =>
+                {
+                    await parentGone.Value.ConfigureAwait(false);
+                    await worker.RunAsync(stop.Token).ConfigureAwait(false);
+                }, CancellationToken.None);
+                _watch?.Add(name, task, () => worker.BusySince, PartStallMinimum + _options.RelayTimeout * 6);
+            },
+            Prepare = mode =>
+            {
+                // The reload child posts the queue; a memory queue it cannot see is drained here.
+                if (mode == StopMode.HandOver && !_options.MemoryStore)
+                {
+                    worker.SkipDrainOnStop();
+                }
+            },
+            Stop = async _ =>
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                await EndedAsync(name, task).ConfigureAwait(false);
+            },
+            Dispose = () =>
+            {
+                stop.Dispose();
+                return ValueTask.CompletedTask;
             },
         };
     }

@@ -2,6 +2,7 @@ using Failmail.Batching;
 using Failmail.GoSyntax;
 using Failmail.Intake;
 using Failmail.Maildir;
+using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Rewriting;
 using Failmail.Smtp;
@@ -103,13 +104,13 @@ internal static class MessageCheck
             {
                 var folded = keys.FromMime(storedMime, stored);
                 await output.WriteLineAsync($"  a spoke's digest (--merge-digests): its {document.Groups.Count} groups ({document.Total} messages) are folded into batch key \"{folded.BatchKey}\" by group key").ConfigureAwait(false);
-                await WriteTargetsAsync(options, output).ConfigureAwait(false);
+                await WriteTargetsAsync(options, output, stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal)).ConfigureAwait(false);
                 return [];
             }
             if (DigestBuilder.IsDigest(storedMime))
             {
                 await output.WriteLineAsync("  a failmail digest: passed through to each recipient as it is, not batched").ConfigureAwait(false);
-                await WriteTargetsAsync(options, output).ConfigureAwait(false);
+                await WriteTargetsAsync(options, output, stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal)).ConfigureAwait(false);
                 return [];
             }
             messageKeys = keys.FromMime(storedMime, stored);
@@ -119,11 +120,11 @@ internal static class MessageCheck
         await output.WriteLineAsync($"  subject in the digest: {messageKeys.Subject}").ConfigureAwait(false);
         var digestRecipients = stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal);
         await output.WriteLineAsync($"  digests: one per recipient: {string.Join(", ", digestRecipients)}; sent after {GoDuration.Format(batch.WaitPeriod)} without a message for the batch, at most {GoDuration.Format(batch.MaxWait)} after its first").ConfigureAwait(false);
-        await WriteTargetsAsync(options, output).ConfigureAwait(false);
+        await WriteTargetsAsync(options, output, digestRecipients).ConfigureAwait(false);
         return [];
     }
 
-    private static async Task WriteTargetsAsync(FailmailOptions options, TextWriter output)
+    private static async Task WriteTargetsAsync(FailmailOptions options, TextWriter output, IEnumerable<string> recipients)
     {
         if (options.RelayAll)
         {
@@ -135,6 +136,15 @@ internal static class MessageCheck
         await output.WriteLineAsync(relay.IsDebug
             ? "  targets: stdout (--relay-addr debug)"
             : $"  targets: SMTP relay {string.Join(", failing over to ", relay.Addresses.Select(a => a.Url))}").ConfigureAwait(false);
+        // --transport-map: where each recipient's digest goes (outputs named without secrets).
+        if (options.TransportMap.Length > 0
+            && TransportMap.TryLoad(options.TransportMap, Environment.GetEnvironmentVariable, out var map, out _, out _))
+        {
+            foreach (var recipient in recipients)
+            {
+                await output.WriteLineAsync($"  transport map: {recipient} -> {string.Join(", ", map.Lookup(recipient).Select(t => t.Display))}").ConfigureAwait(false);
+            }
+        }
     }
 
     // Return-Path (as a delivered message carries it), else the first From address.

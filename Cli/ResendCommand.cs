@@ -3,6 +3,7 @@ using Failmail.Batching;
 using Failmail.Config;
 using Failmail.Hosting;
 using Failmail.Maildir;
+using Failmail.Outputs;
 using Failmail.Relay;
 using Microsoft.Extensions.Logging;
 
@@ -69,6 +70,24 @@ internal sealed class ResendCommand : Command
             }
             await errors.WriteLineAsync("failmail: resend: --memory-store has no outgoing queue on disk to resend into").ConfigureAwait(false);
             return FailmailCommand.UsageError;
+        }
+        // Posts an output (--transport-map) refused: DIR/outputs/*.json back into their queues.
+        try
+        {
+            var (posts, skippedPosts) = OutputResender.Resend(dir, options.QueueDir, DateTimeOffset.UtcNow);
+            foreach (var skipped in skippedPosts)
+            {
+                await errors.WriteLineAsync($"failmail: resend: left in place, {skipped}").ConfigureAwait(false);
+            }
+            if (posts > 0)
+            {
+                await output.WriteLineAsync($"queued {posts} output post(s) from {dir}/outputs into {options.QueueDir}/outputs").ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await errors.WriteLineAsync($"failmail: resend {dir}/outputs: {e.Message}").ConfigureAwait(false);
+            return 1;
         }
         using var loggerFactory = LoggingSetup.CreateLoggerFactory(options.LogJson, LogLevel.Warning);
         ResendResult result;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Failmail.Batching;
+using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Rewriting;
 using Failmail.Sendmail;
@@ -60,6 +61,15 @@ internal static class SettingsCheck
         report.Try("template", () => BatchSettings.From(options));
         report.Try("", () => DigestLimits.From(options));
         report.Try("spool-dir", () => SpoolSettings.From(options));
+        // Every line of the transport map at once, with its file:line (the daemon's start
+        // stops at the same problems). Read with this environment, as the daemon's would be.
+        if (options.TransportMap.Length > 0)
+        {
+            foreach (var problem in TransportMap.Check(options.TransportMap, null, out _))
+            {
+                report.Add("transport-map", problem);
+            }
+        }
 
         foreach (var (flag, path) in Directories(options))
         {

@@ -97,6 +97,7 @@ internal sealed class FailmailSettings
         Add(Setting.String("http-token-file", "file whose first line is the bearer token the API and console require (needed when --bind-http is not loopback)", d, o => o.HttpTokenFile, (o, v) => o with { HttpTokenFile = v }));
         Add(Setting.String("http-tls-cert", "PEM certificate file: serve --bind-http over HTTPS", d, o => o.HttpTlsCert, (o, v) => o with { HttpTlsCert = v }));
         Add(Setting.String("http-tls-key", "PEM key file for --http-tls-cert", d, o => o.HttpTlsKey, (o, v) => o with { HttpTlsKey = v }));
+        Add(Setting.String("transport-map", "file mapping digest recipients to outputs (smtp, slack+URL, discord+URL, teams+URL, pagerduty:KEY, twilio+URL, webhook+URL, irc://), one `PATTERN TARGET[, TARGET...]` per line", d, o => o.TransportMap, (o, v) => o with { TransportMap = v }));
     }
 
     public Option<bool> Version { get; }

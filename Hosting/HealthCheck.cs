@@ -24,6 +24,10 @@ internal static class HealthCheck
         {
             return $"relay failing since {GoFormat.Rfc3339Nano(since)} ({(long)(now - since).TotalSeconds}s, threshold {(long)relayFailureThreshold.TotalSeconds}s)";
         }
+        if (stats.OutputProblem is string output)
+        {
+            return output;
+        }
         return null;
     }
 }

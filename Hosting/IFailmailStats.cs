@@ -1,3 +1,4 @@
+using Failmail.Outputs;
 using Failmail.Relay;
 
 namespace Failmail.Hosting;
@@ -56,4 +57,10 @@ internal interface IFailmailStats
 
     // Each relay of the --relay-addr failover list (empty for debug or --receiver alone).
     IReadOnlyList<RelayEndpointStats> RelayEndpoints => [];
+
+    // The --transport-map outputs: counters and queue depth each (empty without a map).
+    IReadOnlyList<OutputStatus> Outputs => [];
+
+    // An output failing for longer than --queue-lifetime, or null.
+    string? OutputProblem => null;
 }

@@ -30,6 +30,7 @@ internal static class PrometheusWriter
         Gauge(b, "failmail_oldest_pending_message_age_seconds", "Age of the oldest message in the incoming store, 0 when empty.", age);
         Histogram(b, "failmail_digest_send_duration_seconds", "Time to deliver one digest to the relay.", stats.DigestSendDuration);
         WriteRelays(b, stats.RelayEndpoints);
+        WriteOutputs(b, stats.Outputs);
         return b.ToString();
     }
 
@@ -59,6 +60,30 @@ internal static class PrometheusWriter
     // Label values escape backslash, double quote and line feed (exposition format 0.0.4).
     private static string EscapeLabel(string value) =>
         value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+
+    // Per output (--transport-map), labelled by its id (kind and a hash: no secret) and kind.
+    private static void WriteOutputs(StringBuilder b, IReadOnlyList<Outputs.OutputStatus> outputs)
+    {
+        if (outputs.Count == 0)
+        {
+            return;
+        }
+        foreach (var (name, help, type, value) in new (string, string, string, Func<Outputs.OutputStatus, double>)[]
+        {
+            ("failmail_output_sent_total", "Posts an output's service accepted.", "counter", o => o.Sent),
+            ("failmail_output_retries_total", "Output posts deferred for a retry (connection error, timeout, 5xx, 408, 429).", "counter", o => o.Retried),
+            ("failmail_output_failed_total", "Output posts moved to the fail-dir (refused for good or expired).", "counter", o => o.Failed),
+            ("failmail_output_queue_depth", "Posts waiting in an output's queue.", "gauge", o => o.QueueDepth),
+        })
+        {
+            Header(b, name, help, type);
+            foreach (var output in outputs)
+            {
+                Sample(b, $"{name}{{output=\"{output.Id}\",kind=\"{output.Kind}\"}}", FormatValue(value(output)));
+            }
+        }
+    }
 
     // The process_* families of the Prometheus client libraries, same names and units.
     public static string WriteProcess(ProcessSample sample)

@@ -1,5 +1,6 @@
 using Failmail.Batching;
 using Failmail.Maildir;
+using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Smtp;
 
@@ -94,6 +95,30 @@ internal sealed class ServiceStats : IFailmailStats
     public string? PartProblem => _parts?.Problem();
 
     public IReadOnlyList<RelayEndpointStats> RelayEndpoints => _relay?.Endpoints ?? [];
+
+    // The outputs' status, read when /metrics or /healthz asks.
+    public Func<IReadOnlyList<OutputStatus>>? OutputSource { get; init; }
+
+    // --queue-lifetime: an output failing longer than this makes /healthz unhealthy.
+    public TimeSpan OutputFailureThreshold { get; init; } = TimeSpan.FromDays(1);
+
+    public IReadOnlyList<OutputStatus> Outputs => OutputSource?.Invoke() ?? [];
+
+    public string? OutputProblem
+    {
+        get
+        {
+            var now = _time.GetUtcNow();
+            foreach (var output in Outputs)
+            {
+                if (output.FailingSince is { } since && now - since > OutputFailureThreshold)
+                {
+                    return $"output {output.Id} failing since {GoSyntax.GoFormat.Rfc3339Nano(since)} ({(long)(now - since).TotalSeconds}s, threshold {(long)OutputFailureThreshold.TotalSeconds}s), {output.QueueDepth} queued";
+                }
+            }
+            return null;
+        }
+    }
 
     private string? ProbeStore()
     {

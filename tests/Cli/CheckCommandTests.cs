@@ -141,4 +141,33 @@ public sealed class CheckCommandTests : IDisposable
         using var certificate = request.CreateSelfSigned(notBefore, notAfter);
         return (WriteFile(_dir.Path, name + "-cert.pem", certificate.ExportCertificatePem()), WriteFile(_dir.Path, name + "-key.pem", key.ExportPkcs8PrivateKeyPem()));
     }
+
+    [Fact]
+    public async Task EveryProblemOfTheTransportMapIsALineWithItsFileAndLine()
+    {
+        var map = WriteFile(_dir.Path, "transport", "ops@example.com slack+ftp://h/x\n@example.com gopher+https://h/x\n* smtp\n");
+        var outcome = await InvokeAsync("--transport-map", map, "check");
+        Assert.Equal(2, outcome.ExitCode);
+        var lines = outcome.Error.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith($"failmail: --transport-map: {map}:1: slack+:", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"failmail: --transport-map: {map}:2: unknown output gopher+", StringComparison.Ordinal));
+
+        var good = WriteFile(_dir.Path, "transport-good", "ops@example.com pagerduty:KEY, smtp\n");
+        outcome = await InvokeAsync("--transport-map", good, "check");
+        Assert.Equal(0, outcome.ExitCode);
+    }
+
+    [Fact]
+    public async Task ASampleMessageShowsWhereTheTransportMapSendsEachDigest()
+    {
+        var aliases = WriteFile(_dir.Path, "aliases", "root: ops-page@example.com, dba\n");
+        var map = WriteFile(_dir.Path, "transport", "ops-page@example.com pagerduty:S3CRET, smtp\n");
+        var message = WriteFile(_dir.Path, "cron.eml", "From: cron@example.com\r\nTo: root\r\nSubject: disk full\r\n\r\nx\r\n");
+        var outcome = await InvokeAsync("--aliases", aliases, "--qualify-domain", "example.com", "--transport-map", map, "check", message);
+        Assert.Equal(0, outcome.ExitCode);
+        var output = outcome.Output.ReplaceLineEndings("\n");
+        Assert.Matches(@"  transport map: ops-page@example.com -> pagerduty https://events.pagerduty.com/… \(pagerduty-[0-9a-f]{12}\), smtp\n", output);
+        Assert.Contains("  transport map: dba@example.com -> smtp\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3CRET", output, StringComparison.Ordinal);
+    }
 }

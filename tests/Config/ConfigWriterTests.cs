@@ -101,6 +101,7 @@ public sealed class ConfigWriterTests : IDisposable
             http_token_file = 
             http_tls_cert = 
             http_tls_key = 
+            transport_map = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -129,6 +130,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
             "-group-normalize", "-digest-json", "-merge-digests", "-show-hosts", "-first-wait=5s", "-follow-up-interval=10m", "-page-threshold=1000", "-page-window=30s", "-page-to=pager@example.com",
             "-history-size=50", "-history-dir=h", "-silences-file=s.json", "-http-token-file=token", "-http-tls-cert=hc.pem", "-http-tls-key=hk.pem",
+            "-transport-map=/etc/failmail/transport",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
