@@ -207,7 +207,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             var outputSettings = OutputSettings.From(_options);
             if (outputSettings.Map.Outputs.Count > 0 || outputSettings.MapPath.Length > 0)
             {
-                var outputs = OutputSet.Create(outputSettings, Relay, Store, loggerFactory, time, recover: reloadParent is null);
+                var outputs = OutputSet.Create(outputSettings, Relay, Store, loggerFactory, time, recover: reloadParent is null, history: History);
                 Outputs = outputs;
                 sender = outputs.Router;
                 _running.Add(new ServicePart("outputs") { Dispose = outputs.DisposeAsync });
