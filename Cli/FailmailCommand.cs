@@ -110,7 +110,7 @@ internal sealed class FailmailCommand : RootCommand
         var configuration = new ParserConfiguration { EnablePosixBundling = false, ResponseFileTokenReplacer = null };
 
         parseResult = null;
-        if (!GoFlagSyntax.TryNormalize(args, flagIsBool, subcommands, out var normalized, out error))
+        if (!GoFlagSyntax.TryNormalize(args, flagIsBool, FailmailSettings.Aliases, subcommands, out var normalized, out error))
         {
             return false;
         }

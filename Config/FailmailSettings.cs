@@ -86,6 +86,16 @@ internal sealed class FailmailSettings
 
     public Option<bool> Version { get; }
 
+    // Other names a flag answers to on the command line (not in files): Go failmail's README
+    // spells --bind, --relay and --wait, which its code never defined (spec §1.9), so
+    // command lines copied from it, such as its supervisord example, work verbatim here.
+    public static IReadOnlyDictionary<string, string> Aliases { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["bind"] = "bind-addr",
+        ["relay"] = "relay-addr",
+        ["wait"] = "wait-period",
+    };
+
     // In --write-config order.
     public IReadOnlyList<Setting> All => _all;
 
