@@ -85,6 +85,10 @@ internal sealed record FailmailOptions
     public string RecipientCanonicalStatic { get; init; } = "";
     public string CanonicalScope { get; init; } = "both";
     public string MasqueradeDomains { get; init; } = "";
+    // Issue 16. "" means localhost, the short host name and the FQDN (Rewriting/LocalDomains).
+    public string LocalDomains { get; init; } = "";
+    // Issue 16: comma-separated CIDRs (Postfix's mynetworks); "" admits every client.
+    public string AllowFrom { get; init; } = "";
     public string ForceFrom { get; init; } = "";
     public string ReplyTo { get; init; } = "";
 

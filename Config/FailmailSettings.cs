@@ -82,6 +82,8 @@ internal sealed class FailmailSettings
         Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
         Add(Setting.ByteSize("max-digest-size", "largest digest, in bytes (k and M suffixes allowed); groups past it are listed one line each, then summed", d, o => o.MaxDigestSize, (o, v) => o with { MaxDigestSize = v }));
         Add(Setting.Int32("max-digest-groups", "most groups shown in full in one digest; the rest are listed one line each, then summed", d, o => o.MaxDigestGroups, (o, v) => o with { MaxDigestGroups = v }));
+        Add(Setting.String("local-domains", "comma-separated domains whose addresses are local names that go through --aliases (empty: the short host name and the FQDN); localhost and --qualify-domain always are", d, o => o.LocalDomains, (o, v) => o with { LocalDomains = v }));
+        Add(Setting.String("allow-from", "comma-separated client networks (CIDR) allowed to send; others get 554 at connect, or must AUTH when --credentials is set (empty: every client)", d, o => o.AllowFrom, (o, v) => o with { AllowFrom = v }));
     }
 
     public Option<bool> Version { get; }
