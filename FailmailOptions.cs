@@ -77,7 +77,8 @@ internal sealed record FailmailOptions
     // New: the system-mail hub (Sendmail/, Rewriting/). Empty file/address settings are off.
     // "" means the host's fully qualified name (Rewriting/HostDomain).
     public string QualifyDomain { get; init; } = "";
-    public string SpoolDir { get; init; } = "spool";
+    // Absolute, shared by the daemon and `failmail sendmail` run from any directory (issue 16).
+    public string SpoolDir { get; init; } = "/var/spool/failmail";
     public string Aliases { get; init; } = "";
     public string SenderCanonical { get; init; } = "";
     public string RecipientCanonical { get; init; } = "";

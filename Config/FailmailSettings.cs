@@ -70,7 +70,7 @@ internal sealed class FailmailSettings
         Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
         Add(Setting.String("qualify-domain", "domain added to bare local names such as root (empty: the host's fully qualified name)", d, o => o.QualifyDomain, (o, v) => o with { QualifyDomain = v }));
         Add(Setting.String("quarantine-dir", "maildir for messages that could not be batched or digested, with the reason (`failmail resend quarantine` puts them back)", d, o => o.QuarantineDir, (o, v) => o with { QuarantineDir = v }));
-        Add(Setting.String("spool-dir", "maildir where `failmail sendmail` leaves messages while the daemon is down; the daemon imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
+        Add(Setting.String("spool-dir", "where `failmail sendmail` leaves messages while the daemon is down (any local user may submit, none may read another's); the daemon creates and imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
         Add(Setting.String("aliases", "aliases file in /etc/aliases format for local recipients", d, o => o.Aliases, (o, v) => o with { Aliases = v }));
         Add(Setting.String("sender-canonical", "canonical map file for sender addresses (Postfix sender_canonical_maps)", d, o => o.SenderCanonical, (o, v) => o with { SenderCanonical = v }));
         Add(Setting.String("recipient-canonical", "canonical map file for recipient addresses (Postfix recipient_canonical_maps)", d, o => o.RecipientCanonical, (o, v) => o with { RecipientCanonical = v }));

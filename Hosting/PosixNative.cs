@@ -66,6 +66,13 @@ internal static unsafe partial class PosixNative
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int dirFd, string path, int flags, uint mask, void* buffer);
 
+    // The spool's directories (Sendmail/SpoolDirectory): lchown never follows a link.
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Lchown(string path, int owner, int group);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial int Geteuid();
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
