@@ -90,6 +90,8 @@ internal sealed record FailmailOptions
     public string LocalDomains { get; init; } = "";
     // Issue 16: comma-separated CIDRs (Postfix's mynetworks); "" admits every client.
     public string AllowFrom { get; init; } = "";
+    // Issue 16: keep this process as a master holding the sockets; failmail runs as its worker.
+    public bool Master { get; init; }
     public string ForceFrom { get; init; } = "";
     public string ReplyTo { get; init; } = "";
 

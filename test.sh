@@ -18,6 +18,12 @@ if ! command -v openssl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1;
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends openssl python3 >/dev/null
 fi
+if ! command -v supervisord >/dev/null 2>&1 || ! command -v runsv >/dev/null 2>&1; then
+  # Real supervisors for the --master tests (EndToEnd/SupervisorTests); no daemon is started.
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends supervisor runit >/dev/null
+fi
 
 ./build.sh
 

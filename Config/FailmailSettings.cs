@@ -83,6 +83,7 @@ internal sealed class FailmailSettings
         Add(Setting.ByteSize("max-digest-size", "largest digest, in bytes (k and M suffixes allowed); groups past it are listed one line each, then summed", d, o => o.MaxDigestSize, (o, v) => o with { MaxDigestSize = v }));
         Add(Setting.Int32("max-digest-groups", "most groups shown in full in one digest; the rest are listed one line each, then summed", d, o => o.MaxDigestGroups, (o, v) => o with { MaxDigestGroups = v }));
         Add(Setting.String("local-domains", "comma-separated domains whose addresses are local names that go through --aliases (empty: the short host name and the FQDN); localhost and --qualify-domain always are", d, o => o.LocalDomains, (o, v) => o with { LocalDomains = v }));
+        Add(Setting.Bool("master", "stay as a master that holds the listening sockets and runs failmail as its worker: a reload starts a new worker and keeps this pid (for supervisord and runit)", d, o => o.Master, (o, v) => o with { Master = v }));
         Add(Setting.String("allow-from", "comma-separated client networks (CIDR) allowed to send; others get 554 at connect, or must AUTH when --credentials is set (empty: every client)", d, o => o.AllowFrom, (o, v) => o with { AllowFrom = v }));
     }
 

@@ -63,6 +63,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         ILoggerFactory loggerFactory,
         TimeProvider? timeProvider = null,
         TimeSpan? relayFailureThreshold = null,
+        Socket? listening = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bindHttp);
@@ -72,6 +73,18 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         {
             return null;
         }
+        // listening: a socket a --master bound and keeps for its workers (Hosting/MasterProcess).
+        var socket = listening ?? BindHttp(bindHttp);
+        var server = new HttpStatsServer(socket, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold,
+            loggerFactory.CreateLogger("Failmail.Hosting.Http"));
+        server._acceptLoop = server.AcceptLoopAsync();
+        var shown = server.Endpoint.ToString();
+        HostLog.HttpListening(server._logger, shown);
+        return server;
+    }
+
+    private static Socket BindHttp(string bindHttp)
+    {
         var endpoint = BindAddress.Resolve("--bind-http", bindHttp);
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -88,12 +101,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
             socket.Dispose();
             throw new IOException($"cannot listen for HTTP on {bindHttp}: {ex.Message}", ex);
         }
-        var server = new HttpStatsServer(socket, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold,
-            loggerFactory.CreateLogger("Failmail.Hosting.Http"));
-        server._acceptLoop = server.AcceptLoopAsync();
-        var shown = server.Endpoint.ToString();
-        HostLog.HttpListening(server._logger, shown);
-        return server;
+        return socket;
     }
 
     public async ValueTask DisposeAsync()
@@ -257,7 +265,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
 
     private (int, string, string) Stats()
     {
-        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived));
+        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived), FailmailVersion.Text);
         // failmail ended the body with a newline, as Go's json.Encoder does.
         return (200, "application/json; charset=utf-8", JsonSerializer.Serialize(body, Json.StatsResponse) + "\n");
     }
