@@ -19,6 +19,7 @@ internal sealed class SignalHandler : IDisposable
     private readonly TaskCompletionSource _handOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<PosixSignalRegistration> _registrations = [];
     private int _stopSignals;
+    private bool _handOverRegistered;
     private bool _disposed;
 
     // exit is how a second stop signal ends the process (default Environment.Exit); tests
@@ -44,7 +45,11 @@ internal sealed class SignalHandler : IDisposable
 
     // A worker under the master (Hosting/MasterProcess): SIGUSR2 is the master's "a new worker
     // serves now: stop accepting, drain, and exit without the final flush".
-    public void RegisterHandOver() => _registrations.Add(PosixSignalRegistration.Create(SigUsr2, OnSignal));
+    public void RegisterHandOver()
+    {
+        _handOverRegistered = true;
+        _registrations.Add(PosixSignalRegistration.Create(SigUsr2, OnSignal));
+    }
 
     public Task HandOverRequested => _handOver.Task;
 
@@ -62,7 +67,7 @@ internal sealed class SignalHandler : IDisposable
             case PosixNative.SigInt or PosixNative.SigTerm:
                 HandleStop(signal);
                 return true;
-            case PosixNative.SigUsr2:
+            case PosixNative.SigUsr2 when _handOverRegistered:
                 HostLog.HandOverRequested(_logger);
                 _handOver.TrySetResult();
                 return true;

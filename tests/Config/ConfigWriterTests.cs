@@ -74,7 +74,7 @@ public sealed class ConfigWriterTests : IDisposable
             relay_password_file = 
             qualify_domain = 
             quarantine_dir = quarantine
-            spool_dir = spool
+            spool_dir = /var/spool/failmail
             aliases = 
             sender_canonical = 
             recipient_canonical = 
@@ -87,6 +87,7 @@ public sealed class ConfigWriterTests : IDisposable
             max_digest_size = 2M
             max_digest_groups = 200
             local_domains = 
+            master = false
             allow_from = 
 
             """;
@@ -114,7 +115,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
-            "-local-domains=web-3,web-3.example", "-allow-from=10.0.0.0/8,192.0.2.7",
+            "-local-domains=web-3,web-3.example", "-allow-from=10.0.0.0/8,192.0.2.7", "-master",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");
