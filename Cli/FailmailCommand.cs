@@ -128,8 +128,9 @@ internal sealed class FailmailCommand : RootCommand
     }
 
     // The merged options for a root-command parse result, or the config file's error.
+    // defaultConfig: the file to read when no --config was given (`failmail sendmail`).
     public bool TryPrepare(ParseResult parseResult, [NotNullWhen(true)] out FailmailOptions? options,
-        [NotNullWhen(false)] out string? error)
+        [NotNullWhen(false)] out string? error, string? defaultConfig = null)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
         if (_prepared is { } prepared && ReferenceEquals(prepared.Result, parseResult))
@@ -139,6 +140,10 @@ internal sealed class FailmailCommand : RootCommand
             return true;
         }
         var configPath = parseResult.GetValue(Config) ?? "";
+        if (configPath.Length == 0 && parseResult.GetResult(Config) is null && !string.IsNullOrEmpty(defaultConfig))
+        {
+            configPath = defaultConfig;
+        }
         if (!SettingsMerger.TryMerge(_settings.All, parseResult, configPath, out options, out error))
         {
             return false;

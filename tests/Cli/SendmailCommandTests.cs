@@ -150,6 +150,28 @@ public sealed class SendmailCommandTests : IDisposable
     }
 
     [Fact]
+    public void WithoutConfigTheSubcommandReadsFailmailConfigOrTheSystemFile()
+    {
+        Assert.Equal("/etc/x.conf", SendmailCommand.DefaultConfig(_ => "/etc/x.conf", _ => true));
+        Assert.Equal(SendmailCommand.SystemConfig, SendmailCommand.DefaultConfig(_ => null, p => p == SendmailCommand.SystemConfig));
+        Assert.Null(SendmailCommand.DefaultConfig(_ => "", _ => false));
+
+        var shared = Path.Combine(_dir, "failmail.conf");
+        File.WriteAllText(shared, "spool_dir = /srv/spool\n");
+        var own = Path.Combine(_dir, "own.conf");
+        File.WriteAllText(own, "spool_dir = /srv/own\n");
+        var command = new FailmailCommand((_, _) => Task.FromResult(0));
+        Assert.True(command.TryParse(["sendmail", "-t"], out var result, out var error), error);
+        Assert.True(command.TryPrepare(result, out var options, out error, shared), error);
+        Assert.Equal("/srv/spool", options.SpoolDir);
+
+        var explicitConfig = new FailmailCommand((_, _) => Task.FromResult(0));
+        Assert.True(explicitConfig.TryParse(["--config", own, "sendmail", "-t"], out result, out error), error);
+        Assert.True(explicitConfig.TryPrepare(result, out options, out error, shared), error);
+        Assert.Equal("/srv/own", options.SpoolDir);
+    }
+
+    [Fact]
     public void TheSpoolDefaultIsAbsoluteAndSharedWithTheDaemon()
     {
         Assert.Equal("/var/spool/failmail", new FailmailOptions().SpoolDir);
