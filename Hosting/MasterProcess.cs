@@ -146,7 +146,7 @@ internal sealed class MasterProcess
         {
             foreach (var pid in Draining())
             {
-                if (PosixNative.Reap(pid, out var drained) == pid)
+                if (Ended(pid, out var drained))
                 {
                     HostLog.WorkerExited(_logger, pid, drained);
                     lock (_lock)
@@ -155,7 +155,7 @@ internal sealed class MasterProcess
                     }
                 }
             }
-            if (_current is int current && PosixNative.Reap(current, out var exit) == current)
+            if (_current is int current && Ended(current, out var exit))
             {
                 SetCurrent(null);
                 if (stopping)
@@ -232,6 +232,18 @@ internal sealed class MasterProcess
             }
             await Task.WhenAny(Task.Delay(Tick, CancellationToken.None), reload, stopped).ConfigureAwait(false);
         }
+    }
+
+    // Reaped now; or not our child any more (ECHILD: collected elsewhere), which is as ended.
+    private static bool Ended(int pid, out int status)
+    {
+        var result = PosixNative.Reap(pid, out status);
+        if (result == -1)
+        {
+            status = -1;
+            return true;
+        }
+        return result == pid;
     }
 
     // replacing: the worker this one takes over from (0 or null: none).

@@ -33,6 +33,13 @@ internal static class SpoolDirectory
             throw new PlatformNotSupportedException("the spool needs Unix permissions");
         }
         var root = PosixNative.Geteuid() == 0;
+        // A public directory (/tmp, 1777) given as the spool is not ours to lock down. The old
+        // README's 1733 spool (no read for others) is, and gets 0711.
+        if (PosixNative.Stat(spoolDir, -1, out var existing, out _) == 0
+            && (existing & PosixNative.SIfMt) == PosixNative.SIfDir && (existing & 0x6) == 0x6)
+        {
+            throw new IOException($"{spoolDir} is readable and writable by everyone (a shared directory such as /tmp?): give the spool a directory of its own");
+        }
         foreach (var (path, mode) in new[]
         {
             (spoolDir, RootMode),

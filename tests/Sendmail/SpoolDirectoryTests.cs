@@ -34,6 +34,19 @@ public sealed class SpoolDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void APublicDirectoryIsNotLockedDown()
+    {
+        var shared = Directory.CreateDirectory(Path.Combine(_dir, "shared")).FullName;
+        var mode = UnixFileMode.StickyBit | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(shared, mode);
+        Assert.Contains("readable and writable by everyone", Assert.Throws<IOException>(() => SpoolDirectory.Prepare(shared)).Message, StringComparison.Ordinal);
+        Assert.Equal(mode, File.GetUnixFileMode(shared));
+        Assert.False(Directory.Exists(Path.Combine(shared, "new")));
+    }
+
+    [Fact]
     public void ALinkWhereADirectoryBelongsIsRefusedAndNotFollowed()
     {
         var spool = Path.Combine(_dir, "spool");
