@@ -15,13 +15,15 @@ namespace Failmail.Hosting;
 //   SIGUSR1/SIGHUP  start a new worker from the binary on disk, told which worker it replaces
 //                   (FAILMAIL_RELOAD_PARENT_PID: it opens the stores without crash recovery and
 //                   starts its batcher and relay once that one has exited, as a reload child
-//                   does), then SIGUSR2 the old one: it stops accepting, drains and exits.
+//                   does). Once it says READY=1 (sd_notify to the master's own socket), SIGUSR2
+//                   the old one: it stops accepting, drains and exits. A new worker that exits
+//                   or stays silent for a minute is given up; the old one keeps serving.
 //   SIGTERM/SIGINT  SIGTERM to every worker; exit once all have (a second one: at once).
 //   a worker dies   another is started after a backoff (1 s doubling to 1 min; back to 1 s
 //                   after one that ran a minute). The first worker failing to start (status
 //                   2) ends the master with status 2: a restart would fail the same way.
 // The master's pid, which the supervisor and --pidfile see, never changes.
-internal sealed class MasterProcess
+internal sealed class MasterProcess : IDisposable
 {
     public const string MasterPidVariable = "FAILMAIL_MASTER_PID";
     public const string HttpFdVariable = "FAILMAIL_HTTP_FD";
@@ -31,6 +33,7 @@ internal sealed class MasterProcess
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan HealthyRun = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan ReadyLimit = TimeSpan.FromMinutes(1);
     private static readonly string[] DroppedEnvironment =
         ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", ReloadHandOff.ParentPidVariable, MasterPidVariable, HttpFdVariable];
 
@@ -41,6 +44,9 @@ internal sealed class MasterProcess
     private readonly IReadOnlyList<string> _args;
     private readonly object _lock = new();
     private readonly List<int> _draining = [];
+    // The workers' NOTIFY_SOCKET: an abstract datagram socket only this master reads.
+    private readonly Socket _ready;
+    private readonly string _readyName;
     private int? _current;
 
     private MasterProcess(ILogger logger, Socket? smtp, Socket? http, string program, IReadOnlyList<string> args)
@@ -50,6 +56,9 @@ internal sealed class MasterProcess
         _http = http;
         _program = program;
         _args = smtp is null ? args : ReloadHandOff.ChildArguments(args);
+        _readyName = string.Create(CultureInfo.InvariantCulture, $"failmail-master-{System.Environment.ProcessId}-{Guid.NewGuid():N}");
+        _ready = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
+        _ready.Bind(new UnixDomainSocketEndPoint("\0" + _readyName));
     }
 
     // In a worker: the master's pid (then the worker keeps no pidfile, ignores SIGUSR1/SIGHUP,
@@ -117,9 +126,12 @@ internal sealed class MasterProcess
             var program = ReloadHandOff.ResolveProgram(args.Length > 0 ? args[0] : null, System.Environment.ProcessPath);
             master = new MasterProcess(logger, smtp, http, program, args.Skip(1).ToList());
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.ShutdownToken);
-            var status = await master.SuperviseAsync(signals, notifier, stop.Token).ConfigureAwait(false);
-            HostLog.MasterStopped(logger, status);
-            return status;
+            using (master)
+            {
+                var status = await master.SuperviseAsync(signals, notifier, stop.Token).ConfigureAwait(false);
+                HostLog.MasterStopped(logger, status);
+                return status;
+            }
         }
     }
 
@@ -133,6 +145,9 @@ internal sealed class MasterProcess
         var restartAt = long.MinValue;
         var reload = signals.WaitForReloadAsync(CancellationToken.None);
         var stopped = Task.Delay(Timeout.Infinite, stop);
+        // A reload's new worker until it is ready, and when it is given up.
+        int? incoming = null;
+        var incomingDeadline = 0L;
 
         SetCurrent(Start(replacing: null, ""));
         if (_current is null)
@@ -153,6 +168,42 @@ internal sealed class MasterProcess
                     {
                         _draining.Remove(pid);
                     }
+                }
+            }
+            if (incoming is int pending)
+            {
+                if (Ended(pending, out var failed))
+                {
+                    incoming = null;
+                    HostLog.ReloadFailed(_logger, $"the new worker (pid {pending}) exited with status {failed} before it was ready; worker {_current} keeps serving");
+                }
+                else if (ReadyReceived() || _current is null)
+                {
+                    // Ready (or the old one is gone anyway): the new worker serves, the old drains.
+                    if (_current is int previous)
+                    {
+                        lock (_lock)
+                        {
+                            _draining.Add(previous);
+                        }
+                        _ = PosixNative.Kill(previous, PosixNative.SigUsr2);
+                    }
+                    SetCurrent(pending);
+                    incoming = null;
+                    firstWorker = false;
+                    started = Stopwatch.GetTimestamp();
+                    _ = notifier.Ready();
+                }
+                else if (Stopwatch.GetTimestamp() > incomingDeadline)
+                {
+                    HostLog.ReloadFailed(_logger, $"the new worker (pid {pending}) did not get ready within {ReadyLimit}; stopping it, worker {_current} keeps serving");
+                    _ = PosixNative.Kill(pending, PosixNative.SigTerm);
+                    lock (_lock)
+                    {
+                        _draining.Add(pending);
+                    }
+                    incoming = null;
+                    _ = notifier.Ready();
                 }
             }
             if (_current is int current && Ended(current, out var exit))
@@ -186,6 +237,14 @@ internal sealed class MasterProcess
             {
                 stopping = true;
                 _ = notifier.Stopping();
+                if (incoming is int pendingAtStop)
+                {
+                    lock (_lock)
+                    {
+                        _draining.Add(pendingAtStop);
+                    }
+                    incoming = null;
+                }
                 SignalAll(PosixNative.SigTerm);
             }
             if (stopping)
@@ -195,28 +254,20 @@ internal sealed class MasterProcess
                     return status;
                 }
             }
-            else if (reload.IsCompleted)
+            else if (reload.IsCompleted && incoming is null)
             {
                 reload = signals.WaitForReloadAsync(CancellationToken.None);
                 _ = notifier.Reloading(ReloadHandOff.MonotonicMicroseconds());
                 var old = _current;
-                var next = Start(replacing: old ?? Draining().LastOrDefault(), old is null ? " after a reload request" : $" to replace worker {old}");
-                if (next is int)
+                // READY=1 of an earlier worker must not count for this one.
+                _ = ReadyReceived();
+                incoming = Start(replacing: old ?? Draining().LastOrDefault(), old is null ? " after a reload request" : $" to replace worker {old}");
+                incomingDeadline = Stopwatch.GetTimestamp() + (long)(ReadyLimit.TotalSeconds * Stopwatch.Frequency);
+                restartAt = long.MinValue;
+                if (incoming is null)
                 {
-                    firstWorker = false;
-                    if (old is int previous)
-                    {
-                        lock (_lock)
-                        {
-                            _draining.Add(previous);
-                        }
-                        _ = PosixNative.Kill(previous, PosixNative.SigUsr2);
-                    }
-                    SetCurrent(next);
-                    started = Stopwatch.GetTimestamp();
-                    restartAt = long.MinValue;
+                    _ = notifier.Ready();
                 }
-                _ = notifier.Ready();
             }
             else if (_current is null && Stopwatch.GetTimestamp() >= restartAt)
             {
@@ -232,6 +283,28 @@ internal sealed class MasterProcess
             }
             await Task.WhenAny(Task.Delay(Tick, CancellationToken.None), reload, stopped).ConfigureAwait(false);
         }
+    }
+
+    public void Dispose() => _ready.Dispose();
+
+    // Whether a READY=1 datagram came in since the last call (all queued ones are read).
+    private bool ReadyReceived()
+    {
+        var ready = false;
+        var buffer = new byte[512];
+        while (_ready.Available > 0)
+        {
+            try
+            {
+                var n = _ready.Receive(buffer);
+                ready |= System.Text.Encoding.UTF8.GetString(buffer, 0, n).Split('\n').Contains("READY=1");
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+        }
+        return ready;
     }
 
     // Reaped now; or not our child any more (ECHILD: collected elsewhere), which is as ended.
@@ -273,7 +346,11 @@ internal sealed class MasterProcess
 
     private List<string> WorkerEnvironment(int? replacing)
     {
-        var result = new List<string> { string.Create(CultureInfo.InvariantCulture, $"{MasterPidVariable}={System.Environment.ProcessId}") };
+        var result = new List<string>
+        {
+            string.Create(CultureInfo.InvariantCulture, $"{MasterPidVariable}={System.Environment.ProcessId}"),
+            "NOTIFY_SOCKET=@" + _readyName,
+        };
         if (_http is not null)
         {
             result.Add(string.Create(CultureInfo.InvariantCulture, $"{HttpFdVariable}={HttpChildFd}"));

@@ -102,6 +102,21 @@ public sealed partial class SupervisorTests
         await ReloadUnderLoadAsync(run, sink, Path.Combine(run.Log, "current"), StatusPidAsync,
             async () => Assert.Equal(0, (await RunAsync("sv", "hup", service)).ExitCode));
 
+        // A broken binary installed by mistake: the reload fails, the serving worker stays.
+        var pid = await StatusPidAsync();
+        var broken = run.Binary + ".broken";
+        await File.WriteAllTextAsync(broken, "#!/bin/sh\necho broken >&2\nexit 2\n");
+        File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.Move(broken, run.Binary, overwrite: true);
+        Assert.Equal(0, (await RunAsync("sv", "hup", service)).ExitCode);
+        var log = await WaitForTextAsync(Path.Combine(run.Log, "current"), "keeps serving");
+        Assert.Contains("reload failed, still serving: the new worker", log, StringComparison.Ordinal);
+        var smtpPort = Match(log, @"master: SMTP listening on 127\.0\.0\.1:(\d+)").Groups[1].Value;
+        var (exit, output) = await SmtpSourceTests.RunSmtpSourceAsync("-m", "1", "-S", "after a failed reload", "-f", "app@example.com",
+            "-t", "ops@example.com", $"127.0.0.1:{smtpPort}");
+        Assert.True(exit == 0, output);
+        Assert.Equal(pid, await StatusPidAsync());
+
         // runsv takes SIGTERM as `sv exit`: the service stops, then runsv.
         Signals.Send(run.Supervisor.Id, Signals.Term);
         await run.Supervisor.WaitForExitAsync().WaitAsync(Patience);
