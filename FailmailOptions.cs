@@ -77,7 +77,8 @@ internal sealed record FailmailOptions
     // New: the system-mail hub (Sendmail/, Rewriting/). Empty file/address settings are off.
     // "" means the host's fully qualified name (Rewriting/HostDomain).
     public string QualifyDomain { get; init; } = "";
-    public string SpoolDir { get; init; } = "spool";
+    // Absolute, shared by the daemon and `failmail sendmail` run from any directory (issue 16).
+    public string SpoolDir { get; init; } = "/var/spool/failmail";
     public string Aliases { get; init; } = "";
     public string SenderCanonical { get; init; } = "";
     public string RecipientCanonical { get; init; } = "";
@@ -85,6 +86,12 @@ internal sealed record FailmailOptions
     public string RecipientCanonicalStatic { get; init; } = "";
     public string CanonicalScope { get; init; } = "both";
     public string MasqueradeDomains { get; init; } = "";
+    // Issue 16. "" means localhost, the short host name and the FQDN (Rewriting/LocalDomains).
+    public string LocalDomains { get; init; } = "";
+    // Issue 16: comma-separated CIDRs (Postfix's mynetworks); "" admits every client.
+    public string AllowFrom { get; init; } = "";
+    // Issue 16: keep this process as a master holding the sockets; failmail runs as its worker.
+    public bool Master { get; init; }
     public string ForceFrom { get; init; } = "";
     public string ReplyTo { get; init; } = "";
 

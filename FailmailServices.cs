@@ -85,8 +85,9 @@ internal sealed class FailmailServices : IAsyncDisposable
     // sends what falls due meanwhile, so this process takes mail at once but starts its
     // batcher and relay only once the parent has exited: then they load the store and the
     // queue whole, and no batch or queued digest is ever worked on by both.
+    // httpSocket: the HTTP listening socket a --master holds for its workers (else bound here).
     public static async Task<FailmailServices> StartAsync(FailmailOptions options, Socket? inheritedSocket, int? reloadParent,
-        ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+        ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken, Socket? httpSocket = null)
     {
         var logger = loggerFactory.CreateLogger("Failmail.Host");
         // Recovery deletes unfinished drafts, so it is only for a store no live process writes:
@@ -96,7 +97,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         var services = new FailmailServices(options, logger, store, time);
         try
         {
-            await services.StartPartsAsync(inheritedSocket, reloadParent, loggerFactory, time, cancellationToken).ConfigureAwait(false);
+            await services.StartPartsAsync(inheritedSocket, reloadParent, loggerFactory, time, httpSocket, cancellationToken).ConfigureAwait(false);
             return services;
         }
         catch
@@ -170,7 +171,8 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
     }
 
-    private async Task StartPartsAsync(Socket? inheritedSocket, int? reloadParent, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    private async Task StartPartsAsync(Socket? inheritedSocket, int? reloadParent, ILoggerFactory loggerFactory, TimeProvider time, Socket? httpSocket,
+        CancellationToken cancellationToken)
     {
         _watch = new PartWatch(time);
         IMessageSink sink = StoreOnlySink.Instance;
@@ -269,7 +271,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         };
         var api = new ApiServer(apiSettings, stats, Batcher, Relay, History, Silences, time);
         var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, api: api, certificate: apiSettings.Certificate,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            listening: httpSocket, cancellationToken: cancellationToken).ConfigureAwait(false);
         Http = http;
         if (http is not null)
         {

@@ -3,6 +3,7 @@ using Failmail.Batching;
 using Failmail.Config;
 using Failmail.GoSyntax;
 using Failmail.Relay;
+using Failmail.Rewriting;
 using Failmail.Smtp;
 
 namespace Failmail;
@@ -111,6 +112,13 @@ internal static class OptionsValidator
             }
         }
 
+        Collect(errors, () => ClientNetworks.Parse(options.AllowFrom));
+        if (options.LocalDomains.Trim().Length > 0)
+        {
+            // With a list given, Resolve looks nothing up: a pure check.
+            Collect(errors, () => LocalDomains.Resolve(options.LocalDomains, "localhost"));
+        }
+
         _ = RelaySettings.TryFrom(options, out _, out var relayProblems);
         errors.AddRange(relayProblems);
         errors.AddRange(Api.ApiSettings.Problems(options));
@@ -129,6 +137,18 @@ internal static class OptionsValidator
         catch (ArgumentException e)
         {
             return e.Message;
+        }
+    }
+
+    private static void Collect(List<string> errors, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
         }
     }
 

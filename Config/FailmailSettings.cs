@@ -70,7 +70,7 @@ internal sealed class FailmailSettings
         Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
         Add(Setting.String("qualify-domain", "domain added to bare local names such as root (empty: the host's fully qualified name)", d, o => o.QualifyDomain, (o, v) => o with { QualifyDomain = v }));
         Add(Setting.String("quarantine-dir", "maildir for messages that could not be batched or digested, with the reason (`failmail resend quarantine` puts them back)", d, o => o.QuarantineDir, (o, v) => o with { QuarantineDir = v }));
-        Add(Setting.String("spool-dir", "maildir where `failmail sendmail` leaves messages while the daemon is down; the daemon imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
+        Add(Setting.String("spool-dir", "where `failmail sendmail` leaves messages while the daemon is down (any local user may submit, none may read another's); the daemon creates and imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
         Add(Setting.String("aliases", "aliases file in /etc/aliases format for local recipients", d, o => o.Aliases, (o, v) => o with { Aliases = v }));
         Add(Setting.String("sender-canonical", "canonical map file for sender addresses (Postfix sender_canonical_maps)", d, o => o.SenderCanonical, (o, v) => o with { SenderCanonical = v }));
         Add(Setting.String("recipient-canonical", "canonical map file for recipient addresses (Postfix recipient_canonical_maps)", d, o => o.RecipientCanonical, (o, v) => o with { RecipientCanonical = v }));
@@ -98,9 +98,22 @@ internal sealed class FailmailSettings
         Add(Setting.String("http-tls-cert", "PEM certificate file: serve --bind-http over HTTPS", d, o => o.HttpTlsCert, (o, v) => o with { HttpTlsCert = v }));
         Add(Setting.String("http-tls-key", "PEM key file for --http-tls-cert", d, o => o.HttpTlsKey, (o, v) => o with { HttpTlsKey = v }));
         Add(Setting.String("transport-map", "file mapping digest recipients to outputs (smtp, slack+URL, discord+URL, teams+URL, pagerduty:KEY, twilio+URL, webhook+URL, irc://), one `PATTERN TARGET[, TARGET...]` per line", d, o => o.TransportMap, (o, v) => o with { TransportMap = v }));
+        Add(Setting.String("local-domains", "comma-separated domains whose addresses are local names that go through --aliases (empty: the short host name and the FQDN); localhost and --qualify-domain always are", d, o => o.LocalDomains, (o, v) => o with { LocalDomains = v }));
+        Add(Setting.Bool("master", "stay as a master that holds the listening sockets and runs failmail as its worker: a reload starts a new worker and keeps this pid (for supervisord and runit)", d, o => o.Master, (o, v) => o with { Master = v }));
+        Add(Setting.String("allow-from", "comma-separated client networks (CIDR) allowed to send; others get 554 at connect, or must AUTH when --credentials is set (empty: every client)", d, o => o.AllowFrom, (o, v) => o with { AllowFrom = v }));
     }
 
     public Option<bool> Version { get; }
+
+    // Other names a flag answers to on the command line (not in files): Go failmail's README
+    // spells --bind, --relay and --wait, which its code never defined (spec §1.9), so
+    // command lines copied from it, such as its supervisord example, work verbatim here.
+    public static IReadOnlyDictionary<string, string> Aliases { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["bind"] = "bind-addr",
+        ["relay"] = "relay-addr",
+        ["wait"] = "wait-period",
+    };
 
     // In --write-config order.
     public IReadOnlyList<Setting> All => _all;

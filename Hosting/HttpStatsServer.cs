@@ -76,6 +76,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         TimeSpan? relayFailureThreshold = null,
         IHttpApi? api = null,
         X509Certificate2? certificate = null,
+        Socket? listening = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bindHttp);
@@ -85,6 +86,22 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         {
             return null;
         }
+        // listening: a socket a --master bound and keeps for its workers (Hosting/MasterProcess).
+        var socket = listening ?? BindHttp(bindHttp);
+        var server = new HttpStatsServer(socket, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold,
+            loggerFactory.CreateLogger("Failmail.Hosting.Http"))
+        {
+            _api = api,
+            _certificate = certificate,
+        };
+        server._acceptLoop = server.AcceptLoopAsync();
+        var shown = server.Endpoint.ToString();
+        HostLog.HttpListening(server._logger, shown);
+        return server;
+    }
+
+    private static Socket BindHttp(string bindHttp)
+    {
         var endpoint = BindAddress.Resolve("--bind-http", bindHttp);
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -101,16 +118,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
             socket.Dispose();
             throw new IOException($"cannot listen for HTTP on {bindHttp}: {ex.Message}", ex);
         }
-        var server = new HttpStatsServer(socket, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold,
-            loggerFactory.CreateLogger("Failmail.Hosting.Http"))
-        {
-            _api = api,
-            _certificate = certificate,
-        };
-        server._acceptLoop = server.AcceptLoopAsync();
-        var shown = server.Endpoint.ToString();
-        HostLog.HttpListening(server._logger, shown);
-        return server;
+        return socket;
     }
 
     public async ValueTask DisposeAsync()
@@ -332,7 +340,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
 
     private (int, string, string) Stats()
     {
-        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived));
+        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived), FailmailVersion.Text);
         // failmail ended the body with a newline, as Go's json.Encoder does.
         return (200, "application/json; charset=utf-8", JsonSerializer.Serialize(body, Json.StatsResponse) + "\n");
     }

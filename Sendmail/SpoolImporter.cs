@@ -83,6 +83,16 @@ internal sealed class SpoolImporter : IDisposable
         {
             return importer;
         }
+        try
+        {
+            // Like Postfix's maildrop: every local user may submit, none may read another's.
+            SpoolDirectory.Prepare(importer._spoolDir);
+        }
+        catch (IOException e)
+        {
+            // The import still runs (a spool prepared by hand works); SMTP is unaffected.
+            SendmailLog.SpoolNotPrepared(importer._logger, importer._spoolDir, e.Message);
+        }
         // PollAsync logs every fault itself.
         _ = Task.Run(importer.PollAsync, CancellationToken.None);
         var poll = importer._settings.Poll;

@@ -74,7 +74,7 @@ public sealed class ConfigWriterTests : IDisposable
             relay_password_file = 
             qualify_domain = 
             quarantine_dir = quarantine
-            spool_dir = spool
+            spool_dir = /var/spool/failmail
             aliases = 
             sender_canonical = 
             recipient_canonical = 
@@ -102,6 +102,9 @@ public sealed class ConfigWriterTests : IDisposable
             http_tls_cert = 
             http_tls_key = 
             transport_map = 
+            local_domains = 
+            master = false
+            allow_from = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -131,6 +134,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-group-normalize", "-digest-json", "-merge-digests", "-show-hosts", "-first-wait=5s", "-follow-up-interval=10m", "-page-threshold=1000", "-page-window=30s", "-page-to=pager@example.com",
             "-history-size=50", "-history-dir=h", "-silences-file=s.json", "-http-token-file=token", "-http-tls-cert=hc.pem", "-http-tls-key=hk.pem",
             "-transport-map=/etc/failmail/transport",
+            "-local-domains=web-3,web-3.example", "-allow-from=10.0.0.0/8,192.0.2.7", "-master",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");

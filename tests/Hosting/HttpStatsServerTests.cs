@@ -25,7 +25,7 @@ public sealed class HttpStatsServerTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("{\"ActiveBatches\":1,\"ActiveMessages\":2,\"LastReceived\":\"2014-02-28T23:00:05-05:00\"}\n", body);
+        Assert.Equal("{\"ActiveBatches\":1,\"ActiveMessages\":2,\"LastReceived\":\"2014-02-28T23:00:05-05:00\",\"Version\":\"" + FailmailVersion.Text + "\"}\n", body);
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class HttpStatsServerTests
 
         var body = await client.GetStringAsync(Url(server, "/")).WaitAsync(Wait);
 
-        Assert.Equal("{\"ActiveBatches\":0,\"ActiveMessages\":0,\"LastReceived\":\"0001-01-01T00:00:00Z\"}\n", body);
+        Assert.Equal("{\"ActiveBatches\":0,\"ActiveMessages\":0,\"LastReceived\":\"0001-01-01T00:00:00Z\",\"Version\":\"" + FailmailVersion.Text + "\"}\n", body);
     }
 
     [Fact]
