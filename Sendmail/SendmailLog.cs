@@ -11,8 +11,14 @@ internal static partial class SendmailLog
     [LoggerMessage(EventId = 701, EventName = "SpoolEntryRefused", Level = LogLevel.Warning, Message = "spool entry {Name} in {SpoolDir} refused: {Reason}; moved to {BadDir}")]
     public static partial void SpoolEntryRefused(ILogger logger, string name, string spoolDir, string reason, string badDir);
 
-    [LoggerMessage(EventId = 702, EventName = "SpoolImportFailed", Level = LogLevel.Warning, Message = "cannot import spool {SpoolDir}; will retry at the next poll")]
-    public static partial void SpoolImportFailed(ILogger logger, Exception exception, string spoolDir);
+    [LoggerMessage(EventId = 702, EventName = "SpoolImportFailed", Level = LogLevel.Warning, Message = "cannot import spool {SpoolDir}: {Reason}; will retry at each poll (logged again when the reason changes)")]
+    public static partial void SpoolImportFailed(ILogger logger, string spoolDir, string reason);
+
+    [LoggerMessage(EventId = 718, EventName = "SpoolImportStillFailing", Level = LogLevel.Debug, Message = "cannot import spool {SpoolDir}: {Reason}")]
+    public static partial void SpoolImportStillFailing(ILogger logger, string spoolDir, string reason);
+
+    [LoggerMessage(EventId = 719, EventName = "SpoolImportRecovered", Level = LogLevel.Information, Message = "spool {SpoolDir} can be imported again")]
+    public static partial void SpoolImportRecovered(ILogger logger, string spoolDir);
 
     [LoggerMessage(EventId = 703, EventName = "SpoolSinkFailed", Level = LogLevel.Warning, Message = "imported message {Id} could not be handed to the batcher now; it stays pending in the store")]
     public static partial void SinkFailed(ILogger logger, Exception exception, string id);

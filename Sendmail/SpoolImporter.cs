@@ -28,6 +28,8 @@ internal sealed class SpoolImporter : IDisposable
     // The sending host of a spooled message (issue 13): this machine, which ran `sendmail`.
     private static readonly Lazy<string> LocalHost = new(FailmailOptions.HostName);
 
+    // The reason the last import failed, logged once until it changes (null: it worked).
+    private string? _lastFailure;
     private readonly SpoolSettings _settings;
     private readonly string _spoolDir;
     private readonly SpoolLimits _limits;
@@ -317,14 +319,29 @@ internal sealed class SpoolImporter : IDisposable
         try
         {
             await ImportAsync(cancellationToken).ConfigureAwait(false);
+            if (_lastFailure is not null)
+            {
+                _lastFailure = null;
+                SendmailLog.SpoolImportRecovered(_logger, _spoolDir);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Runs from a timer: every fault is logged here, and the next poll tries again.
-            SendmailLog.SpoolImportFailed(_logger, e, _spoolDir);
+            // Runs from a timer and the next poll tries again. A daemon that may not read the
+            // shared spool (not root, not its owner) would say so every --poll: once per reason.
+            var reason = e.Message.ReplaceLineEndings(" ");
+            if (reason == _lastFailure)
+            {
+                SendmailLog.SpoolImportStillFailing(_logger, _spoolDir, reason);
+            }
+            else
+            {
+                _lastFailure = reason;
+                SendmailLog.SpoolImportFailed(_logger, _spoolDir, reason);
+            }
         }
     }
 }
