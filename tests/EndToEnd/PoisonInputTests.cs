@@ -134,7 +134,8 @@ public sealed class PoisonInputTests
                 Assert.StartsWith("X-Failmail-Quarantine-Reason: digest for <\"a b\"@y.test>", text, StringComparison.Ordinal);
                 Assert.Contains("Subject: poison", text, StringComparison.Ordinal);
                 await failmail.WaitUntilAsync(() => IncomingStore.Pending(Path.Combine(run, "incoming")) == 0, Patience, "the incoming store to empty");
-                Assert.Contains("quarantined 1 messages", failmail.Stdout + failmail.Stderr, StringComparison.Ordinal);
+                // The log line follows the quarantine file; the console logger writes it a moment later.
+                await failmail.WaitUntilAsync(() => (failmail.Stdout + failmail.Stderr).Contains("quarantined 1 messages", StringComparison.Ordinal), Patience, "the quarantine's log line");
 
                 using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{failmail.HttpPort}") };
                 var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)).WaitAsync(Patience);
