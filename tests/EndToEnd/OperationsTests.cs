@@ -38,8 +38,18 @@ public sealed class OperationsTests
             // A message over --max-message-size is drained, rejected with 552 and counted.
             Assert.StartsWith("552", await SendOversizedAsync(failmail.SmtpPort), StringComparison.Ordinal);
             await failmail.WaitUntilAsync(() => sink.Messages().Count >= 2, Patience, "two digests");
-
-            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)).WaitAsync(Patience);
+            // smtp-sink has a digest before failmail has read the relay's 250 and counted it.
+            var metrics = "";
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)).WaitAsync(Patience);
+                if (Sample(metrics, "failmail_digests_sent_total") >= sink.Messages().Count
+                    && Sample(metrics, "failmail_digest_send_duration_seconds_count") >= sink.Messages().Count)
+                {
+                    break;
+                }
+                await Task.Delay(100);
+            }
             Assert.Equal(10, Sample(metrics, "failmail_messages_received_total"));
             Assert.Equal(1, Sample(metrics, "failmail_messages_rejected_total"));
             Assert.Equal(sink.Messages().Count, Sample(metrics, "failmail_digests_sent_total"));
