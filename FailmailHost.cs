@@ -18,9 +18,20 @@ internal static class FailmailHost
     {
         ArgumentNullException.ThrowIfNull(options);
         using var loggerFactory = LoggingSetup.CreateLoggerFactory(options.LogJson, options.DebugReceiver ? LogLevel.Debug : LogLevel.Information);
+        // Set in a worker that a --master process runs (Hosting/MasterProcess).
+        var masterPid = MasterProcess.TakeMasterPid();
+        if (options.Master && masterPid is null)
+        {
+            return await MasterProcess.RunAsync(new MasterSettings(options.RunReceiver, options.BindAddr, options.SocketFd, options.BindHttp, options.Pidfile),
+                loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
         var logger = loggerFactory.CreateLogger("Failmail.Host");
         using var signals = new SignalHandler(logger);
         signals.Register();
+        if (masterPid is not null)
+        {
+            signals.RegisterHandOver();
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, signals.ShutdownToken);
         var notifier = SystemdNotifier.FromEnvironment();
         HostLog.Starting(logger, FailmailVersion.Text, Environment.ProcessId);
@@ -32,12 +43,14 @@ internal static class FailmailHost
             var socket = ListenSocketSource.Acquire(options.SocketFd);
             // Set when a reloading failmail started us: the process that handed over the socket.
             var reloadParent = ReloadHandOff.TakeParentPid();
-            if (options.Pidfile.Length > 0)
+            // Under a master the pidfile names the master, which keeps it.
+            if (options.Pidfile.Length > 0 && masterPid is null)
             {
                 // A reload child takes over the file its parent wrote.
                 pidfile = Pidfile.Create(options.Pidfile, parentPid: reloadParent);
             }
-            services = await FailmailServices.StartAsync(options, socket, reloadParent, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
+            services = await FailmailServices.StartAsync(options, socket, reloadParent, loggerFactory, TimeProvider.System, stop.Token,
+                MasterProcess.TakeHttpSocket()).ConfigureAwait(false);
         }
         catch (Exception e) when (IsStartupFailure(e))
         {
@@ -53,8 +66,12 @@ internal static class FailmailHost
                 _ = notifier.Ready();
                 using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
                 var fatal = services.WatchAsync(TimeProvider.System, watchStop.Token);
-                var outcome = await ServeAsync(options, services, signals, notifier, logger, fatal, stop.Token).ConfigureAwait(false);
+                var masterWatch = masterPid is int master ? WatchMasterAsync(master, signals, logger, watchStop.Token) : Task.CompletedTask;
+                var outcome = masterPid is int masterOfWorker
+                    ? await ServeWorkerAsync(masterOfWorker, services, signals, logger, fatal, stop.Token).ConfigureAwait(false)
+                    : await ServeAsync(options, services, signals, notifier, logger, fatal, stop.Token).ConfigureAwait(false);
                 await watchStop.CancelAsync().ConfigureAwait(false);
+                await masterWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (outcome == ServeOutcome.HandedOver)
                 {
                     pidfile?.KeepForChild();
@@ -127,6 +144,50 @@ internal static class FailmailHost
             return ServeOutcome.HandedOver;
         }
         return ServeOutcome.Stopped;
+    }
+
+    // A worker under --master: SIGUSR2 from the master hands over (a new worker serves now);
+    // SIGUSR1/SIGHUP are the master's to act on, not a worker's.
+    private static async Task<ServeOutcome> ServeWorkerAsync(int masterPid, FailmailServices services, SignalHandler signals, ILogger logger,
+        Task<string> fatal, CancellationToken stop)
+    {
+        var stopped = Task.Delay(Timeout.Infinite, stop);
+        while (!stop.IsCancellationRequested)
+        {
+            var reload = signals.WaitForReloadAsync(stop);
+            await Task.WhenAny(reload, fatal, signals.HandOverRequested, stopped).ConfigureAwait(false);
+            if (fatal.IsCompletedSuccessfully)
+            {
+                HostLog.PartFailed(logger, fatal.Result);
+                return ServeOutcome.PartFailed;
+            }
+            if (signals.HandOverRequested.IsCompleted)
+            {
+                await services.HandOverAsync().ConfigureAwait(false);
+                return ServeOutcome.HandedOver;
+            }
+            if (reload.IsCompletedSuccessfully)
+            {
+                HostLog.WorkerIgnoresReload(logger, "SIGUSR1/SIGHUP", masterPid);
+            }
+        }
+        return ServeOutcome.Stopped;
+    }
+
+    // A worker whose master is gone (killed) stops gracefully: nobody else will ever stop it,
+    // and the supervisor is starting a new master that needs the port.
+    private static async Task WatchMasterAsync(int masterPid, SignalHandler signals, ILogger logger, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (PosixNative.Getppid() != masterPid)
+            {
+                HostLog.MasterGone(logger, masterPid);
+                signals.RequestShutdown();
+                return;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static bool IsStartupFailure(Exception e) =>

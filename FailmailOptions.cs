@@ -77,7 +77,8 @@ internal sealed record FailmailOptions
     // New: the system-mail hub (Sendmail/, Rewriting/). Empty file/address settings are off.
     // "" means the host's fully qualified name (Rewriting/HostDomain).
     public string QualifyDomain { get; init; } = "";
-    public string SpoolDir { get; init; } = "spool";
+    // Absolute, shared by the daemon and `failmail sendmail` run from any directory (issue 16).
+    public string SpoolDir { get; init; } = "/var/spool/failmail";
     public string Aliases { get; init; } = "";
     public string SenderCanonical { get; init; } = "";
     public string RecipientCanonical { get; init; } = "";
@@ -85,6 +86,12 @@ internal sealed record FailmailOptions
     public string RecipientCanonicalStatic { get; init; } = "";
     public string CanonicalScope { get; init; } = "both";
     public string MasqueradeDomains { get; init; } = "";
+    // Issue 16. "" means localhost, the short host name and the FQDN (Rewriting/LocalDomains).
+    public string LocalDomains { get; init; } = "";
+    // Issue 16: comma-separated CIDRs (Postfix's mynetworks); "" admits every client.
+    public string AllowFrom { get; init; } = "";
+    // Issue 16: keep this process as a master holding the sockets; failmail runs as its worker.
+    public bool Master { get; init; }
     public string ForceFrom { get; init; } = "";
     public string ReplyTo { get; init; } = "";
 
@@ -93,6 +100,27 @@ internal sealed record FailmailOptions
     public long MaxDigestSize { get; init; } = 2 * 1024 * 1024;
     public int MaxDigestGroups { get; init; } = 200;
 
+    // New (issue 13): grouping by meaning, Alertmanager-style timing, hosts, the pager. All off
+    // by default (failmail's behaviour).
+    public bool GroupNormalize { get; init; }
+    public bool ShowHosts { get; init; }
+    public TimeSpan FirstWait { get; init; } = TimeSpan.Zero;
+    public TimeSpan FollowUpInterval { get; init; } = TimeSpan.Zero;
+    public int PageThreshold { get; init; }
+    public TimeSpan PageWindow { get; init; } = TimeSpan.FromMinutes(1);
+    public string PageTo { get; init; } = "";
+
+    // New (issue 15): the API and console on --bind-http, silences and the digest history.
+    public int HistorySize { get; init; } = 1000;
+    public string HistoryDir { get; init; } = "history";
+    public string SilencesFile { get; init; } = "silences.json";
+    public string HttpTokenFile { get; init; } = "";
+    public string HttpTlsCert { get; init; } = "";
+    public string HttpTlsKey { get; init; } = "";
+
+    // New (issue 16): --digest-json and --merge-digests, spokes and a hub.
+    public bool DigestJson { get; init; }
+    public bool MergeDigests { get; init; }
     // New (issue 14): Postfix-style map from digest recipients to outputs (Slack, PagerDuty,
     // ...) and/or smtp; "" sends every digest to the relay, as before.
     public string TransportMap { get; init; } = "";

@@ -1,5 +1,7 @@
 using System.Net.Sockets;
+using Failmail.Api;
 using Failmail.Batching;
+using Failmail.History;
 using Failmail.Hosting;
 using Failmail.Intake;
 using Failmail.Maildir;
@@ -8,6 +10,7 @@ using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Rewriting;
 using Failmail.Sendmail;
+using Failmail.Silences;
 using Failmail.Smtp;
 using Microsoft.Extensions.Logging;
 
@@ -57,6 +60,9 @@ internal sealed class FailmailServices : IAsyncDisposable
 
     public Quarantine? Quarantine { get; private set; }
 
+    public DigestHistory? History { get; private set; }
+
+    public SilenceBook? Silences { get; private set; }
     // The outputs of --transport-map, or null without one (every digest goes to the relay).
     public OutputSet? Outputs { get; private set; }
 
@@ -79,8 +85,9 @@ internal sealed class FailmailServices : IAsyncDisposable
     // sends what falls due meanwhile, so this process takes mail at once but starts its
     // batcher and relay only once the parent has exited: then they load the store and the
     // queue whole, and no batch or queued digest is ever worked on by both.
+    // httpSocket: the HTTP listening socket a --master holds for its workers (else bound here).
     public static async Task<FailmailServices> StartAsync(FailmailOptions options, Socket? inheritedSocket, int? reloadParent,
-        ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+        ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken, Socket? httpSocket = null)
     {
         var logger = loggerFactory.CreateLogger("Failmail.Host");
         // Recovery deletes unfinished drafts, so it is only for a store no live process writes:
@@ -90,7 +97,7 @@ internal sealed class FailmailServices : IAsyncDisposable
         var services = new FailmailServices(options, logger, store, time);
         try
         {
-            await services.StartPartsAsync(inheritedSocket, reloadParent, loggerFactory, time, cancellationToken).ConfigureAwait(false);
+            await services.StartPartsAsync(inheritedSocket, reloadParent, loggerFactory, time, httpSocket, cancellationToken).ConfigureAwait(false);
             return services;
         }
         catch
@@ -164,13 +171,18 @@ internal sealed class FailmailServices : IAsyncDisposable
         }
     }
 
-    private async Task StartPartsAsync(Socket? inheritedSocket, int? reloadParent, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    private async Task StartPartsAsync(Socket? inheritedSocket, int? reloadParent, ILoggerFactory loggerFactory, TimeProvider time, Socket? httpSocket,
+        CancellationToken cancellationToken)
     {
         _watch = new PartWatch(time);
         IMessageSink sink = StoreOnlySink.Instance;
         // Built once (it reads the alias and canonical files): the receiver rewrites received
         // mail with it, the sender its own --from on each digest.
         var addresses = AddressRewriter.Create(_options);
+        // Issue 15: the API's settings, the digest history and the silences (both on disk).
+        var apiSettings = ApiSettings.From(_options);
+        History = new DigestHistory(apiSettings.HistoryDir, apiSettings.HistorySize);
+        Silences = SilenceBook.Open(apiSettings.SilencesFile, time);
         if (_options.RunSender)
         {
             var outgoing = OpenStore(_options, "--queue-dir", _options.QueueDir, shared: reloadParent is not null, loggerFactory, time);
@@ -189,7 +201,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             var relaySettings = RelaySettings.From(_options) with { Sender = addresses.RewriteDigestSender(_options.From, envelope: true) };
             var digestLimits = DigestLimits.From(_options);
             var transport = RelayTransportFactory.Create(relaySettings, time, Console.OpenStandardOutput(), loggerFactory, digestLimits.ObserveRelayLimit);
-            Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time);
+            Relay = new RelayService(relaySettings, outgoing, transport, loggerFactory, time) { History = History };
             Quarantine = new Quarantine(_options.QuarantineDir);
             // --transport-map: the batcher's digests go through the router to the outputs'
             // durable queues and/or the relay; without one, straight to the relay as before.
@@ -197,7 +209,7 @@ internal sealed class FailmailServices : IAsyncDisposable
             var outputSettings = OutputSettings.From(_options);
             if (outputSettings.Map.Outputs.Count > 0 || outputSettings.MapPath.Length > 0)
             {
-                var outputs = OutputSet.Create(outputSettings, Relay, Store, loggerFactory, time, recover: reloadParent is null);
+                var outputs = OutputSet.Create(outputSettings, Relay, Store, loggerFactory, time, recover: reloadParent is null, history: History);
                 Outputs = outputs;
                 sender = outputs.Router;
                 _running.Add(new ServicePart("outputs") { Dispose = outputs.DisposeAsync });
@@ -205,7 +217,10 @@ internal sealed class FailmailServices : IAsyncDisposable
             // --sender alone: the receiver is another process, so poll the store for its mail.
             var pollStore = !_options.RunReceiver;
             var batchSettings = BatchSettings.From(_options with { From = addresses.RewriteDigestSender(_options.From, envelope: false) }, digestLimits);
-            Batcher = new BatcherService(batchSettings, Store, sender, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine);
+            Batcher = new BatcherService(batchSettings, Store, sender, loggerFactory, time, pollStore, BatcherService.DefaultIntakeGather, Quarantine)
+            {
+                Silences = new SilenceGate(Silences, time, History, string.IsNullOrEmpty(_options.AllDir) ? null : new MaildirWriter(_options.AllDir)),
+            };
             sink = _options.RelayAll ? new RelayAllSink(Batcher, Store, Relay) : Batcher;
             // A reload child starts its batcher and relay only once the parent has gone.
             var parentGone = new Lazy<Task>(() => reloadParent is int parent ? WaitForExitAsync(parent) : Task.CompletedTask);
@@ -254,12 +269,21 @@ internal sealed class FailmailServices : IAsyncDisposable
             OutputSource = outputSet is null ? null : () => outputSet.Status,
             OutputFailureThreshold = _options.QueueLifetime,
         };
-        var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+        var api = new ApiServer(apiSettings, stats, Batcher, Relay, History, Silences, time);
+        var http = await HttpStatsServer.StartAsync(_options.BindHttp, stats, loggerFactory, time, api: api, certificate: apiSettings.Certificate,
+            listening: httpSocket, cancellationToken: cancellationToken).ConfigureAwait(false);
         Http = http;
         if (http is not null)
         {
-            _running.Add(new ServicePart("http") { Dispose = http.DisposeAsync });
+            api.Start();
+            _running.Add(new ServicePart("http")
+            {
+                Dispose = async () =>
+                {
+                    await http.DisposeAsync().ConfigureAwait(false);
+                    await api.DisposeAsync().ConfigureAwait(false);
+                },
+            });
         }
         foreach (var part in _running)
         {

@@ -3,6 +3,7 @@ using Failmail.Batching;
 using Failmail.Config;
 using Failmail.GoSyntax;
 using Failmail.Relay;
+using Failmail.Rewriting;
 using Failmail.Smtp;
 
 namespace Failmail;
@@ -69,6 +70,17 @@ internal static class OptionsValidator
         RequireAtLeast(errors, "max-connections", options.MaxConnections, 1);
         RequireAtLeast(errors, "max-digest-size", options.MaxDigestSize, DigestLimits.MinBytes);
         RequireAtLeast(errors, "max-digest-groups", options.MaxDigestGroups, 1);
+        RequireNonNegative(errors, "first-wait", options.FirstWait);
+        RequireNonNegative(errors, "follow-up-interval", options.FollowUpInterval);
+        RequireAtLeast(errors, "page-threshold", options.PageThreshold, 0);
+        if (options.PageThreshold > 0)
+        {
+            RequirePositive(errors, "page-window", options.PageWindow);
+            if (string.IsNullOrWhiteSpace(options.PageTo))
+            {
+                errors.Add("--page-to: required with --page-threshold (where the storm notice goes)");
+            }
+        }
 
         RequireNonNegative(errors, "shutdown-timeout", options.ShutdownTimeout);
         RequireNonNegative(errors, "wait-period", options.WaitPeriod);
@@ -100,8 +112,16 @@ internal static class OptionsValidator
             }
         }
 
+        Collect(errors, () => ClientNetworks.Parse(options.AllowFrom));
+        if (options.LocalDomains.Trim().Length > 0)
+        {
+            // With a list given, Resolve looks nothing up: a pure check.
+            Collect(errors, () => LocalDomains.Resolve(options.LocalDomains, "localhost"));
+        }
+
         _ = RelaySettings.TryFrom(options, out _, out var relayProblems);
         errors.AddRange(relayProblems);
+        errors.AddRange(Api.ApiSettings.Problems(options));
         return errors;
     }
 
@@ -117,6 +137,18 @@ internal static class OptionsValidator
         catch (ArgumentException e)
         {
             return e.Message;
+        }
+    }
+
+    private static void Collect(List<string> errors, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
         }
     }
 

@@ -18,8 +18,12 @@ internal sealed class BatchIntake(
     MessageReadBuffer buffer,
     Quarantine? quarantine,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    bool mergeDigests = false)
 {
+    // Active silences (issue 15): checked once a message's keys are known.
+    public SilenceGate? Silences { get; set; }
+
     // Every stored message not held yet: all of them at start, the new ones when polling.
     // Returns how many were taken in. progressed runs after each message (the service's
     // liveness: a large backlog at start is work, not a stall).
@@ -115,6 +119,10 @@ internal sealed class BatchIntake(
         if (!keys.TryFromHead(bytes, length, message, out var messageKeys))
         {
             var mime = StoredMessages.Parse(bytes, length, message.Id, logger);
+            if (DigestBuilder.IsDigest(mime) && mergeDigests && Fold(message, mime, recipients))
+            {
+                return true;
+            }
             if (DigestBuilder.IsDigest(mime))
             {
                 ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
@@ -127,8 +135,19 @@ internal sealed class BatchIntake(
             }
             messageKeys = keys.FromMime(mime, message);
         }
+        if (Silences is { } silences && silences.TrySilence(message, bytes, length, messageKeys, recipients))
+        {
+            // Left out of every digest and released from the store as if it had been sent.
+            store.Remove([message.Id]);
+            ledger.Removed([message.Id]);
+            return false;
+        }
         var (batchKey, groupKey, subject) = messageKeys;
-        var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received);
+        var batched = new BatchedMessage(message.Id, batchKey, groupKey, subject, recipients, message.Envelope.Received)
+        {
+            Host = SendingHost.Of(message.Envelope),
+            Example = messageKeys.Example,
+        };
         ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
         batcher.Add(batched, MonotonicTime.ToTimestamp(time, message.Envelope.Received));
         // The read buffer is reused: a message small enough to keep is copied out, once for all
@@ -140,6 +159,32 @@ internal sealed class BatchIntake(
             newest.Add(batchKey, recipient, groupKey, message.Id, kept);
         }
         BatchLog.Batched(logger, message.Id, batchKey, groupKey, recipients.Count);
+        return true;
+    }
+
+    // --merge-digests: a spoke's digest with its JSON part joins the batch this batcher's batch
+    // expression gives it, and each of its groups the group of the same key, with its counts,
+    // hosts and times. False (the digest then passes through, as without the flag) when it has
+    // no part this version reads.
+    private bool Fold(ReceivedMessage message, MimeKit.MimeMessage mime, List<string> recipients)
+    {
+        if (DigestDocument.Find(mime, out var problem) is not { } document)
+        {
+            if (problem.Length > 0)
+            {
+                BatchLog.MergeRefused(logger, message.Id, problem);
+            }
+            return false;
+        }
+        var batchKey = keys.FromMime(mime, message).BatchKey;
+        var first = document.Groups[0];
+        var batched = new BatchedMessage(message.Id, batchKey, first.Key, first.Subject, recipients, message.Envelope.Received)
+        {
+            Folded = document.Groups,
+        };
+        ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
+        batcher.Add(batched, MonotonicTime.ToTimestamp(time, message.Envelope.Received));
+        BatchLog.Merged(logger, message.Id, batchKey, document.Groups.Count, document.Total, recipients.Count);
         return true;
     }
 

@@ -55,4 +55,13 @@ internal static partial class BatchLog
 
     [LoggerMessage(EventId = 216, Level = LogLevel.Error, Message = "message {Id} broke its batch but cannot be written to the quarantine; it stays in the store")]
     public static partial void QuarantineFailed(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(EventId = 217, Level = LogLevel.Warning, Message = "storm: {Count} messages for batch \"{BatchKey}\" within {Window}; notice to {PageTo}")]
+    public static partial void StormPaged(ILogger logger, long count, string batchKey, TimeSpan window, string pageTo);
+
+    [LoggerMessage(EventId = 218, Level = LogLevel.Information, Message = "merged digest {Id} into batch {BatchKey}: {Groups} groups, {Total} messages, for {Recipients} recipients")]
+    public static partial void Merged(ILogger logger, string id, string batchKey, int groups, long total, int recipients);
+
+    [LoggerMessage(EventId = 219, Level = LogLevel.Warning, Message = "digest {Id} passed through unmerged: {Problem}")]
+    public static partial void MergeRefused(ILogger logger, string id, string problem);
 }

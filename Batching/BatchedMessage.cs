@@ -9,4 +9,15 @@ internal sealed record BatchedMessage(
     string GroupKey,
     string Subject,
     IReadOnlyList<string> Recipients,
-    DateTimeOffset Received);
+    DateTimeOffset Received)
+{
+    // The sending host (SendingHost.Of), "" when unknown.
+    public string Host { get; init; } = "";
+
+    // --group-normalize: the words holding the values the normalised subject replaced.
+    public string Example { get; init; } = "";
+
+    // --merge-digests: a spoke's digest, whose groups are folded in with their counts, hosts
+    // and times (GroupKey, Subject and Received are then its first group's); null otherwise.
+    public IReadOnlyList<DigestDocumentGroup>? Folded { get; init; }
+}

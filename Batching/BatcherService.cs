@@ -17,7 +17,7 @@ namespace Failmail.Batching;
 // A message leaves the store only when every digest holding it (one per recipient) has been
 // handed to SendAsync successfully. A failed SendAsync keeps the digest and retries with
 // exponential backoff from --poll up to --retry-max.
-internal sealed class BatcherService : IMessageSink
+internal sealed class BatcherService : IMessageSink, IBatchView
 {
     public const int QueueCapacity = 10_000;
 
@@ -41,10 +41,17 @@ internal sealed class BatcherService : IMessageSink
     private readonly Channel<ReceivedMessage> _channel =
         Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
+    // The API's requests (IBatchView), each run on the loop between its other steps.
+    private readonly Channel<Func<CancellationToken, Task>> _requests =
+        Channel.CreateBounded<Func<CancellationToken, Task>>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
     private readonly MessageLedger _ledger = new();
     private readonly DigestOutbox _outbox;
     private readonly BatchIntake _intake;
     private readonly DigestHandOff _handOff;
+    private readonly DigestBuilder _builder;
+    // A --page-threshold notice is in the outbox: hand it over now, not at the next deadline.
+    private bool _pagePending;
     private readonly IdleSignal _idle = new();
     private volatile bool _skipFlush;
     private BatcherStats _stats = BatcherStats.Empty;
@@ -77,17 +84,21 @@ internal sealed class BatcherService : IMessageSink
         _logger = loggerFactory.CreateLogger("Failmail.Batching");
         _pollStore = pollStore;
         _intakeGather = intakeGather;
-        var keys = new MessageKeyEvaluator(settings.BatchExpr, settings.GroupExpr, _logger);
-        var builder = new DigestBuilder(settings.Digest, settings.Template);
+        var keys = new MessageKeyEvaluator(settings.BatchExpr, settings.GroupExpr, _logger, settings.GroupNormalize);
+        var builder = _builder = new DigestBuilder(settings.Digest, settings.Template);
         // failmail never flushed with --poll <= 0 (Go's time.Tick returns nil): tick every second.
         _poll = settings.Poll > TimeSpan.Zero ? settings.Poll : TimeSpan.FromSeconds(1);
         var frequency = _time.TimestampFrequency;
         _outbox = new DigestOutbox(_poll, settings.RetryMax, frequency);
+        var pager = settings.PageThreshold > 0 && settings.PageWindow > TimeSpan.Zero
+            ? new StormPager(settings.PageThreshold, MonotonicTime.ToTicks(_time, settings.PageWindow))
+            : null;
         _batcher = new Batcher(MonotonicTime.ToTicks(_time, settings.WaitPeriod), MonotonicTime.ToTicks(_time, settings.MaxWait),
-            wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100));
+            wheelSlots: 4096, wheelResolution: Math.Max(1, frequency / 100),
+            firstWait: MonotonicTime.ToTicks(_time, settings.FirstWait), followUp: MonotonicTime.ToTicks(_time, settings.FollowUpInterval), pager: pager);
         var newest = new NewestMessages();
         var buffer = new MessageReadBuffer();
-        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, buffer, quarantine, _time, _logger);
+        _intake = new BatchIntake(store, keys, _batcher, _ledger, newest, _outbox, buffer, quarantine, _time, _logger, settings.MergeDigests);
         _handOff = new DigestHandOff(store, builder, newest, _ledger, _outbox, buffer, quarantine, _time, _logger);
     }
 
@@ -97,6 +108,53 @@ internal sealed class BatcherService : IMessageSink
         _channel.Writer.WriteAsync(message, cancellationToken);
 
     public BatcherStats Stats => Volatile.Read(ref _stats);
+
+    // Active silences, applied where the keys are computed (BatchIntake); null: none.
+    public SilenceGate? Silences
+    {
+        get => _intake.Silences;
+        init => _intake.Silences = value;
+    }
+
+    public long Silenced => _intake.Silences?.Silenced ?? 0;
+
+    public async Task<IReadOnlyList<OpenBatchView>> OpenBatchesAsync(int limit, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<IReadOnlyList<OpenBatchView>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _requests.Writer.WriteAsync(_ =>
+        {
+            var nowTicks = _time.GetTimestamp();
+            var nowUtc = _time.GetUtcNow();
+            done.TrySetResult([.. _batcher.Snapshot(limit).Select(b => new OpenBatchView(b,
+                nowUtc + (b.DueAt == long.MaxValue ? TimeSpan.Zero : _time.GetElapsedTime(nowTicks, Math.Max(nowTicks, b.DueAt)))))]);
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> FlushAsync(long id, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _requests.Writer.WriteAsync(async stop =>
+        {
+            if (_batcher.Flush(id) is not { } due)
+            {
+                done.TrySetResult(false);
+                return;
+            }
+            _handOff.Enqueue(due);
+            try
+            {
+                // Answered once the digest is handed over (or its retry is scheduled).
+                await OnTickAsync(poll: false, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                done.TrySetResult(true);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     // When the loop started the step it is in now (monotonic), or null while it waits.
     public long? BusySince => _busy.Since;
@@ -117,14 +175,22 @@ internal sealed class BatcherService : IMessageSink
         using var timer = new PeriodicTimer(_poll, _time);
         Task<bool>? tick = null;
         Task<bool>? read = null;
+        Task<bool>? request = null;
         var deadline = new DeadlineTimer(_time);
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 Drain();
+                if (_pagePending)
+                {
+                    // A storm notice leaves at once, through the same durable hand-off.
+                    _pagePending = false;
+                    await OnTickAsync(poll: false, stop).ConfigureAwait(false);
+                }
                 tick ??= timer.WaitForNextTickAsync(stop).AsTask();
                 read ??= _channel.Reader.WaitToReadAsync(stop).AsTask();
+                request ??= _requests.Reader.WaitToReadAsync(stop).AsTask();
                 // Armed before the loop parks (pitfall 9): a test may advance the clock then.
                 var due = deadline.Arm(_batcher.NextDeadline, stop);
                 Publish();
@@ -134,7 +200,7 @@ internal sealed class BatcherService : IMessageSink
                     // loop that still has a digest to send.
                     _idle.Park();
                     _busy.Idle();
-                    await Task.WhenAny(tick, read, due).ConfigureAwait(false);
+                    await Task.WhenAny(tick, read, due, request).ConfigureAwait(false);
                     _busy.Working();
                     _idle.Unpark();
                 }
@@ -143,6 +209,16 @@ internal sealed class BatcherService : IMessageSink
                     _ = await read.ConfigureAwait(false);
                     read = null;
                     await GatherAsync(stop).ConfigureAwait(false);
+                }
+                if (request.IsCompleted)
+                {
+                    _ = await request.ConfigureAwait(false);
+                    request = null;
+                    Drain();
+                    while (_requests.Reader.TryRead(out var serve))
+                    {
+                        await serve(stop).ConfigureAwait(false);
+                    }
                 }
                 if (tick.IsCompleted)
                 {
@@ -231,6 +307,7 @@ internal sealed class BatcherService : IMessageSink
                 BatchLog.ShutdownSendFailed(_logger, e, item.Digest.Recipient);
             }
         }
+        _handOff.ReleaseSent();
         _handOff.ForgetBodies();
         Publish();
         BatchLog.Stopped(_logger, _handOff.DigestsSent, _outbox.Count);
@@ -248,10 +325,27 @@ internal sealed class BatcherService : IMessageSink
         {
             _intake.LoadPending(_progressed);
         }
-        foreach (var due in _batcher.Tick(_time.GetTimestamp()))
+        // Batches that fell due while the last ones were built go in the same round, before
+        // the round's one store removal (DigestHandOff.ReleaseSent).
+        for (var round = 0; round < 8; round++)
         {
-            _handOff.Enqueue(due);
+            foreach (var due in _batcher.Tick(_time.GetTimestamp()))
+            {
+                _handOff.Enqueue(due);
+            }
+            await HandOverDueAsync(stop).ConfigureAwait(false);
+            if (_batcher.NextDeadline is not { } next || next > _time.GetTimestamp())
+            {
+                break;
+            }
         }
+        _handOff.ReleaseSent();
+        _handOff.ForgetBodies();
+        Publish();
+    }
+
+    private async Task HandOverDueAsync(CancellationToken stop)
+    {
         var now = _time.GetTimestamp();
         var ready = stop.IsCancellationRequested ? [] : _outbox.Due(now);
         // Hand the due digests over together, so the outgoing queue's group commit syncs them
@@ -276,8 +370,6 @@ internal sealed class BatcherService : IMessageSink
             }
         }
         await ApplyWaveAsync(wave, now, stop).ConfigureAwait(false);
-        _handOff.ForgetBodies();
-        Publish();
     }
 
     // The outcomes of one wave, applied here, in order, on this loop.
@@ -309,6 +401,19 @@ internal sealed class BatcherService : IMessageSink
         {
             _intake.Process(message);
             _busy.Progressed();
+        }
+        QueuePages();
+    }
+
+    // --page-threshold notices raised by the messages just taken in go into the outbox like a
+    // digest (retried the same way), with no messages of their own to release.
+    private void QueuePages()
+    {
+        foreach (var page in _batcher.TakePages())
+        {
+            BatchLog.StormPaged(_logger, page.Count, page.BatchKey, _settings.PageWindow, _settings.PageTo);
+            _outbox.Add(_builder.Page(page, _settings.PageTo, _settings.PageWindow, _time.GetUtcNow()));
+            _pagePending = true;
         }
     }
 

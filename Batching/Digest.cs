@@ -10,4 +10,7 @@ namespace Failmail.Batching;
 internal sealed record Digest(string BatchKey, string Recipient, MimeMessage Message, IReadOnlyList<string> MessageIds)
 {
     public DueBatch? Summary { get; init; }
+
+    // Set on a --page-threshold notice (no messages of its own, Summary null).
+    public StormPage? Page { get; init; }
 }

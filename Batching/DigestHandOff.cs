@@ -28,6 +28,7 @@ internal sealed class DigestHandOff(
     private long _bodyChars;
     private long _digestsSent;
     private long _batchesQuarantined;
+    private readonly List<IReadOnlyList<string>> _sent = new();
 
     public long DigestsSent => Interlocked.Read(ref _digestsSent);
 
@@ -74,7 +75,9 @@ internal sealed class DigestHandOff(
 
     public long BatchesQuarantined => Interlocked.Read(ref _batchesQuarantined);
 
-    // The sender has taken the digest (relayed, queued durably, or in the fail-dir).
+    // The sender has taken the digest (relayed, queued durably, or in the fail-dir). Its
+    // messages leave the store at ReleaseSent, once per round: each removal is an fsync, and
+    // one per digest on this loop held the next digests back (bench/pipeline, issue 13).
     public void Sent(DigestOutbox.Entry item)
     {
         ArgumentNullException.ThrowIfNull(item);
@@ -82,12 +85,25 @@ internal sealed class DigestHandOff(
         outbox.Sent(item);
         Interlocked.Increment(ref _digestsSent);
         BatchLog.DigestSent(logger, digest.Recipient, digest.BatchKey, digest.MessageIds.Count);
-        Release(digest.MessageIds);
+        _sent.Add(digest.MessageIds);
+    }
+
+    // The end of a round: the messages of every digest handed over in it, in one removal.
+    public void ReleaseSent()
+    {
+        if (_sent.Count == 0)
+        {
+            return;
+        }
+        // Not joined into one list: 100,000 ids would be a large-object-heap array.
+        var ids = _sent.Count == 1 ? _sent[0] : _sent.SelectMany(i => i);
+        Release(ids);
+        _sent.Clear();
     }
 
     // Each message's copy for this batch is settled (handed on or quarantined): those whose
     // last copy it was leave the store.
-    private void Release(IReadOnlyList<string> ids)
+    private void Release(IEnumerable<string> ids)
     {
         var done = ledger.Delivered(ids);
         if (done.Count == 0)

@@ -24,7 +24,12 @@ internal static class DigestLayout
 
     // One group. FromLine is the "  From ... to ..." line and QuotedSubject the Go-quoted
     // subject; Body is null for a group that is only listed (a digest re-rendered from text).
-    internal sealed record Entry(int Count, string FromLine, string QuotedSubject, string? Body);
+    // FromLine may carry more indented lines (hosts, examples: issue 13); Note follows the
+    // subject when the group is listed on one line (", e.g. 91%/web-17").
+    internal sealed record Entry(int Count, string FromLine, string QuotedSubject, string? Body)
+    {
+        public string Note { get; init; } = "";
+    }
 
     // preamble: the "--- Failmail ---" block, its line ends included. unique: the number of
     // groups the digest is about (entries plus those already summed). moreGroups and
@@ -143,7 +148,7 @@ internal static class DigestLayout
     {
         ArgumentNullException.ThrowIfNull(entry);
         return string.Create(CultureInfo.InvariantCulture,
-            $"- Message group {number} of {unique}: {DigestBuilder.Plural(entry.Count, "instance")}: {entry.QuotedSubject}\n");
+            $"- Message group {number} of {unique}: {DigestBuilder.Plural(entry.Count, "instance")}: {entry.QuotedSubject}{entry.Note}\n");
     }
 
     // The largest per-body allowance with which the bodies fit in room (water filling).

@@ -49,7 +49,19 @@ internal static class DigestPreview
             }
             var envelope = new Envelope(message.From.Mailboxes.FirstOrDefault()?.Address ?? "", recipients, received, "preview");
             var variables = MessageVariables.Build(message, envelope, batchExpr.NeedsBody || groupExpr.NeedsBody);
-            var batched = new BatchedMessage(id, batchExpr.Evaluate(variables), groupExpr.Evaluate(variables), MessageText.Subject(message), recipients, received);
+            var subject = MessageText.Subject(message);
+            var example = "";
+            var groupKey = groupExpr.Evaluate(variables);
+            if (settings.GroupNormalize)
+            {
+                groupKey = SubjectNormalizer.Normalize(groupKey);
+                subject = SubjectNormalizer.Normalize(subject, out example);
+            }
+            var batched = new BatchedMessage(id, batchExpr.Evaluate(variables), groupKey, subject, recipients, received)
+            {
+                Host = SendingHost.Of(envelope),
+                Example = example,
+            };
             batcher.Add(batched, i);
         }
 

@@ -19,7 +19,10 @@ internal static partial class DigestShrinker
     {
         ArgumentNullException.ThrowIfNull(message);
         smaller = null;
-        if (!DigestBuilder.IsDigest(message) || message.Body is not TextPart part || maxBytes < DigestLimits.MinBytes)
+        // A --digest-json digest is multipart/mixed: its text is laid out again and its JSON part
+        // dropped (a hub then passes the smaller digest through rather than merging it).
+        var part = message.Body as TextPart ?? (message.Body as Multipart)?.OfType<TextPart>().FirstOrDefault();
+        if (!DigestBuilder.IsDigest(message) || part is null || maxBytes < DigestLimits.MinBytes)
         {
             return false;
         }
@@ -50,16 +53,25 @@ internal static partial class DigestShrinker
         {
             return DigestLayout.Bytes(text) > budget ? DigestLayout.Cut(text, budget) : text;
         }
-        var preamble = string.Join('\n', lines, 0, 5) + "\n";
+        // The preamble runs to the first empty line (a follow-up digest has a sixth line).
+        var preambleLines = 5;
+        while (preambleLines < lines.Length && lines[preambleLines].Length > 0)
+        {
+            preambleLines++;
+        }
+        var preamble = string.Join('\n', lines, 0, preambleLines) + "\n";
         var entries = new List<DigestLayout.Entry>();
         var moreGroups = 0;
         var moreMessages = 0L;
-        var i = 5;
+        var i = preambleLines;
         while (i < lines.Length)
         {
             if (IsFullStart(lines, i))
             {
                 var count = int.Parse(FullRegex().Match(lines[i + 1]).Groups[1].Value, CultureInfo.InvariantCulture);
+                var extra = ExtraLines(lines, i);
+                var fromLine = string.Join('\n', lines, i + 2, 1 + extra);
+                i += extra; // from here on the section is laid out as one without extra lines
                 var end = i + 6;
                 while (end < lines.Length && !IsSectionStart(lines, end))
                 {
@@ -69,7 +81,7 @@ internal static partial class DigestShrinker
                 // empty string after the text's last line end).
                 var bodyEnd = end < lines.Length ? end : lines.Length - 1;
                 var body = string.Join('\n', lines, i + 6, Math.Max(0, bodyEnd - (i + 6))) + "\n";
-                entries.Add(new DigestLayout.Entry(count, lines[i + 2], lines[i + 4]["Subject: ".Length..], body));
+                entries.Add(new DigestLayout.Entry(count, fromLine, lines[i + 4]["Subject: ".Length..], body));
                 i = end;
                 continue;
             }
@@ -89,9 +101,28 @@ internal static partial class DigestShrinker
         return result.ToString();
     }
 
-    private static bool IsFullStart(string[] lines, int i) =>
-        i + 5 < lines.Length && lines[i].Length == 0 && FullRegex().IsMatch(lines[i + 1]) && lines[i + 2].StartsWith("  From ", StringComparison.Ordinal)
-        && lines[i + 3].Length == 0 && lines[i + 4].StartsWith("Subject: ", StringComparison.Ordinal) && lines[i + 5] == "Body:";
+    // A full section: blank, "- Message group", "  From", any more indented lines (hosts,
+    // examples: issue 13), blank, "Subject: ", "Body:".
+    private static bool IsFullStart(string[] lines, int i)
+    {
+        if (i + 5 >= lines.Length || lines[i].Length != 0 || !FullRegex().IsMatch(lines[i + 1]) || !lines[i + 2].StartsWith("  From ", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var j = i + ExtraLines(lines, i);
+        return j + 5 < lines.Length && lines[j + 3].Length == 0 && lines[j + 4].StartsWith("Subject: ", StringComparison.Ordinal) && lines[j + 5] == "Body:";
+    }
+
+    // The indented lines after a section's "  From" line.
+    private static int ExtraLines(string[] lines, int i)
+    {
+        var extra = 0;
+        while (i + 3 + extra < lines.Length && extra < 8 && lines[i + 3 + extra].StartsWith("  ", StringComparison.Ordinal))
+        {
+            extra++;
+        }
+        return extra;
+    }
 
     private static bool IsSectionStart(string[] lines, int i) =>
         IsFullStart(lines, i) || (lines[i].Length == 0 && i + 1 < lines.Length && (OneLineRegex().IsMatch(lines[i + 1]) || MoreRegex().IsMatch(lines[i + 1])));

@@ -10,7 +10,14 @@ internal sealed record DueBatch(
     DateTimeOffset Oldest,
     DateTimeOffset Newest)
 {
-    public int TotalMessages => MessageIds.Count;
+    // Instances: the stored messages, and for a spoke's digest folded in (--merge-digests) the
+    // messages it counted.
+    public int TotalMessages => Groups.Count == 1 ? Groups[0].Count : Groups.Sum(g => g.Count);
+
+    // --follow-up-interval: a digest for this key and recipient went out less than the
+    // interval before this batch began; the digest says "still happening: N more since the
+    // last digest" (N = TotalMessages).
+    public bool FollowUp { get; init; }
 }
 
 // One group ("unique message") of a due batch: a count, not its messages' ids (the batch
@@ -22,4 +29,21 @@ internal sealed record DueGroup(
     int Count,
     DateTimeOffset First,
     DateTimeOffset Last,
-    string LastMessageId);
+    string LastMessageId)
+{
+    // The sending hosts (SendingHost) with their message counts, most first: at most
+    // Batcher's MaxHosts; OtherHostMessages came from hosts past those.
+    public IReadOnlyList<HostCount> Hosts { get; init; } = [];
+    public int OtherHostMessages { get; init; }
+
+    // --group-normalize: a few of the values the placeholders stood for, each the words that
+    // held them ("91%/web-17"); Subject is then the normalised subject.
+    public IReadOnlyList<string> Examples { get; init; } = [];
+
+    // The group's last message was a spoke's digest folded in (--merge-digests): it has no
+    // body of its own to show.
+    public bool Folded { get; init; }
+}
+
+// One sending host of a group and how many of its messages came from it.
+internal readonly record struct HostCount(string Host, int Count);

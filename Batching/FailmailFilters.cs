@@ -17,6 +17,9 @@ internal static class FailmailFilters
     public static string Replace(object? input, string? pattern, string? replacement) =>
         GoRegex.ReplaceAll(pattern ?? "", AsText(input), replacement ?? "");
 
+    // The variable parts of the text as placeholders (SubjectNormalizer, --group-normalize).
+    public static string Normalize(object? input) => SubjectNormalizer.Normalize(AsText(input));
+
     private static string AsText(object? input) => input switch
     {
         null => "",

@@ -84,7 +84,7 @@ internal sealed class GoTemplateParser(string flag, string expr, int position)
         if (IsIdentStart())
         {
             var name = Word();
-            if (name is not ("match" or "replace"))
+            if (name is not ("match" or "replace" or "normalize"))
             {
                 throw new ExpressionException(flag, GoTemplateTranslator.Unsupported($"'{name}'", expr));
             }

@@ -5,7 +5,7 @@ namespace Failmail.Batching;
 
 // Translates the Go text/template forms failmail users wrote for --batch-expr and --group-expr
 // into DotLiquid. The subset (spec §4.1, Appendix A):
-//   literal text; {{.Header.Get "Name"}}; {{match P T}}; {{replace P T R}}; "strings" with Go
+//   literal text; {{.Header.Get "Name"}}; {{match P T}}; {{replace P T R}}; {{normalize T}}; "strings" with Go
 //   escapes (an unknown escape such as \[ keeps its backslash, so the README's
 //   "\[\w+\]" works, though Go rejects it); `raw strings`; (sub-pipelines); pipes
 //   (X | match P means match P X); trim markers {{- -}}; {{/* comments */}}.
@@ -105,9 +105,16 @@ internal static partial class GoTemplateTranslator
                     var replacement = EmitArgument(call.Args[2], prelude, ref captures, flag, expr);
                     return $"{input} | replace: {pattern}, {replacement}";
                 }
+            case GoTemplateNode.Call call when call.Function == "normalize" && call.Args.Count == 1:
+                return $"{Emit(call.Args[0], prelude, ref captures, flag, expr)} | normalize";
             case GoTemplateNode.Call call:
-                var usage = call.Function == "match" ? "match PATTERN TEXT" : "replace PATTERN TEXT REPLACEMENT";
-                throw new ExpressionException(flag, $"{call.Function} takes {(call.Function == "match" ? 2 : 3)} arguments ({usage}), got {call.Args.Count} in {Quote(expr)}");
+                var (usage, arity) = call.Function switch
+                {
+                    "match" => ("match PATTERN TEXT", 2),
+                    "normalize" => ("normalize TEXT", 1),
+                    _ => ("replace PATTERN TEXT REPLACEMENT", 3),
+                };
+                throw new ExpressionException(flag, $"{call.Function} takes {arity} {(arity == 1 ? "argument" : "arguments")} ({usage}), got {call.Args.Count} in {Quote(expr)}");
             default:
                 throw new InvalidOperationException("unknown node");
         }

@@ -25,6 +25,7 @@ internal static partial class LiquidSetup
             .ToHashSet(StringComparer.Ordinal);
         names.Add("match");
         names.Add("replace");
+        names.Add("normalize");
         return names;
     }, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -72,7 +73,7 @@ internal static partial class LiquidSetup
                 var name = filter.Groups[1].Value;
                 if (!KnownFilters.Value.Contains(name))
                 {
-                    throw new ExpressionException(flag, $"unknown filter '{name}' in {markup.Value} (failmail adds 'match' and 'replace' to DotLiquid's standard filters)");
+                    throw new ExpressionException(flag, $"unknown filter '{name}' in {markup.Value} (failmail adds 'match', 'replace' and 'normalize' to DotLiquid's standard filters)");
                 }
             }
         }

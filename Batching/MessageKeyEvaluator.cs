@@ -14,14 +14,19 @@ internal sealed class MessageKeyEvaluator
     private readonly bool _needsBody;
     private readonly List<HeaderSpan> _headerSpans = new();
     private readonly ILogger _logger;
+    private readonly bool _normalize;
 
     public MessageKeyEvaluator(FailmailOptions options, ILogger logger)
-        : this(MessageExpression.Create("--batch-expr", options?.BatchExpr ?? ""), MessageExpression.Create("--group-expr", options?.GroupExpr ?? ""), logger)
+        : this(MessageExpression.Create("--batch-expr", options?.BatchExpr ?? ""), MessageExpression.Create("--group-expr", options?.GroupExpr ?? ""), logger,
+            options?.GroupNormalize ?? false)
     {
     }
 
-    public MessageKeyEvaluator(MessageExpression batchExpr, MessageExpression groupExpr, ILogger logger)
+    // normalize: --group-normalize, the group key and the subject the group shows have their
+    // variable parts replaced (SubjectNormalizer), and the subject's values kept as an example.
+    public MessageKeyEvaluator(MessageExpression batchExpr, MessageExpression groupExpr, ILogger logger, bool normalize = false)
     {
+        _normalize = normalize;
         _batchExpr = batchExpr ?? throw new ArgumentNullException(nameof(batchExpr));
         _groupExpr = groupExpr ?? throw new ArgumentNullException(nameof(groupExpr));
         _needsBody = _batchExpr.NeedsBody || _groupExpr.NeedsBody;
@@ -46,7 +51,7 @@ internal sealed class MessageKeyEvaluator
         DotLiquid.Hash? variables = null;
         var batchKey = Evaluate(_batchExpr, head, ref variables, message);
         var groupKey = Evaluate(_groupExpr, head, ref variables, message);
-        keys = new MessageKeys(batchKey, groupKey, head.Subject());
+        keys = Keys(batchKey, groupKey, head.Subject());
         return true;
     }
 
@@ -55,7 +60,19 @@ internal sealed class MessageKeyEvaluator
         var variables = MessageVariables.Build(mime, message.Envelope, _needsBody);
         var batchKey = Evaluate(_batchExpr, variables, message.Id);
         var groupKey = Evaluate(_groupExpr, variables, message.Id);
-        return new MessageKeys(batchKey, groupKey, MessageText.Subject(mime));
+        return Keys(batchKey, groupKey, MessageText.Subject(mime));
+    }
+
+    private MessageKeys Keys(string batchKey, string groupKey, string subject)
+    {
+        if (!_normalize)
+        {
+            return new MessageKeys(batchKey, groupKey, subject);
+        }
+        var normalized = SubjectNormalizer.Normalize(subject, out var example);
+        // The default group key is the subject: normalised once.
+        var key = string.Equals(groupKey, subject, StringComparison.Ordinal) ? normalized : SubjectNormalizer.Normalize(groupKey);
+        return new MessageKeys(batchKey, key, normalized) { Example = example };
     }
 
     // A header lookup needs no variables; any other expression gets them, built once per message.

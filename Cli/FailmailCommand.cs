@@ -67,6 +67,7 @@ internal sealed class FailmailCommand : RootCommand
         Subcommands.Add(new PreviewCommand(this));
         Subcommands.Add(new ResendCommand(this));
         Subcommands.Add(new CheckCommand(this));
+        Subcommands.Add(new CtlCommand(this));
     }
 
     // Read by the action itself; the other settings are merged through Settings.
@@ -111,7 +112,7 @@ internal sealed class FailmailCommand : RootCommand
         var configuration = new ParserConfiguration { EnablePosixBundling = false, ResponseFileTokenReplacer = null };
 
         parseResult = null;
-        if (!GoFlagSyntax.TryNormalize(args, flagIsBool, subcommands, out var normalized, out error))
+        if (!GoFlagSyntax.TryNormalize(args, flagIsBool, FailmailSettings.Aliases, subcommands, out var normalized, out error))
         {
             return false;
         }
@@ -130,8 +131,9 @@ internal sealed class FailmailCommand : RootCommand
 
     // The merged options for a root-command parse result, or the config file's error.
     // configPath: a subcommand's own --config (`check --config FILE`), over the root's.
+    // defaultConfig: the file to read when no --config was given (`failmail sendmail`).
     public bool TryPrepare(ParseResult parseResult, [NotNullWhen(true)] out FailmailOptions? options,
-        [NotNullWhen(false)] out string? error, string? configPath = null)
+        [NotNullWhen(false)] out string? error, string? configPath = null, string? defaultConfig = null)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
         if (_prepared is { } prepared && ReferenceEquals(prepared.Result, parseResult))
@@ -141,6 +143,10 @@ internal sealed class FailmailCommand : RootCommand
             return true;
         }
         configPath = string.IsNullOrEmpty(configPath) ? parseResult.GetValue(Config) ?? "" : configPath;
+        if (configPath.Length == 0 && parseResult.GetResult(Config) is null && !string.IsNullOrEmpty(defaultConfig))
+        {
+            configPath = defaultConfig;
+        }
         if (!SettingsMerger.TryMerge(_settings.All, parseResult, configPath, out options, out error))
         {
             return false;

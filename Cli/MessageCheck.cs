@@ -97,9 +97,16 @@ internal static class MessageCheck
         }
 
         var batch = BatchSettings.From(options);
-        var keys = new MessageKeyEvaluator(batch.BatchExpr, batch.GroupExpr, logger);
+        var keys = new MessageKeyEvaluator(batch.BatchExpr, batch.GroupExpr, logger, batch.GroupNormalize);
         if (!keys.TryFromHead(storedBytes, stored, out var messageKeys))
         {
+            if (DigestBuilder.IsDigest(storedMime) && batch.MergeDigests && DigestDocument.Find(storedMime, out _) is { } document)
+            {
+                var folded = keys.FromMime(storedMime, stored);
+                await output.WriteLineAsync($"  a spoke's digest (--merge-digests): its {document.Groups.Count} groups ({document.Total} messages) are folded into batch key \"{folded.BatchKey}\" by group key").ConfigureAwait(false);
+                await WriteTargetsAsync(options, output, stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal)).ConfigureAwait(false);
+                return [];
+            }
             if (DigestBuilder.IsDigest(storedMime))
             {
                 await output.WriteLineAsync("  a failmail digest: passed through to each recipient as it is, not batched").ConfigureAwait(false);

@@ -37,6 +37,19 @@ internal sealed class SendmailCommand : Command
         SetAction(RunAsync);
     }
 
+    // $FAILMAIL_CONFIG, else /etc/failmail.conf when it exists, else null.
+    public static string? DefaultConfig(Func<string, string?> getEnvironment, Func<string, bool> exists)
+    {
+        ArgumentNullException.ThrowIfNull(getEnvironment);
+        ArgumentNullException.ThrowIfNull(exists);
+        var config = getEnvironment(ConfigVariable);
+        if (!string.IsNullOrEmpty(config))
+        {
+            return config;
+        }
+        return exists(SystemConfig) ? SystemConfig : null;
+    }
+
     // Program entry: a binary invoked as "sendmail" takes its whole command line as sendmail's.
     public static IReadOnlyList<string> RouteInvokedName(IReadOnlyList<string> args, string? invokedAs)
     {
@@ -46,11 +59,7 @@ internal sealed class SendmailCommand : Command
             return args;
         }
         var routed = new List<string>();
-        var config = Environment.GetEnvironmentVariable(ConfigVariable);
-        if (string.IsNullOrEmpty(config) && File.Exists(SystemConfig))
-        {
-            config = SystemConfig;
-        }
+        var config = DefaultConfig(Environment.GetEnvironmentVariable, File.Exists);
         if (!string.IsNullOrEmpty(config))
         {
             routed.Add("--config=" + config);
@@ -113,7 +122,9 @@ internal sealed class SendmailCommand : Command
             await parseResult.InvocationConfiguration.Output.WriteLineAsync(SendmailUsage.Text).ConfigureAwait(false);
             return SysExits.Ok;
         }
-        if (!_root.TryPrepare(parseResult, out var options, out var error))
+        // As through the link: without --config, $FAILMAIL_CONFIG or /etc/failmail.conf, so
+        // the client finds the daemon's --bind-addr and spool_dir from any directory.
+        if (!_root.TryPrepare(parseResult, out var options, out var error, defaultConfig: DefaultConfig(Environment.GetEnvironmentVariable, File.Exists)))
         {
             await errorWriter.WriteLineAsync($"sendmail: {error}").ConfigureAwait(false);
             return SysExits.Config;

@@ -70,7 +70,7 @@ internal sealed class FailmailSettings
         Add(Setting.String("relay-password-file", "read the relay password from the first line of this file", d, o => o.RelayPasswordFile, (o, v) => o with { RelayPasswordFile = v }));
         Add(Setting.String("qualify-domain", "domain added to bare local names such as root (empty: the host's fully qualified name)", d, o => o.QualifyDomain, (o, v) => o with { QualifyDomain = v }));
         Add(Setting.String("quarantine-dir", "maildir for messages that could not be batched or digested, with the reason (`failmail resend quarantine` puts them back)", d, o => o.QuarantineDir, (o, v) => o with { QuarantineDir = v }));
-        Add(Setting.String("spool-dir", "maildir where `failmail sendmail` leaves messages while the daemon is down; the daemon imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
+        Add(Setting.String("spool-dir", "where `failmail sendmail` leaves messages while the daemon is down (any local user may submit, none may read another's); the daemon creates and imports it", d, o => o.SpoolDir, (o, v) => o with { SpoolDir = v }));
         Add(Setting.String("aliases", "aliases file in /etc/aliases format for local recipients", d, o => o.Aliases, (o, v) => o with { Aliases = v }));
         Add(Setting.String("sender-canonical", "canonical map file for sender addresses (Postfix sender_canonical_maps)", d, o => o.SenderCanonical, (o, v) => o with { SenderCanonical = v }));
         Add(Setting.String("recipient-canonical", "canonical map file for recipient addresses (Postfix recipient_canonical_maps)", d, o => o.RecipientCanonical, (o, v) => o with { RecipientCanonical = v }));
@@ -82,10 +82,38 @@ internal sealed class FailmailSettings
         Add(Setting.String("reply-to", "add this Reply-To header to received messages that have none, and to every digest", d, o => o.ReplyTo, (o, v) => o with { ReplyTo = v }));
         Add(Setting.ByteSize("max-digest-size", "largest digest, in bytes (k and M suffixes allowed); groups past it are listed one line each, then summed", d, o => o.MaxDigestSize, (o, v) => o with { MaxDigestSize = v }));
         Add(Setting.Int32("max-digest-groups", "most groups shown in full in one digest; the rest are listed one line each, then summed", d, o => o.MaxDigestGroups, (o, v) => o with { MaxDigestGroups = v }));
+        Add(Setting.Bool("group-normalize", "group messages whose subjects differ only in numbers, addresses, ids, dates and durations; the digest shows the normalised subject with examples", d, o => o.GroupNormalize, (o, v) => o with { GroupNormalize = v }));
+        Add(Setting.Bool("digest-json", "attach a machine-readable part (groups, counts, hosts, first/last seen) to each digest, for a hub with --merge-digests", d, o => o.DigestJson, (o, v) => o with { DigestJson = v }));
+        Add(Setting.Bool("merge-digests", "fold digests from spokes with --digest-json into this failmail's batches by group key, summing counts; others pass through", d, o => o.MergeDigests, (o, v) => o with { MergeDigests = v }));
+        Add(Setting.Bool("show-hosts", "list each group's sending hosts (EHLO name, address or sender domain) with their counts in the digest", d, o => o.ShowHosts, (o, v) => o with { ShowHosts = v }));
+        Add(Setting.Duration("first-wait", "send the first digest of a batch this long after its first message, without waiting for quiet (0: off)", d, o => o.FirstWait, (o, v) => o with { FirstWait = v }));
+        Add(Setting.Duration("follow-up-interval", "after a digest for a batch, wait at least this long before the next one for it (0: off)", d, o => o.FollowUpInterval, (o, v) => o with { FollowUpInterval = v }));
+        Add(Setting.Int32("page-threshold", "send one short notice to --page-to when more than this many messages for one batch arrive within --page-window (0: off)", d, o => o.PageThreshold, (o, v) => o with { PageThreshold = v }));
+        Add(Setting.Duration("page-window", "the window --page-threshold counts over", d, o => o.PageWindow, (o, v) => o with { PageWindow = v }));
+        Add(Setting.String("page-to", "address for the --page-threshold notice", d, o => o.PageTo, (o, v) => o with { PageTo = v }));
+        Add(Setting.Int32("history-size", "digests kept in the history the API and console show (--history-dir)", d, o => o.HistorySize, (o, v) => o with { HistorySize = v }));
+        Add(Setting.String("history-dir", "directory holding the digest history (kept across restarts; memory only with --memory-store)", d, o => o.HistoryDir, (o, v) => o with { HistoryDir = v }));
+        Add(Setting.String("silences-file", "file holding the silences made through the API, console or `failmail ctl silence`", d, o => o.SilencesFile, (o, v) => o with { SilencesFile = v }));
+        Add(Setting.String("http-token-file", "file whose first line is the bearer token the API and console require (needed when --bind-http is not loopback)", d, o => o.HttpTokenFile, (o, v) => o with { HttpTokenFile = v }));
+        Add(Setting.String("http-tls-cert", "PEM certificate file: serve --bind-http over HTTPS", d, o => o.HttpTlsCert, (o, v) => o with { HttpTlsCert = v }));
+        Add(Setting.String("http-tls-key", "PEM key file for --http-tls-cert", d, o => o.HttpTlsKey, (o, v) => o with { HttpTlsKey = v }));
         Add(Setting.String("transport-map", "file mapping digest recipients to outputs (smtp, slack+URL, discord+URL, teams+URL, pagerduty:KEY, twilio+URL, webhook+URL, irc://), one `PATTERN TARGET[, TARGET...]` per line", d, o => o.TransportMap, (o, v) => o with { TransportMap = v }));
+        Add(Setting.String("local-domains", "comma-separated domains whose addresses are local names that go through --aliases (empty: the short host name and the FQDN); localhost and --qualify-domain always are", d, o => o.LocalDomains, (o, v) => o with { LocalDomains = v }));
+        Add(Setting.Bool("master", "stay as a master that holds the listening sockets and runs failmail as its worker: a reload starts a new worker and keeps this pid (for supervisord and runit)", d, o => o.Master, (o, v) => o with { Master = v }));
+        Add(Setting.String("allow-from", "comma-separated client networks (CIDR) allowed to send; others get 554 at connect, or must AUTH when --credentials is set (empty: every client)", d, o => o.AllowFrom, (o, v) => o with { AllowFrom = v }));
     }
 
     public Option<bool> Version { get; }
+
+    // Other names a flag answers to on the command line (not in files): Go failmail's README
+    // spells --bind, --relay and --wait, which its code never defined (spec §1.9), so
+    // command lines copied from it, such as its supervisord example, work verbatim here.
+    public static IReadOnlyDictionary<string, string> Aliases { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["bind"] = "bind-addr",
+        ["relay"] = "relay-addr",
+        ["wait"] = "wait-period",
+    };
 
     // In --write-config order.
     public IReadOnlyList<Setting> All => _all;

@@ -11,6 +11,8 @@ namespace Failmail.Config;
 //                            Go's literals (1, t, T, TRUE, True, 0, f, ...) become true/false
 //   repeated flags           the last occurrence wins
 //   --                       ends the flags; the rest is passed on as it is
+//   aliases                  another name for a flag (--relay for --relay-addr) becomes
+//                            the flag's own name, so "last wins" treats them as one
 // Parsing stops at the first argument that is not a flag: a subcommand name (its own
 // arguments are System.CommandLine's business) or a stray argument, which is then an error.
 // Doing this before System.CommandLine keeps one option per setting in --help instead of
@@ -19,8 +21,14 @@ internal static class GoFlagSyntax
 {
     public static bool TryNormalize(IReadOnlyList<string> args, IReadOnlyDictionary<string, bool> flagIsBool,
         IReadOnlySet<string> subcommands, [NotNullWhen(true)] out IReadOnlyList<string>? normalized,
-        [NotNullWhen(false)] out string? error)
+        [NotNullWhen(false)] out string? error) =>
+        TryNormalize(args, flagIsBool, new Dictionary<string, string>(), subcommands, out normalized, out error);
+
+    public static bool TryNormalize(IReadOnlyList<string> args, IReadOnlyDictionary<string, bool> flagIsBool,
+        IReadOnlyDictionary<string, string> aliases, IReadOnlySet<string> subcommands,
+        [NotNullWhen(true)] out IReadOnlyList<string>? normalized, [NotNullWhen(false)] out string? error)
     {
+        ArgumentNullException.ThrowIfNull(aliases);
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(flagIsBool);
         ArgumentNullException.ThrowIfNull(subcommands);
@@ -63,9 +71,21 @@ internal static class GoFlagSyntax
                 flags.Add(("help", ["--help"]));
                 continue;
             }
+            if (aliases.TryGetValue(name, out var canonical))
+            {
+                name = canonical;
+            }
             if (!flagIsBool.TryGetValue(name, out var isBool))
             {
-                error = $"flag provided but not defined: {spelled}";
+                // An alias close to the name points at its flag: --rellay suggests --relay-addr.
+                var suggestion = FlagSuggestion.Closest(name, flagIsBool.Keys.Concat(aliases.Keys));
+                if (suggestion is not null && aliases.TryGetValue(suggestion, out var aliased))
+                {
+                    suggestion = aliased;
+                }
+                error = suggestion is null
+                    ? $"flag provided but not defined: {spelled}"
+                    : $"flag provided but not defined: {spelled} (did you mean --{suggestion}?)";
                 return false;
             }
             if (isBool)

@@ -50,6 +50,36 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 520, Level = LogLevel.Warning, Message = "--relay-all needs the sender half in this process; ignored with --receiver alone")]
     public static partial void RelayAllNeedsSender(ILogger logger);
 
+    [LoggerMessage(EventId = 530, Level = LogLevel.Information, Message = "the master started a new worker: draining, then exiting")]
+    public static partial void HandOverRequested(ILogger logger);
+
+    [LoggerMessage(EventId = 531, Level = LogLevel.Information, Message = "failmail master {Version}, pid {Pid}: the SMTP socket stays here; workers serve it (SIGUSR1/SIGHUP: new worker; SIGTERM: stop)")]
+    public static partial void MasterStarting(ILogger logger, string version, int pid);
+
+    [LoggerMessage(EventId = 532, Level = LogLevel.Information, Message = "master: started worker pid {WorkerPid} ({Program}){Reason}")]
+    public static partial void WorkerStarted(ILogger logger, int workerPid, string program, string reason);
+
+    [LoggerMessage(EventId = 533, Level = LogLevel.Information, Message = "master: worker pid {WorkerPid} exited with status {Status}")]
+    public static partial void WorkerExited(ILogger logger, int workerPid, int status);
+
+    [LoggerMessage(EventId = 534, Level = LogLevel.Error, Message = "master: worker pid {WorkerPid} ended unexpectedly with status {Status}; starting another in {Delay}")]
+    public static partial void WorkerCrashed(ILogger logger, int workerPid, int status, TimeSpan delay);
+
+    [LoggerMessage(EventId = 535, Level = LogLevel.Error, Message = "master: cannot start a worker: {Reason}")]
+    public static partial void WorkerStartFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 536, Level = LogLevel.Warning, Message = "caught {Signal} in a worker: reloads are the master's (pid {MasterPid}); ignored")]
+    public static partial void WorkerIgnoresReload(ILogger logger, string signal, int masterPid);
+
+    [LoggerMessage(EventId = 537, Level = LogLevel.Warning, Message = "the master (pid {MasterPid}) is gone: stopping")]
+    public static partial void MasterGone(ILogger logger, int masterPid);
+
+    [LoggerMessage(EventId = 538, Level = LogLevel.Information, Message = "master: stopped, exit status {Status}")]
+    public static partial void MasterStopped(ILogger logger, int status);
+
+    [LoggerMessage(EventId = 539, Level = LogLevel.Information, Message = "master: SMTP listening on {EndPoint}")]
+    public static partial void MasterListening(ILogger logger, string endPoint);
+
     [LoggerMessage(EventId = 521, Level = LogLevel.Warning, Message = "reload parent {Pid} still runs after {Bound}; starting the batcher and relay anyway")]
     public static partial void ReloadParentLingers(ILogger logger, int pid, TimeSpan bound);
 

@@ -3,7 +3,8 @@ using System.Text;
 namespace Failmail.Hosting;
 
 // Pure parser for one HTTP/1.x request head (RFC 9112): request line, header fields, empty
-// line. Only what GET /, /metrics and /healthz need; anything outside the grammar is
+// line. What the stats routes and the API need (method, path, query, Host, Origin,
+// Authorization, the body's length); anything outside the grammar is
 // Invalid (400), a head that does not end within MaxHeadBytes is TooLarge (431).
 internal static class HttpRequestParser
 {
@@ -25,7 +26,7 @@ internal static class HttpRequestParser
         var lines = window[..(end + 2)];
 
         var lineEnd = lines.IndexOf("\r\n"u8);
-        if (!TryParseRequestLine(lines[..lineEnd], out var method, out var path, out var http11))
+        if (!TryParseRequestLine(lines[..lineEnd], out var method, out var path, out var query, out var http11))
         {
             return HttpParseStatus.Invalid;
         }
@@ -34,6 +35,10 @@ internal static class HttpRequestParser
         // HTTP/1.0 closes after each response; HTTP/1.1 keeps the connection unless asked not to.
         var keepAlive = http11;
         var hasBody = false;
+        var contentLength = 0L;
+        string? host = null;
+        string? origin = null;
+        string? authorization = null;
         while (!lines.IsEmpty)
         {
             lineEnd = lines.IndexOf("\r\n"u8);
@@ -53,22 +58,49 @@ internal static class HttpRequestParser
             }
             else if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
             {
-                hasBody |= !value.SequenceEqual("0"u8);
+                // RFC 9112 §6.3: digits only; a second, different length is an error.
+                if (!TryParseLength(value, out var length) || (contentLength != 0 && contentLength != length))
+                {
+                    return HttpParseStatus.Invalid;
+                }
+                contentLength = contentLength < 0 ? contentLength : length;
+                hasBody |= length != 0;
             }
             else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
             {
                 hasBody = true;
+                contentLength = -1;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Host"u8))
+            {
+                host = Text(value);
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Origin"u8))
+            {
+                origin = Text(value);
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Authorization"u8))
+            {
+                authorization = Text(value);
             }
         }
-        head = new HttpRequestHead(method, path, keepAlive && !hasBody, hasBody);
+        head = new HttpRequestHead(method, path, keepAlive && !hasBody, hasBody)
+        {
+            Query = query,
+            ContentLength = contentLength,
+            Host = host,
+            Origin = origin,
+            Authorization = authorization,
+        };
         return HttpParseStatus.Complete;
     }
 
     // method SP request-target SP HTTP-version (RFC 9112 §3); origin-form targets only.
-    private static bool TryParseRequestLine(ReadOnlySpan<byte> line, out string method, out string path, out bool http11)
+    private static bool TryParseRequestLine(ReadOnlySpan<byte> line, out string method, out string path, out string? query, out bool http11)
     {
         method = "";
         path = "";
+        query = null;
         http11 = false;
         var space = line.IndexOf((byte)' ');
         if (space <= 0 || !IsToken(line[..space]))
@@ -100,11 +132,45 @@ internal static class HttpRequestParser
                 return false;
             }
         }
-        var query = target.IndexOfAny((byte)'?', (byte)'#');
+        var queryStart = target.IndexOfAny((byte)'?', (byte)'#');
         method = Encoding.ASCII.GetString(methodBytes);
-        path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]);
+        path = Encoding.ASCII.GetString(queryStart < 0 ? target : target[..queryStart]);
+        if (queryStart >= 0 && target[queryStart] == '?')
+        {
+            var after = target[(queryStart + 1)..];
+            var fragment = after.IndexOf((byte)'#');
+            query = Encoding.ASCII.GetString(fragment < 0 ? after : after[..fragment]);
+        }
         return true;
     }
+
+    private static bool TryParseLength(ReadOnlySpan<byte> value, out long length)
+    {
+        length = 0;
+        if (value.IsEmpty || value.Length > 15)
+        {
+            return false;
+        }
+        foreach (var b in value)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+            length = length * 10 + (b - '0');
+        }
+        return true;
+    }
+
+    // A field value as text: visible ASCII is kept, anything else becomes '?'.
+    private static string Text(ReadOnlySpan<byte> value) =>
+        string.Create(value.Length, value.ToArray(), static (chars, bytes) =>
+        {
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                chars[i] = bytes[i] is >= 0x20 and < 0x7f ? (char)bytes[i] : '?';
+            }
+        });
 
     // token = 1*tchar (RFC 9110 §5.6.2)
     private static bool IsToken(ReadOnlySpan<byte> span)

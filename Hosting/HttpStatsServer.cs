@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -11,16 +14,22 @@ using Microsoft.Extensions.Logging;
 namespace Failmail.Hosting;
 
 // --bind-http: GET / (spec §7 JSON), GET /metrics (Prometheus) and GET /healthz over a small
-// HTTP/1.1 server of our own. It was Kestrel on a WebApplication: the host, its dependency
+// HTTP/1.1 server of our own; /api/ and /ui/ are handed to an IHttpApi (issue 15), which may
+// read a bounded body (MaxBodyBytes) or keep the response open (server-sent events); with a
+// certificate (--http-tls-cert) every connection is TLS. It was Kestrel on a WebApplication: the host, its dependency
 // injection (open generics built by the AOT type loader at run time) and Kestrel's statics
 // cost ~5 MB of RSS, ~4 MB of binary and most of the start-up time, for three GET routes
 // polled every few seconds. Keep-alive and pipelined requests are served in order; a request
-// with a body is answered and the connection closed; heads are bounded (HttpRequestParser)
+// with a body is answered (the API reads it first) and the connection closed; heads are bounded (HttpRequestParser)
 // and must arrive within RequestTimeout of the connection becoming idle (slowloris).
 internal sealed class HttpStatsServer : IAsyncDisposable
 {
-    // A scraper and a few health probes; past this, new connections are closed at once.
-    private const int MaxConnections = 16;
+    // Past this, new connections are closed at once.
+    // A scraper, a few health probes, a few consoles (each holds one event stream).
+    private const int MaxConnections = 32;
+
+    // Bodies of API requests (a silence is a few hundred bytes).
+    public const int MaxBodyBytes = 64 * 1024;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(2);
     private const int LingerBytes = 64 * 1024;
@@ -40,6 +49,8 @@ internal sealed class HttpStatsServer : IAsyncDisposable
     private readonly HashSet<Task> _connections = [];
     private Task _acceptLoop = Task.CompletedTask;
     private string? _lastProblem;
+    private IHttpApi? _api;
+    private X509Certificate2? _certificate;
 
     private HttpStatsServer(Socket listenSocket, IFailmailStats stats, TimeProvider timeProvider, TimeSpan relayFailureThreshold, ILogger logger)
     {
@@ -63,6 +74,9 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         ILoggerFactory loggerFactory,
         TimeProvider? timeProvider = null,
         TimeSpan? relayFailureThreshold = null,
+        IHttpApi? api = null,
+        X509Certificate2? certificate = null,
+        Socket? listening = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bindHttp);
@@ -72,6 +86,22 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         {
             return null;
         }
+        // listening: a socket a --master bound and keeps for its workers (Hosting/MasterProcess).
+        var socket = listening ?? BindHttp(bindHttp);
+        var server = new HttpStatsServer(socket, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold,
+            loggerFactory.CreateLogger("Failmail.Hosting.Http"))
+        {
+            _api = api,
+            _certificate = certificate,
+        };
+        server._acceptLoop = server.AcceptLoopAsync();
+        var shown = server.Endpoint.ToString();
+        HostLog.HttpListening(server._logger, shown);
+        return server;
+    }
+
+    private static Socket BindHttp(string bindHttp)
+    {
         var endpoint = BindAddress.Resolve("--bind-http", bindHttp);
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -88,12 +118,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
             socket.Dispose();
             throw new IOException($"cannot listen for HTTP on {bindHttp}: {ex.Message}", ex);
         }
-        var server = new HttpStatsServer(socket, stats, timeProvider ?? TimeProvider.System, relayFailureThreshold ?? HealthCheck.DefaultRelayFailureThreshold,
-            loggerFactory.CreateLogger("Failmail.Hosting.Http"));
-        server._acceptLoop = server.AcceptLoopAsync();
-        var shown = server.Endpoint.ToString();
-        HostLog.HttpListening(server._logger, shown);
-        return server;
+        return socket;
     }
 
     public async ValueTask DisposeAsync()
@@ -158,15 +183,26 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         }
     }
 
-    // One connection: requests in order until the client closes, asks to close, sends a body,
-    // breaks the grammar or stays silent past RequestTimeout. Every fault ends here, logged.
+    // One connection: requests in order until the client closes, asks to close, breaks the
+    // grammar or stays silent past RequestTimeout. Every fault ends here, logged. A request
+    // with a body is read whole when the API takes it (bounded), else answered and closed.
     private async Task ServeAsync(Socket client)
     {
         using var _ = client;
         var buffer = new byte[HttpRequestParser.MaxHeadBytes];
         var filled = 0;
+        Stream stream = new NetworkStream(client, ownsSocket: false);
+        var remote = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
         try
         {
+            if (_certificate is not null)
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = tls;
+                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                handshake.CancelAfter(RequestTimeout);
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, handshake.Token).ConfigureAwait(false);
+            }
             while (true)
             {
                 HttpParseStatus status;
@@ -177,7 +213,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
                     deadline.CancelAfter(RequestTimeout);
                     while ((status = HttpRequestParser.TryParse(buffer.AsSpan(0, filled), out head, out consumed)) == HttpParseStatus.Incomplete)
                     {
-                        var read = await client.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                        var read = await stream.ReadAsync(buffer.AsMemory(filled), deadline.Token).ConfigureAwait(false);
                         if (read == 0)
                         {
                             return;
@@ -188,34 +224,77 @@ internal sealed class HttpStatsServer : IAsyncDisposable
                 if (status != HttpParseStatus.Complete)
                 {
                     var code = status == HttpParseStatus.TooLarge ? 431 : 400;
-                    await SendAsync(client, code, "text/plain; charset=utf-8", "", keepAlive: false).ConfigureAwait(false);
+                    await SendAsync(stream, HttpResponse.Text(code, "text/plain; charset=utf-8", ""), keepAlive: false).ConfigureAwait(false);
                     await LingerAsync(client, buffer).ConfigureAwait(false);
                     return;
                 }
                 // Handlers read /proc and take locks: not on the socket engine thread that every
                 // SMTP session shares (inline completions, see Program.cs).
                 await Task.Yield();
-                var answer = Answer(head);
-                await SendAsync(client, answer.Status, answer.ContentType, answer.Body, head.KeepAlive).ConfigureAwait(false);
-                if (!head.KeepAlive)
+                if (_api is not null && _api.Handles(head.Path))
                 {
+                    var body = Array.Empty<byte>();
                     if (head.HasBody)
                     {
-                        await LingerAsync(client, buffer).ConfigureAwait(false);
+                        if (head.ContentLength < 0 || head.ContentLength > MaxBodyBytes)
+                        {
+                            var refused = head.ContentLength < 0 ? HttpResponse.Text(411, "application/json", "{\"error\":\"a body needs a Content-Length\"}")
+                                : HttpResponse.Text(413, "application/json", "{\"error\":\"body too large\"}");
+                            await SendAsync(stream, refused, keepAlive: false).ConfigureAwait(false);
+                            await LingerAsync(client, buffer).ConfigureAwait(false);
+                            return;
+                        }
+                        body = new byte[head.ContentLength];
+                        var have = Math.Min(filled - consumed, body.Length);
+                        buffer.AsSpan(consumed, have).CopyTo(body);
+                        consumed += have;
+                        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                        deadline.CancelAfter(RequestTimeout);
+                        await stream.ReadExactlyAsync(body.AsMemory(have), deadline.Token).ConfigureAwait(false);
                     }
-                    return;
+                    var response = await _api.AnswerAsync(new HttpRequest(head, body, remote, _certificate is not null), _stop.Token).ConfigureAwait(false);
+                    if (response.Stream is { } events)
+                    {
+                        await SendAsync(stream, response, keepAlive: false, streaming: true).ConfigureAwait(false);
+                        await events(stream, _stop.Token).ConfigureAwait(false);
+                        return;
+                    }
+                    // After a body the connection closes (the parser does not keep the client's wish).
+                    var keep = head.KeepAlive;
+                    await SendAsync(stream, response, keep).ConfigureAwait(false);
+                    if (!keep)
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    var answer = Answer(head);
+                    await SendAsync(stream, HttpResponse.Text(answer.Status, answer.ContentType, answer.Body), head.KeepAlive).ConfigureAwait(false);
+                    if (!head.KeepAlive)
+                    {
+                        if (head.HasBody && _certificate is null)
+                        {
+                            await LingerAsync(client, buffer).ConfigureAwait(false);
+                        }
+                        return;
+                    }
                 }
                 buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
                 filled -= consumed;
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException or AuthenticationException)
         {
-            // A silent or vanished client, or shutdown.
+            // A silent or vanished client, a failed handshake, or shutdown.
         }
         catch (Exception e)
         {
             HostLog.HttpConnectionFailed(_logger, e.ToString());
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -224,6 +303,10 @@ internal sealed class HttpStatsServer : IAsyncDisposable
     // client still sends, bounded in bytes and time.
     private async Task LingerAsync(Socket client, byte[] buffer)
     {
+        if (_certificate is not null)
+        {
+            return; // under TLS the records are not ours to drain
+        }
         client.Shutdown(SocketShutdown.Send);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         deadline.CancelAfter(LingerTimeout);
@@ -257,7 +340,7 @@ internal sealed class HttpStatsServer : IAsyncDisposable
 
     private (int, string, string) Stats()
     {
-        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived));
+        var body = new StatsResponse(_stats.ActiveBatches, _stats.ActiveMessages, GoFormat.Rfc3339Nano(_stats.LastReceived), FailmailVersion.Text);
         // failmail ended the body with a newline, as Go's json.Encoder does.
         return (200, "application/json; charset=utf-8", JsonSerializer.Serialize(body, Json.StatsResponse) + "\n");
     }
@@ -279,34 +362,50 @@ internal sealed class HttpStatsServer : IAsyncDisposable
         return problem is null ? (200, "text/plain; charset=utf-8", "ok\n") : (503, "text/plain; charset=utf-8", problem + "\n");
     }
 
-    private Task SendAsync(Socket client, int status, string contentType, string body, bool keepAlive)
+    private async Task SendAsync(Stream stream, HttpResponse response, bool keepAlive, bool streaming = false)
     {
+        var status = response.Status;
         var reason = status switch
         {
             200 => "OK",
+            201 => "Created",
+            204 => "No Content",
             400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
             404 => "Not Found",
             405 => "Method Not Allowed",
+            411 => "Length Required",
+            413 => "Content Too Large",
             431 => "Request Header Fields Too Large",
+            500 => "Internal Server Error",
             _ => "Service Unavailable",
         };
-        var length = Encoding.UTF8.GetByteCount(body);
-        var allow = status == 405 ? "Allow: GET\r\n" : "";
-        var connection = keepAlive ? "" : "Connection: close\r\n";
-        var head = string.Create(CultureInfo.InvariantCulture,
-            $"HTTP/1.1 {status} {reason}\r\nContent-Type: {contentType}\r\nContent-Length: {length}\r\nCache-Control: no-store\r\nDate: {_timeProvider.GetUtcNow():r}\r\n{allow}{connection}\r\n");
-        var bytes = new byte[Encoding.ASCII.GetByteCount(head) + length];
-        var written = Encoding.ASCII.GetBytes(head, bytes);
-        Encoding.UTF8.GetBytes(body, bytes.AsSpan(written));
-        return SendAllAsync(client, bytes);
-    }
-
-    private async Task SendAllAsync(Socket client, byte[] bytes)
-    {
-        var sent = 0;
-        while (sent < bytes.Length)
+        var head = new StringBuilder();
+        head.Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {reason}\r\nContent-Type: {response.ContentType}\r\n");
+        if (!streaming)
         {
-            sent += await client.SendAsync(bytes.AsMemory(sent), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+            head.Append(CultureInfo.InvariantCulture, $"Content-Length: {response.Body.Length}\r\n");
         }
+        head.Append(CultureInfo.InvariantCulture, $"Cache-Control: no-store\r\nDate: {_timeProvider.GetUtcNow():r}\r\n");
+        if (status == 405 && response.Headers.Count == 0)
+        {
+            head.Append("Allow: GET\r\n");
+        }
+        foreach (var (name, value) in response.Headers)
+        {
+            head.Append(name).Append(": ").Append(value).Append("\r\n");
+        }
+        if (!keepAlive)
+        {
+            head.Append("Connection: close\r\n");
+        }
+        head.Append("\r\n");
+        var text = head.ToString();
+        var bytes = new byte[Encoding.ASCII.GetByteCount(text) + response.Body.Length];
+        var written = Encoding.ASCII.GetBytes(text, bytes);
+        response.Body.CopyTo(bytes.AsSpan(written));
+        await stream.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
+        await stream.FlushAsync(_stop.Token).ConfigureAwait(false);
     }
 }

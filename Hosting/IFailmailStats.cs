@@ -49,6 +49,9 @@ internal interface IFailmailStats
 
     long QuarantinedBatches => 0;
 
+    // Messages an active silence left out of digests (issue 15).
+    long MessagesSilenced => 0;
+
     // A part that stopped or is stuck (PartWatch), or null while all run.
     string? PartProblem => null;
 

@@ -21,6 +21,8 @@ internal static unsafe partial class PosixNative
     public const int SigInt = 2;
     public const int SigKill = 9;
     public const int SigUsr1 = 10;
+    public const int SigUsr2 = 12;
+    public const short PosixSpawnSetPgroup = 0x02;
     public const int SigPipe = 13;
     public const int SigTerm = 15;
     public const int WNoHang = 1;
@@ -65,6 +67,16 @@ internal static unsafe partial class PosixNative
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int dirFd, string path, int flags, uint mask, void* buffer);
+
+    // The spool's directories (Sendmail/SpoolDirectory): lchown never follows a link.
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Lchown(string path, int owner, int group);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial int Geteuid();
+
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    public static partial int Getppid();
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
@@ -150,6 +162,15 @@ internal static unsafe partial class PosixNative
     {
         int status;
         return WaitPid(pid, &status, block ? 0 : WNoHang);
+    }
+
+    // As Reap, and how the child ended: its exit status, or 128 + the signal that killed it.
+    public static int Reap(int pid, out int exitStatus)
+    {
+        int status;
+        var result = WaitPid(pid, &status, WNoHang);
+        exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F);
+        return result;
     }
 
     // Blocks until the child has exited but leaves it a zombie (WNOWAIT); Reap collects it.

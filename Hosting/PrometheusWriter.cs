@@ -21,6 +21,7 @@ internal static class PrometheusWriter
         Counter(b, "failmail_faildir_messages_total", "Messages written to the fail-dir.", stats.FaildirMessages);
         Counter(b, "failmail_quarantined_messages_total", "Messages moved to the quarantine because they broke their batch.", stats.QuarantinedMessages);
         Counter(b, "failmail_quarantined_batches_total", "Batches whose messages went to the quarantine.", stats.QuarantinedBatches);
+        Counter(b, "failmail_messages_silenced_total", "Messages an active silence left out of digests.", stats.MessagesSilenced);
         Gauge(b, "failmail_pending_messages", "Messages in the incoming store.", stats.PendingMessages);
         Gauge(b, "failmail_open_batches", "Batches held in memory.", stats.ActiveBatches);
         Gauge(b, "failmail_smtp_sessions", "Open SMTP sessions.", stats.SmtpSessions);

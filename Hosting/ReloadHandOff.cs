@@ -133,7 +133,7 @@ internal static unsafe class ReloadHandOff
 
     // CLOCK_MONOTONIC in microseconds, as systemd's MONOTONIC_USEC wants it.
     // Stopwatch reads CLOCK_MONOTONIC on Linux.
-    private static long MonotonicMicroseconds() => (long)(Stopwatch.GetTimestamp() * (1_000_000.0 / Stopwatch.Frequency));
+    internal static long MonotonicMicroseconds() => (long)(Stopwatch.GetTimestamp() * (1_000_000.0 / Stopwatch.Frequency));
 
     // Starts `program args` with the socket at fd 3, stdin from /dev/null and stdout/stderr
     // inherited; returns the child's pid. The child is not waited for.
@@ -144,32 +144,54 @@ internal static unsafe class ReloadHandOff
     // non-blocking: the open file description, O_NONBLOCK included, is shared with the child.
     public static int Spawn(string program, IReadOnlyList<string> args, IReadOnlyList<string> environment, Socket listener)
     {
+        ArgumentNullException.ThrowIfNull(listener);
+        return Spawn(program, args, environment, [(listener, ChildSocketFd)], newProcessGroup: false);
+    }
+
+    // The general form: each socket at its own fd in the child (the master passes SMTP at 3 and
+    // HTTP at 4), optionally in a process group of its own (so a terminal's Ctrl+C reaches the
+    // master alone, which then stops its workers once).
+    public static int Spawn(string program, IReadOnlyList<string> args, IReadOnlyList<string> environment,
+        IReadOnlyList<(Socket Socket, int ChildFd)> sockets, bool newProcessGroup)
+    {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
-        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(sockets);
 
-        var fd = (int)listener.SafeHandle.DangerousGetHandle();
-        // dup2(fd, 3) keeps FD_CLOEXEC when fd is already 3, so always hand over a fresh copy
-        // (close-on-exec itself, so only the dup2 target reaches the child).
-        var copy = PosixNative.Fcntl(fd, PosixNative.FDupFdCloexec, 10);
-        if (copy < 0)
-        {
-            throw new IOException($"dup of listening socket fd {fd}: errno {Marshal.GetLastPInvokeError()}");
-        }
+        var copies = new List<(int Copy, int ChildFd, int Fd)>();
         try
         {
-            var pid = SpawnWithSocket(program, args, environment, copy);
-            PosixNative.SetCloseOnExec(fd, false);
+            foreach (var (socket, childFd) in sockets)
+            {
+                var fd = (int)socket.SafeHandle.DangerousGetHandle();
+                // dup2(fd, 3) keeps FD_CLOEXEC when fd is already 3, so always hand over a fresh
+                // copy (close-on-exec itself, so only the dup2 target reaches the child).
+                var copy = PosixNative.Fcntl(fd, PosixNative.FDupFdCloexec, 10);
+                if (copy < 0)
+                {
+                    throw new IOException($"dup of listening socket fd {fd}: errno {Marshal.GetLastPInvokeError()}");
+                }
+                copies.Add((copy, childFd, fd));
+            }
+            var pid = SpawnWithSockets(program, args, environment, copies.Select(c => (c.Copy, c.ChildFd)).ToList(), newProcessGroup);
+            foreach (var (_, _, fd) in copies)
+            {
+                PosixNative.SetCloseOnExec(fd, false);
+            }
             return pid;
         }
         finally
         {
-            _ = PosixNative.Close(copy);
+            foreach (var (copy, _, _) in copies)
+            {
+                _ = PosixNative.Close(copy);
+            }
         }
     }
 
-    private static int SpawnWithSocket(string program, IReadOnlyList<string> args, IReadOnlyList<string> environment, int socketFd)
+    private static int SpawnWithSockets(string program, IReadOnlyList<string> args, IReadOnlyList<string> environment,
+        IReadOnlyList<(int Fd, int ChildFd)> sockets, bool newProcessGroup)
     {
         var actions = NativeMemory.AllocZeroed(PosixNative.SpawnStructSize);
         var attr = NativeMemory.AllocZeroed(PosixNative.SpawnStructSize);
@@ -183,7 +205,10 @@ internal static unsafe class ReloadHandOff
             try
             {
                 Check(PosixNative.FileActionsAddOpen(actions, 0, "/dev/null", PosixNative.ORdOnly, 0), "addopen /dev/null");
-                Check(PosixNative.FileActionsAddDup2(actions, socketFd, ChildSocketFd), "adddup2");
+                foreach (var (fd, childFd) in sockets)
+                {
+                    Check(PosixNative.FileActionsAddDup2(actions, fd, childFd), "adddup2");
+                }
 
                 // The child starts with no blocked signals and SIGPIPE at its default, whatever
                 // this thread and the runtime had set up.
@@ -191,7 +216,9 @@ internal static unsafe class ReloadHandOff
                 Check(PosixNative.AttrSetSigMask(attr, sigset), "posix_spawnattr_setsigmask");
                 _ = PosixNative.SigAddSet(sigset, PosixNative.SigPipe);
                 Check(PosixNative.AttrSetSigDefault(attr, sigset), "posix_spawnattr_setsigdefault");
-                Check(PosixNative.AttrSetFlags(attr, PosixNative.PosixSpawnSetSigMask | PosixNative.PosixSpawnSetSigDef), "posix_spawnattr_setflags");
+                // setpgroup's default of 0 makes the child the leader of a new group.
+                var flags = (short)(PosixNative.PosixSpawnSetSigMask | PosixNative.PosixSpawnSetSigDef | (newProcessGroup ? PosixNative.PosixSpawnSetPgroup : 0));
+                Check(PosixNative.AttrSetFlags(attr, flags), "posix_spawnattr_setflags");
 
                 int pid;
                 var error = PosixNative.PosixSpawnP(&pid, program, actions, attr, argv, envp);

@@ -90,6 +90,8 @@ internal sealed class ServiceStats : IFailmailStats
 
     public long QuarantinedBatches => _quarantine?.Batches ?? 0;
 
+    public long MessagesSilenced => _batcher?.Silenced ?? 0;
+
     public string? PartProblem => _parts?.Problem();
 
     public IReadOnlyList<RelayEndpointStats> RelayEndpoints => _relay?.Endpoints ?? [];

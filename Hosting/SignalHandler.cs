@@ -10,13 +10,16 @@ internal sealed class SignalHandler : IDisposable
 {
     // SIGUSR1 has no PosixSignal member; raw numbers are accepted when cast (Linux x64: 10).
     private const PosixSignal SigUsr1 = (PosixSignal)PosixNative.SigUsr1;
+    private const PosixSignal SigUsr2 = (PosixSignal)PosixNative.SigUsr2;
 
     private readonly ILogger _logger;
     private readonly Action<int> _exit;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly SemaphoreSlim _reloads = new(0);
+    private readonly TaskCompletionSource _handOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<PosixSignalRegistration> _registrations = [];
     private int _stopSignals;
+    private bool _handOverRegistered;
     private bool _disposed;
 
     // exit is how a second stop signal ends the process (default Environment.Exit); tests
@@ -40,6 +43,16 @@ internal sealed class SignalHandler : IDisposable
         _registrations.Add(PosixSignalRegistration.Create(SigUsr1, OnSignal));
     }
 
+    // A worker under the master (Hosting/MasterProcess): SIGUSR2 is the master's "a new worker
+    // serves now: stop accepting, drain, and exit without the final flush".
+    public void RegisterHandOver()
+    {
+        _handOverRegistered = true;
+        _registrations.Add(PosixSignalRegistration.Create(SigUsr2, OnSignal));
+    }
+
+    public Task HandOverRequested => _handOver.Task;
+
     // Completes once per SIGUSR1/SIGHUP received; signals that arrive while nobody waits are
     // kept and complete later calls.
     public Task WaitForReloadAsync(CancellationToken cancellationToken) => _reloads.WaitAsync(cancellationToken);
@@ -53,6 +66,10 @@ internal sealed class SignalHandler : IDisposable
         {
             case PosixNative.SigInt or PosixNative.SigTerm:
                 HandleStop(signal);
+                return true;
+            case PosixNative.SigUsr2 when _handOverRegistered:
+                HostLog.HandOverRequested(_logger);
+                _handOver.TrySetResult();
                 return true;
             case PosixNative.SigHup or PosixNative.SigUsr1:
                 var name = SignalName(signal);

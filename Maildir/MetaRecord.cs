@@ -11,6 +11,8 @@ internal sealed class MetaRecord
     public List<string>? RedirectedTo { get; set; }
     public DateTimeOffset? Received { get; set; }
     public string? ClientAddress { get; set; }
+    // The EHLO name (issue 13); absent in older records and failmail's, which read fine.
+    public string? ClientName { get; set; }
     public long? Size { get; set; }
 
     public static MetaRecord FromEnvelope(Envelope envelope, long size)
@@ -24,6 +26,7 @@ internal sealed class MetaRecord
             RedirectedTo = recipients,
             Received = envelope.Received,
             ClientAddress = envelope.ClientAddress,
+            ClientName = string.IsNullOrEmpty(envelope.ClientName) ? null : envelope.ClientName,
             Size = size,
         };
     }
@@ -40,6 +43,6 @@ internal sealed class MetaRecord
         }
         // failmail stored the null sender as "<>"; ours is "".
         var from = EnvelopeFrom is null or "<>" ? "" : EnvelopeFrom;
-        return new Envelope(from, recipients, Received ?? fallbackReceived(), ClientAddress ?? "");
+        return new Envelope(from, recipients, Received ?? fallbackReceived(), ClientAddress ?? "") { ClientName = ClientName ?? "" };
     }
 }

@@ -28,7 +28,7 @@ internal sealed class OutputSet : IAsyncDisposable
 
     // channelFor: tests' fakes; by default HTTP channels, and IrcOutputChannel for irc/ircs.
     public static OutputSet Create(OutputSettings settings, IDigestSender smtp, IMessageStore? incoming, ILoggerFactory loggerFactory,
-        TimeProvider time, bool recover = true, Func<OutputTarget, IOutputChannel?>? channelFor = null)
+        TimeProvider time, bool recover = true, Func<OutputTarget, IOutputChannel?>? channelFor = null, IDigestHistory? history = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -51,7 +51,7 @@ internal sealed class OutputSet : IAsyncDisposable
                 };
                 channels.Add(channel);
                 var queue = new OutputQueue(settings.QueueRoot is null ? null : Path.Combine(settings.QueueRoot, target.Id), recover);
-                workers.Add(new OutputWorker(target, queue, channel, settings, time, logger));
+                workers.Add(new OutputWorker(target, queue, channel, settings, time, logger) { History = history });
             }
         }
         catch

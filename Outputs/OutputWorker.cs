@@ -1,3 +1,4 @@
+using Failmail.Batching;
 using Failmail.Timing;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,9 @@ internal sealed class OutputWorker
     private volatile TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _skipDrain;
     private int _failures;
+
+    // The API's digest history (issue 15): each post's outcome, as the relay records a mail's.
+    public IDigestHistory? History { get; init; }
     private long _readyAt;
     private long _nextPoll;
 
@@ -224,6 +228,7 @@ internal sealed class OutputWorker
                 LastReason = "";
                 Counters.CountSent();
                 OutputsLog.Sent(_logger, _target.Id, entry.Id, entry.Summary.Recipient, entry.Summary.TotalMessages, entry.Summary.Digests);
+                Record(entry, "posted", "");
                 _readyAt = now + MonotonicTime.ToTicks(_time, Max(MinInterval, result.PauseAfter ?? TimeSpan.Zero));
                 break;
             case OutputOutcome.Retry:
@@ -233,6 +238,7 @@ internal sealed class OutputWorker
                 var delay = Max(Backoff.Delay(_failures, _settings.RetryMin, _settings.RetryMax), result.RetryAfter ?? TimeSpan.Zero);
                 _readyAt = now + MonotonicTime.ToTicks(_time, delay);
                 OutputsLog.Deferred(_logger, _target.Id, entry.Id, result.Reason, _time.GetUtcNow() + delay);
+                Record(entry, "queued", result.Reason);
                 break;
             default:
                 GiveUp(entry, result);
@@ -296,6 +302,27 @@ internal sealed class OutputWorker
         _ = _faults.Remove(entry.Id);
         Counters.CountFailed();
         OutputsLog.MovedToFailDir(_logger, _target.Id, entry.Id, entry.Summary.Recipient, name, result.Reason);
+        Record(entry, "failed", result.Reason);
+    }
+
+    // The history is a view: nothing it does may fail a post. The id names the output too, so
+    // one digest posted to two outputs is two entries.
+    private void Record(OutputEntry entry, string outcome, string error)
+    {
+        if (History is not { } history)
+        {
+            return;
+        }
+        try
+        {
+            var text = DigestText.Plain(entry.Summary, DigestRecord.MaxTextChars);
+            history.Record(new DigestRecord($"{_target.Id}.{entry.Id}", _time.GetUtcNow(), entry.Summary.Recipient, entry.Summary.BatchKey,
+                entry.Summary.Subject, System.Text.Encoding.UTF8.GetByteCount(text), _target.Id, outcome, error, text));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            OutputsLog.HistoryFailed(_logger, _target.Id, entry.Id, e.Message);
+        }
     }
 
     private async Task WaitAsync(TimeSpan? timeout, CancellationToken stop)

@@ -37,4 +37,7 @@ internal static partial class OutputsLog
 
     [LoggerMessage(EventId = 931, Level = LogLevel.Warning, Message = "could not read X-Failmail-Severity of {MessageId}: {Reason}")]
     public static partial void SeverityUnreadable(ILogger logger, string messageId, string reason);
+
+    [LoggerMessage(EventId = 932, Level = LogLevel.Warning, Message = "output {Output}: could not record {EntryId} in the history: {Reason}")]
+    public static partial void HistoryFailed(ILogger logger, string output, string entryId, string reason);
 }

@@ -113,7 +113,7 @@ internal sealed class RelayConnector
         connect.CancelAfter(_timeout);
         try
         {
-            await client.ConnectAsync(_address.Host, _address.Port, secure, connect.Token).ConfigureAwait(false);
+            await client.ConnectAsync(await OpenSocketAsync(connect.Token).ConfigureAwait(false), _address.Host, _address.Port, secure, connect.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -124,6 +124,25 @@ internal sealed class RelayConnector
             // MailKit's words for an EHLO reply without STARTTLS under SecureSocketOptions.StartTls.
             // Not the message's fault: the worker backs off and the queue keeps every digest.
             throw new RelayException(RelayFailureKind.ConnectionTransient, $"STARTTLS not offered while required by {_tlsRequiredBy}", e);
+        }
+    }
+
+    // Our own socket, for TCP_NODELAY: MailKit writes the end of DATA (and each pipelined
+    // command) as a small segment after a large one, which Nagle holds until the relay's
+    // delayed ACK, 40 ms on Linux, per digest. A burst of digests queued behind one connection
+    // paid that for each (issue 13's deadline-to-relay figure).
+    private async Task<System.Net.Sockets.Socket> OpenSocketAsync(CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(_address.Host, _address.Port, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
     }
 

@@ -45,6 +45,9 @@ internal sealed class RelayDelivery
     }
 
     // Whether the transport holds a connection that the relay last answered on.
+    // Where each attempt's outcome is recorded for the API (issue 15); null: nowhere.
+    public IDigestHistory? History { get; set; }
+
     public bool Connected { get; private set; }
 
     // A TimeProvider timestamp: when the relay last answered.
@@ -151,9 +154,11 @@ internal sealed class RelayDelivery
                 Touched();
                 FailingSince();
                 Deferred(entry, failure.Message);
+                Record(entry, message, "queued", failure.Message);
                 break;
             default:
                 RelayDown(failure.Message);
+                Record(entry, message, "queued", failure.Message);
                 break;
         }
         return failure.Kind;
@@ -204,6 +209,54 @@ internal sealed class RelayDelivery
         _counters.Succeeded(nowUtc);
         var latency = (long)(nowUtc - entry.Message.Envelope.Received).TotalMilliseconds;
         RelayLog.Sent(_logger, entry.Id, message.MessageId ?? "(no Message-ID)", entry.Recipients, _transport.LastRelay ?? _settings.Name, latency);
+        Record(entry, message, "relayed", "");
+    }
+
+    // The history is a view: nothing it does may fail a delivery.
+    private void Record(RelayQueueEntry entry, MimeMessage message, string outcome, string error)
+    {
+        if (outcome == "queued")
+        {
+            entry.LastError = error;
+        }
+        if (History is not { } history)
+        {
+            return;
+        }
+        try
+        {
+            using var text = new MemoryStream();
+            message.WriteTo(text);
+            var length = (int)Math.Min(text.Length, DigestRecord.MaxTextChars);
+            history.Record(new DigestRecord(entry.Id, _time.GetUtcNow(), entry.Recipients, "", message.Subject ?? "", text.Length, "smtp", outcome, error,
+                System.Text.Encoding.UTF8.GetString(text.GetBuffer(), 0, length)));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            RelayLog.HistoryFailed(_logger, entry.Id, e.Message);
+        }
+    }
+
+    private void RecordFailed(RelayQueueEntry entry, byte[] bytes, string reason)
+    {
+        if (History is not { } history)
+        {
+            return;
+        }
+        try
+        {
+            string subject;
+            using (var stream = new MemoryStream(bytes, writable: false))
+            {
+                subject = HeaderList.Load(stream)["Subject"] is { } raw ? raw.Trim() : "";
+            }
+            history.Record(new DigestRecord(entry.Id, _time.GetUtcNow(), entry.Recipients, "", subject, bytes.Length, "smtp", "failed", reason,
+                System.Text.Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, DigestRecord.MaxTextChars))));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            RelayLog.HistoryFailed(_logger, entry.Id, e.Message);
+        }
     }
 
     // The relay answered: the connection works, the worker needs no backoff.
@@ -243,9 +296,9 @@ internal sealed class RelayDelivery
     private void MoveToFailDir(RelayQueueEntry entry, string reason)
     {
         string name;
+        byte[] bytes;
         try
         {
-            byte[] bytes;
             using (var stream = _outgoing.OpenRead(entry.Id))
             using (var copy = new MemoryStream())
             {
@@ -268,6 +321,7 @@ internal sealed class RelayDelivery
         _sync.Forget(entry);
         _counters.WroteFailDir();
         RelayLog.MovedToFailDir(_logger, entry.Id, entry.Recipients, name, reason);
+        RecordFailed(entry, bytes, reason);
     }
 
     private TimeSpan Backoff(int failures) => Timing.Backoff.Delay(failures, _settings.RetryMin, _settings.RetryMax);

@@ -64,4 +64,7 @@ internal static partial class RelayLog
 
     [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "digest {QueueId} is over the relay's size limit: re-rendered to at most {MaxBytes} bytes")]
     public static partial void DigestShrunk(ILogger logger, string queueId, long maxBytes);
+
+    [LoggerMessage(EventId = 360, Level = LogLevel.Warning, Message = "could not record digest {QueueId} in the history: {Reason}")]
+    public static partial void HistoryFailed(ILogger logger, string queueId, string reason);
 }

@@ -20,5 +20,8 @@ internal sealed class RelayQueueEntry(ReceivedMessage message)
     // write): the second one sends this message to the fail-dir, not the whole queue into backoff.
     public int Faults { get; set; }
 
+    // Why the last attempt failed, for the API's queue view ("" before any failure).
+    public string LastError { get; set; } = "";
+
     public string Recipients => string.Join(',', Message.Envelope.Recipients);
 }

@@ -76,6 +76,21 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
     // duration: a huge queue during a long outage costs at most a tenth of a core.
     internal TimeSpan QueuePoll { get; init; }
 
+    // Where digests' fates are recorded (issue 15): queued here, relayed or failed by RelayDelivery.
+    public IDigestHistory? History
+    {
+        get => _delivery.History;
+        init => _delivery.History = value;
+    }
+
+    // The queue as it is now, for the API: id, recipients, received, attempts.
+    public IReadOnlyList<RelayQueueEntry> QueueSnapshot() => _queue.Snapshot();
+
+    public string FailDir => _settings.FailDir;
+
+    // The envelope sender of digests (--from), and of a resent message whose From is gone.
+    public string DefaultFrom => _settings.Sender;
+
     public RelayCounters Counters => _counters;
 
     // Per-relay numbers of a failover list, for /metrics.
@@ -105,7 +120,8 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             // The --all-dir copy needs the bytes twice: serialise once into memory.
             using var buffer = new MemoryStream(SerialisedSizeHint(digest.Message));
             await digest.Message.WriteToAsync(Format, buffer, cancellationToken).ConfigureAwait(false);
-            _ = await EnqueueAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), envelope, cancellationToken).ConfigureAwait(false);
+            var queuedCopy = await EnqueueAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), envelope, cancellationToken).ConfigureAwait(false);
+            RecordQueued(queuedCopy.Id, digest);
             return;
         }
         // Straight into the queue's file: a wave of digests is not also a wave of copies.
@@ -120,6 +136,19 @@ internal sealed class RelayService : IDigestSender, IAsyncDisposable
             queued = await draft.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
         }
         Queued(queued, envelope);
+        RecordQueued(queued.Id, digest);
+    }
+
+    private void RecordQueued(string id, Digest digest)
+    {
+        try
+        {
+            History?.Record(new DigestRecord(id, _time.GetUtcNow(), digest.Recipient, digest.BatchKey, digest.Message.Subject ?? "", 0, "smtp", "queued", "", ""));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            RelayLog.HistoryFailed(_logger, id, e.Message);
+        }
     }
 
     // Room for the serialised digest, so a large one is not copied through a dozen doublings:

@@ -14,13 +14,15 @@ namespace Failmail.Rewriting;
 //   5. force-from  --force-from replaces the envelope sender and the From header;
 //                  --reply-to adds a Reply-To header when there is none
 // After these the receiver applies failmail's --rewrite-src/--rewrite-dest to recipients.
-// A "local" address is a bare name or one in --qualify-domain. The null sender stays null.
+// A "local" address is a bare name or one in --local-domains (which always holds
+// --qualify-domain). The null sender stays null.
 internal sealed class AddressRewriter
 {
     private static readonly string[] SenderHeaders = ["From", "Sender", "Reply-To"];
     private static readonly string[] RecipientHeaders = ["To", "Cc", "Bcc"];
 
     private readonly string _domain;
+    private readonly IReadOnlySet<string> _localDomains;
     private readonly AliasTable _aliases;
     private readonly CanonicalMap _senderCanonical;
     private readonly CanonicalMap _recipientCanonical;
@@ -32,10 +34,12 @@ internal sealed class AddressRewriter
     private readonly Func<string, bool> _isLocal;
 
     public AddressRewriter(string qualifyDomain, AliasTable aliases, CanonicalMap senderCanonical, CanonicalMap recipientCanonical,
-        CanonicalScope scope, Masquerade masquerade, string forceFrom, string replyTo)
+        CanonicalScope scope, Masquerade masquerade, string forceFrom, string replyTo, IReadOnlySet<string>? localDomains = null)
     {
         ArgumentNullException.ThrowIfNull(qualifyDomain);
         _domain = qualifyDomain;
+        // Without a list (tests), only the qualify domain is local, as before --local-domains.
+        _localDomains = localDomains ?? new HashSet<string>(StringComparer.OrdinalIgnoreCase) { LocalDomains.Normalize(qualifyDomain) };
         _aliases = aliases;
         _senderCanonical = senderCanonical;
         _recipientCanonical = recipientCanonical;
@@ -60,19 +64,21 @@ internal sealed class AddressRewriter
             "both" or "" => CanonicalScope.Both,
             _ => throw new ArgumentException($"--canonical-scope: must be envelope, headers or both (got \"{options.CanonicalScope}\")"),
         };
+        var domain = HostDomain.Resolve(options.QualifyDomain);
         return new AddressRewriter(
-            HostDomain.Resolve(options.QualifyDomain),
+            domain,
             options.Aliases.Length > 0 ? AliasTable.Load(options.Aliases) : AliasTable.Empty,
             CanonicalMap.Load(options.SenderCanonical, options.SenderCanonicalStatic),
             CanonicalMap.Load(options.RecipientCanonical, options.RecipientCanonicalStatic),
             scope,
             new Masquerade(options.MasqueradeDomains),
             options.ForceFrom,
-            options.ReplyTo);
+            options.ReplyTo,
+            LocalDomains.Resolve(options.LocalDomains, domain));
     }
 
     public bool IsLocal(string address) =>
-        !MailAddress.IsQualified(address) || MailAddress.DomainEquals(MailAddress.Domain(address), _domain);
+        !MailAddress.IsQualified(address) || _localDomains.Contains(LocalDomains.Normalize(MailAddress.Domain(address)));
 
     public string Qualify(string address) =>
         address.Length == 0 || MailAddress.IsQualified(address) ? address : address + "@" + _domain;

@@ -14,9 +14,11 @@ namespace Failmail.Sendmail;
 
 // One `failmail sendmail` run: parse the sendmail arguments, read the message, submit it to
 // the local failmail at --bind-addr over SMTP. When the daemon cannot be reached or answers
-// 4xx, the message goes into --spool-dir for the daemon to import, and the exit status is
-// EX_TEMPFAIL: the mail is safe, but not yet accepted. A 5xx is final: EX_DATAERR for the
-// message, EX_UNAVAILABLE otherwise, and nothing is spooled.
+// 4xx, the message goes durably into --spool-dir (SpoolDirectory) for the daemon to import,
+// and that is a success, silent with exit 0, as Postfix's sendmail when postdrop queues it:
+// cron must not mail a warning for mail that is safe. EX_TEMPFAIL only when it could not be
+// stored either. A 5xx is final: EX_DATAERR for the message, EX_UNAVAILABLE otherwise, and
+// nothing is spooled.
 internal static class SendmailClient
 {
     // A cron job must never stall for long on a dead daemon.
@@ -85,17 +87,14 @@ internal static class SendmailClient
 
         try
         {
-            var name = new MaildirWriter(options.SpoolDir).Deliver(SpoolFile.Encode(message));
-            await error.WriteLineAsync(
-                $"sendmail: failmail at {options.BindAddr} is unavailable ({temporary}); message spooled as {Path.Combine(options.SpoolDir, "new", name)}, the daemon delivers it when it starts")
-                .ConfigureAwait(false);
-            return SysExits.TempFail;
+            _ = SpoolDirectory.Deliver(options.SpoolDir, SpoolFile.Encode(message));
+            return SysExits.Ok;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             await error.WriteLineAsync($"sendmail: failmail at {options.BindAddr} is unavailable ({temporary}) and the spool failed: {e.Message}; the message was NOT sent")
                 .ConfigureAwait(false);
-            return SysExits.CannotCreate;
+            return SysExits.TempFail;
         }
     }
 

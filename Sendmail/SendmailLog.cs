@@ -20,6 +20,9 @@ internal static partial class SendmailLog
     [LoggerMessage(EventId = 704, EventName = "SpoolQueueFull", Level = LogLevel.Debug, Message = "the batcher's queue is full; the rest of spool {SpoolDir} waits for the next poll")]
     public static partial void SpoolQueueFull(ILogger logger, string spoolDir);
 
+    [LoggerMessage(EventId = 706, EventName = "SpoolNotPrepared", Level = LogLevel.Warning, Message = "cannot prepare the spool {SpoolDir} for local users ({Error}); `failmail sendmail` may fail to spool while the daemon is down")]
+    public static partial void SpoolNotPrepared(ILogger logger, string spoolDir, string error);
+
     [LoggerMessage(EventId = 705, EventName = "SpoolEntryNotMoved", Level = LogLevel.Warning, Message = "spool entry {Name} in {SpoolDir} refused: {Reason}; it cannot be moved aside ({Error}), so it stays in new/")]
     public static partial void SpoolEntryNotMoved(ILogger logger, string name, string spoolDir, string reason, string error);
 }

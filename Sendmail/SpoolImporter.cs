@@ -25,6 +25,9 @@ internal sealed class SpoolImporter : IDisposable
     // One read's worth; never less than an envelope line and its line end (SpoolEnvelopeReader).
     private const int ChunkSize = 64 * 1024;
 
+    // The sending host of a spooled message (issue 13): this machine, which ran `sendmail`.
+    private static readonly Lazy<string> LocalHost = new(FailmailOptions.HostName);
+
     private readonly SpoolSettings _settings;
     private readonly string _spoolDir;
     private readonly SpoolLimits _limits;
@@ -79,6 +82,16 @@ internal sealed class SpoolImporter : IDisposable
         if (importer._spoolDir.Length == 0)
         {
             return importer;
+        }
+        try
+        {
+            // Like Postfix's maildrop: every local user may submit, none may read another's.
+            SpoolDirectory.Prepare(importer._spoolDir);
+        }
+        catch (IOException e)
+        {
+            // The import still runs (a spool prepared by hand works); SMTP is unaffected.
+            SendmailLog.SpoolNotPrepared(importer._logger, importer._spoolDir, e.Message);
         }
         // PollAsync logs every fault itself.
         _ = Task.Run(importer.PollAsync, CancellationToken.None);
@@ -225,7 +238,7 @@ internal sealed class SpoolImporter : IDisposable
                     return recipientProblem;
                 }
             }
-            var envelope = _intake.Envelope(reader.From ?? "", reader.Recipients, "spool");
+            var envelope = _intake.Envelope(reader.From ?? "", reader.Recipients, "spool", LocalHost.Value);
             IntakeResult result;
             var draft = _intake.CreateDraft();
             await using (draft.ConfigureAwait(false))

@@ -20,7 +20,13 @@ internal static class SmtpAddressParser
 
     // Parses "<...>" at the start of s: the null path "<>" (MAIL only), "<postmaster>"
     // (§4.1.1.3), or "<[@route,...:]local@domain>" with the source route dropped (§4.1.2).
-    public static bool TryParsePath(ReadOnlySpan<byte> s, bool allowNull, out string address, out int used)
+    // allowBareName also takes a local name without a domain ("<root>"), which the session
+    // accepts only from loopback clients (and the intake qualifies, as Postfix's
+    // append_at_myorigin does).
+    public static bool TryParsePath(ReadOnlySpan<byte> s, bool allowNull, out string address, out int used) =>
+        TryParsePath(s, allowNull, allowBareName: false, out address, out used);
+
+    public static bool TryParsePath(ReadOnlySpan<byte> s, bool allowNull, bool allowBareName, out string address, out int used)
     {
         address = "";
         used = 0;
@@ -85,8 +91,10 @@ internal static class SmtpAddressParser
         }
         if (s[i] == (byte)'>')
         {
-            // Only the special local part "postmaster" may come without a domain.
-            if (!Ascii.EqualsIgnoreCase(s[start..i], "postmaster"u8) || allowNull)
+            // Only the special local part "postmaster" may come without a domain, unless the
+            // caller takes bare names (never a quoted one: no header could carry it qualified).
+            var bare = allowBareName && s[start] != (byte)'"';
+            if (!bare && (!Ascii.EqualsIgnoreCase(s[start..i], "postmaster"u8) || allowNull))
             {
                 return false;
             }

@@ -117,7 +117,7 @@ internal static class SmtpCommandParser
         }
         // Spaces after the colon are not RFC 5321, but Monit sends them (failmail allowed it too).
         var path = rest[5..].TrimStart((byte)' ');
-        if (!SmtpAddressParser.TryParsePath(path, allowNull: true, out var address, out var used))
+        if (!SmtpAddressParser.TryParsePath(path, allowNull: true, allowBareName: true, out var address, out var used))
         {
             return usage;
         }
@@ -177,7 +177,7 @@ internal static class SmtpCommandParser
             return usage;
         }
         var path = rest[3..].TrimStart((byte)' ');
-        if (!SmtpAddressParser.TryParsePath(path, allowNull: false, out var address, out var used))
+        if (!SmtpAddressParser.TryParsePath(path, allowNull: false, allowBareName: true, out var address, out var used))
         {
             return usage;
         }

@@ -30,7 +30,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
     // A mutable struct, called in place: never copy it out of this field.
     private SmtpAuthGuard _auth;
 
-    public SmtpConnection(SmtpConnectionContext context, long id, Stream transport, string clientAddress, bool encrypted)
+    public SmtpConnection(SmtpConnectionContext context, long id, Stream transport, string clientAddress, bool encrypted, SmtpPeer peer = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(transport);
@@ -40,7 +40,7 @@ internal sealed class SmtpConnection : IAsyncDisposable
         _limits = context.Settings.Limits;
         _framer = new CommandLineFramer(_limits.MaxCommandLine);
         _deadline = new PhaseDeadline(context.TimeProvider, () => _io.CancelPendingRead());
-        _session = new SmtpSession(context.Settings, encrypted);
+        _session = new SmtpSession(context.Settings, encrypted, peer);
         _data = new SmtpDataReceiver(context, id, _io, _session, _deadline, clientAddress);
         _auth = new SmtpAuthGuard(context, id, clientAddress);
     }

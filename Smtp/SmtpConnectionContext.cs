@@ -20,6 +20,8 @@ internal sealed class SmtpConnectionContext
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
     public bool DebugReceiver { get; init; }
     public SslStreamCertificateContext? Certificate { get; init; }
+    // --allow-from: clients outside it get 554 at connect, or must AUTH with --credentials.
+    public ClientNetworks AllowFrom { get; init; } = ClientNetworks.Any;
     // Wrong AUTH per client IP across connections; null: per connection only.
     public AuthFailureTracker? AuthFailures { get; init; }
     // Stop: sessions in the command phase get 421 at their next command; DATA may finish.

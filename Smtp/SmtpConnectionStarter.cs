@@ -48,7 +48,18 @@ internal sealed class SmtpConnectionStarter
                     stream = ssl;
                 }
                 var address = remote?.Address.IsIPv4MappedToIPv6 == true ? remote.Address.MapToIPv4() : remote?.Address;
-                var connection = new SmtpConnection(_context, id, stream, address?.ToString() ?? "", encrypted: _implicitTls);
+                var allowed = address is null ? !_context.AllowFrom.IsRestricted : _context.AllowFrom.Contains(address);
+                if (!allowed && _context.Settings.Credentials is null)
+                {
+                    // §3.1: 554 instead of the greeting. Outside --allow-from with no AUTH to
+                    // offer, there is nothing this client could do here.
+                    SmtpLog.ClientRefused(_context.Logger, id, address?.ToString() ?? "?");
+                    await RefuseAsync(stream).ConfigureAwait(false);
+                    return;
+                }
+                // In --allow-from (when it is set), --credentials need not be used (permit_mynetworks).
+                var peer = new SmtpPeer(address is not null && IPAddress.IsLoopback(address), IsAllowed: allowed && _context.AllowFrom.IsRestricted);
+                var connection = new SmtpConnection(_context, id, stream, address?.ToString() ?? "", encrypted: _implicitTls, peer);
                 await connection.RunAsync().ConfigureAwait(false);
             }
         }
@@ -60,6 +71,21 @@ internal sealed class SmtpConnectionStarter
         {
             client.Dispose();
             _connections.Release(id);
+        }
+    }
+
+    private async Task RefuseAsync(Stream stream)
+    {
+        var reply = new SmtpReply(554, "5.7.1 " + _context.Settings.HostName + " access denied");
+        using var timeout = new CancellationTokenSource(_context.Settings.Limits.CommandTimeout, _context.TimeProvider);
+        try
+        {
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(reply.ToString()), timeout.Token).ConfigureAwait(false);
+            await stream.FlushAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client went first; it was refused either way.
         }
     }
 

@@ -33,6 +33,10 @@ internal static class SmtpDelivery
         }
     }
 
+    // The EHLO name as the digest shows it: bounded, one line (the argument is the client's).
+    private static string HeaderName(string helo) =>
+        helo.Length <= 255 && !helo.AsSpan().ContainsAnyExceptInRange((char)0x21, (char)0x7e) ? helo : "";
+
     public static async ValueTask<SmtpReply> FinishAsync(
         SmtpConnectionContext context, long connectionId, SmtpSession session, DataReader data, IMessageDraft draft, string clientAddress)
     {
@@ -56,7 +60,7 @@ internal static class SmtpDelivery
                 context.CountRejected();
                 return SmtpReply.QueueFull;
             }
-            var envelope = context.Intake.Envelope(session.From, session.Recipients, clientAddress);
+            var envelope = context.Intake.Envelope(session.From, session.Recipients, clientAddress, HeaderName(session.HeloDomain));
             IntakeResult result;
             try
             {

@@ -73,6 +73,7 @@ internal sealed class SmtpListener : IAsyncDisposable
             TimeProvider = timeProvider,
             DebugReceiver = settings.DebugReceiver,
             Certificate = certificate,
+            AllowFrom = settings.AllowFrom,
             AuthFailures = session.Credentials is null ? null : new AuthFailureTracker(timeProvider),
             Shutdown = _shutdown.Token,
             Abort = _abort.Token,
@@ -121,8 +122,16 @@ internal sealed class SmtpListener : IAsyncDisposable
         }
         _listenSocket = listeningSocket;
         SmtpLog.Listening(_logger, (_implicitTls ? "ssl:" : "") + listeningSocket.LocalEndPoint);
+        if (IsOpenToAnyClient(listeningSocket.LocalEndPoint, _settings.Credentials is not null, _settings.AllowFrom))
+        {
+            SmtpLog.OpenToAnyClient(_logger, listeningSocket.LocalEndPoint?.ToString() ?? "?");
+        }
         _acceptLoop = AcceptLoopAsync(listeningSocket);
     }
+
+    // A listener bound past loopback with neither gate takes mail from anyone who can reach it.
+    internal static bool IsOpenToAnyClient(EndPoint? bound, bool hasCredentials, ClientNetworks allowFrom) =>
+        bound is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address) && !hasCredentials && !allowFrom.IsRestricted;
 
     private async Task AcceptLoopAsync(Socket listenSocket)
     {

@@ -69,6 +69,12 @@ internal static partial class SmtpLog
     [LoggerMessage(120, LogLevel.Warning, "--credentials is set but AUTH is only allowed on encrypted connections and no TLS is configured: no client can send mail (set --tls-cert/--tls-key or --allow-unencrypted-auth)")]
     public static partial void AuthUnusable(ILogger logger);
 
+    [LoggerMessage(121, LogLevel.Warning, "listening on {EndPoint}, beyond loopback, with neither --credentials nor --allow-from: any client that can reach it may send mail")]
+    public static partial void OpenToAnyClient(ILogger logger, string endPoint);
+
+    [LoggerMessage(122, LogLevel.Warning, "[{ConnectionId}] client {Client} refused: not in --allow-from")]
+    public static partial void ClientRefused(ILogger logger, long connectionId, string client);
+
     [LoggerMessage(140, LogLevel.Warning, "[{ConnectionId}] AUTH refused: {Client} failed {Failures} times within {Window}")]
     public static partial void AuthBlocked(ILogger logger, long connectionId, string client, int failures, TimeSpan window);
 }

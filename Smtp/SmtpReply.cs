@@ -65,6 +65,11 @@ internal readonly record struct SmtpReply(int Code, string Text)
     // §4.2.2 553: mailbox name not allowed; RFC 3463 5.1.3 bad destination / 5.1.7 bad sender.
     public static SmtpReply AddressRefused(string status, string reason) => new(553, status + " " + reason);
 
+    // A bare local name from a client that is not on this host: Postfix's
+    // reject_non_fqdn_recipient answers 504 5.5.2 for the same.
+    public static SmtpReply BareNameRefused(string address) =>
+        new(504, "5.5.2 <" + address + ">: need a fully-qualified address (bare names only from this host)");
+
     public bool IsPositive => Code < 400;
 
     // The same octets as Encoding.UTF8.GetBytes(ToString()), written straight into the

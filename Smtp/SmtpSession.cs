@@ -29,12 +29,14 @@ internal sealed class SmtpSession
     private readonly List<string> _recipients = [];
     // Null when --credentials is not set.
     private readonly SmtpAuthenticator? _auth;
+    private readonly SmtpPeer _peer;
     private bool _greeted;
 
-    public SmtpSession(SmtpSessionSettings settings, bool encrypted = false)
+    public SmtpSession(SmtpSessionSettings settings, bool encrypted = false, SmtpPeer peer = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
+        _peer = peer;
         Encrypted = encrypted;
         _auth = settings.Credentials is null ? null : new SmtpAuthenticator(settings.Credentials);
     }
@@ -71,7 +73,7 @@ internal sealed class SmtpSession
             return error;
         }
         if (command.Verb is SmtpVerb.Mail or SmtpVerb.Rcpt or SmtpVerb.Data
-            && _settings.Credentials is not null && !Authenticated)
+            && _settings.Credentials is not null && !Authenticated && !_peer.IsAllowed)
         {
             return SmtpReply.AuthRequired;
         }
@@ -115,6 +117,10 @@ internal sealed class SmtpSession
                 {
                     return SmtpReply.MessageTooBig;
                 }
+                if (IsBareName(command.Argument) && !_peer.IsLoopback)
+                {
+                    return SmtpReply.BareNameRefused(command.Argument);
+                }
                 if (_settings.Envelope?.SenderProblem(command.Argument) is { } senderProblem)
                 {
                     return SmtpReply.AddressRefused("5.1.7", senderProblem);
@@ -129,6 +135,12 @@ internal sealed class SmtpSession
                 if (_recipients.Count >= _settings.Limits.MaxRecipients)
                 {
                     return SmtpReply.TooManyRecipients;
+                }
+                // §4.1.1.3: <postmaster> without a domain is taken from anyone.
+                if (IsBareName(command.Argument) && !_peer.IsLoopback
+                    && !command.Argument.Equals("postmaster", StringComparison.OrdinalIgnoreCase))
+                {
+                    return SmtpReply.BareNameRefused(command.Argument);
                 }
                 if (_settings.Envelope?.RecipientProblem(command.Argument) is { } recipientProblem)
                 {
@@ -183,6 +195,9 @@ internal sealed class SmtpSession
         State = SessionState.Connected;
         Action = SessionAction.None;
     }
+
+    // A local name without a domain; "" is the null sender, not a name.
+    private static bool IsBareName(string address) => address.Length > 0 && !address.Contains('@', StringComparison.Ordinal);
 
     private void ResetTransaction()
     {

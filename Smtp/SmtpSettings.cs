@@ -5,8 +5,8 @@ namespace Failmail.Smtp;
 
 // The receiver's settings, parsed and checked in one place, once, when the listener is built:
 // --bind-addr, the limits (SmtpLimits), the TLS files and mode (SmtpTls's rules),
-// --credentials (SmtpCredentials' rule), --rewrite-src/--rewrite-dest and the host name the
-// greeting shows. Throws ArgumentException or FormatException naming the flag.
+// --credentials (SmtpCredentials' rule), --rewrite-src/--rewrite-dest, the host name the
+// greeting shows and --allow-from (ClientNetworks). Throws ArgumentException or FormatException naming the flag.
 internal sealed record SmtpSettings(
     BindAddress Bind,
     SmtpLimits Limits,
@@ -17,7 +17,8 @@ internal sealed record SmtpSettings(
     bool Ssl,
     bool DebugReceiver,
     RecipientRewriter Rewriter,
-    string HostName)
+    string HostName,
+    ClientNetworks AllowFrom)
 {
     public static SmtpSettings From(FailmailOptions options)
     {
@@ -36,6 +37,7 @@ internal sealed record SmtpSettings(
             options.Ssl,
             options.DebugReceiver,
             RecipientRewriter.From(options),
-            FailmailOptions.HostName());
+            FailmailOptions.HostName(),
+            ClientNetworks.Parse(options.AllowFrom));
     }
 }

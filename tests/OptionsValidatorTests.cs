@@ -307,4 +307,16 @@ public class OptionsValidatorTests
     [Fact]
     public void AFromNoHeaderCanCarryIsAStartUpError() =>
         Assert.Equal("--from: not a mail address: a b@\\x0d", SingleError(Defaults with { From = "a b@\r" }));
+
+    // issue 13: the storm settings.
+    [Fact]
+    public void StormSettingsAreChecked()
+    {
+        Assert.Equal("--page-to: required with --page-threshold (where the storm notice goes)", SingleError(Defaults with { PageThreshold = 100 }));
+        Assert.Equal("--page-window: must be positive (got 0s)", SingleError(Defaults with { PageThreshold = 100, PageTo = "oncall@example.com", PageWindow = TimeSpan.Zero }));
+        Assert.StartsWith("--first-wait: ", SingleError(Defaults with { FirstWait = TimeSpan.FromSeconds(-1) }), StringComparison.Ordinal);
+        Assert.StartsWith("--follow-up-interval: ", SingleError(Defaults with { FollowUpInterval = TimeSpan.FromSeconds(-1) }), StringComparison.Ordinal);
+        Assert.StartsWith("--page-threshold: ", SingleError(Defaults with { PageThreshold = -1 }), StringComparison.Ordinal);
+        Assert.Empty(OptionsValidator.Validate(Defaults with { PageThreshold = 100, PageTo = "oncall@example.com", FirstWait = TimeSpan.FromSeconds(5), FollowUpInterval = TimeSpan.FromMinutes(10), GroupNormalize = true, ShowHosts = true }));
+    }
 }

@@ -38,9 +38,12 @@ internal sealed class BatcherServiceKit : IAsyncDisposable
 
     // store: the service's view of Store (a wrapper that counts reads, say); Store by default.
     public async Task<BatcherService> StartAsync(FailmailOptions? options = null, bool pollStore = false, IMessageStore? store = null,
-        TimeSpan intakeGather = default, Quarantine? quarantine = null)
+        TimeSpan intakeGather = default, Quarantine? quarantine = null, SilenceGate? silences = null)
     {
-        _service = new BatcherService(options ?? Options(), store ?? Store, Sender, NullLoggerFactory.Instance, Time, pollStore, intakeGather, quarantine);
+        _service = new BatcherService(options ?? Options(), store ?? Store, Sender, NullLoggerFactory.Instance, Time, pollStore, intakeGather, quarantine)
+        {
+            Silences = silences,
+        };
         _run = _service.RunAsync(_stop.Token);
         await _service.WaitIdleAsync().WaitAsync(Patience);
         return _service;

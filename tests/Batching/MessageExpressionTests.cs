@@ -50,6 +50,25 @@ public class MessageExpressionTests
         Assert.Equal(expected, Eval(expr, "Subject: [web1] disk full on /var\n\nx\n"));
     }
 
+    // issue 13: the normalize filter, Liquid and Go form, alone and combined with replace.
+    [Theory]
+    [InlineData("{{ subject | normalize }}", "disk <num>% full on web-<num>")]
+    [InlineData("{{normalize (.Header.Get \"Subject\")}}", "disk <num>% full on web-<num>")]
+    [InlineData("{{.Header.Get \"Subject\" | normalize}}", "disk <num>% full on web-<num>")]
+    [InlineData("{{normalize (replace \"web-\\d+\" (.Header.Get \"Subject\") \"web\")}}", "disk <num>% full on web")]
+    [InlineData("{{ headers.subject | normalize | upcase }}", "DISK <NUM>% FULL ON WEB-<NUM>")]
+    public void NormalizeFilter(string expr, string expected)
+    {
+        Assert.Equal(expected, Eval(expr, "Subject: disk 91% full on web-17\n\nx\n"));
+    }
+
+    [Fact]
+    public void NormalizeTakesOneArgument()
+    {
+        var e = Assert.Throws<ExpressionException>(() => MessageExpression.Create("--group-expr", "{{normalize \"a\" \"b\"}}"));
+        Assert.Contains("normalize takes 1 argument (normalize TEXT), got 2", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void HeadersAreDecodedAndLookedUpCaseInsensitively()
     {
@@ -80,7 +99,7 @@ public class MessageExpressionTests
     public void UnknownFilterIsAStartupError()
     {
         var e = Assert.Throws<ExpressionException>(() => MessageExpression.Create("--group-expr", "{{ subject | matc: \"x\" }}"));
-        Assert.Equal("--group-expr: unknown filter 'matc' in {{ subject | matc: \"x\" }} (failmail adds 'match' and 'replace' to DotLiquid's standard filters)", e.Message);
+        Assert.Equal("--group-expr: unknown filter 'matc' in {{ subject | matc: \"x\" }} (failmail adds 'match', 'replace' and 'normalize' to DotLiquid's standard filters)", e.Message);
     }
 
     [Fact]

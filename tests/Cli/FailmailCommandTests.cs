@@ -32,6 +32,17 @@ public sealed class FailmailCommandTests : IDisposable
         Assert.Equal(Defaults with { MaxWait = TimeSpan.FromMinutes(7) }, await OptionsAsync(args));
     }
 
+    // Go failmail's README spells --bind, --relay and --wait (its supervisord line verbatim).
+    [Fact]
+    public async Task BindRelayAndWaitAreAliasesOfTheirFlags()
+    {
+        Assert.Equal(Defaults with { RelayAddr = "smtp.mycompany.example.com:25", BindAddr = "0.0.0.0:25", WaitPeriod = TimeSpan.FromMinutes(1) },
+            await OptionsAsync("--relay=smtp.mycompany.example.com:25", "-bind", "0.0.0.0:25", "--wait=1m"));
+        // Alias and flag are one flag: the last of them wins.
+        Assert.Equal("b:25", (await OptionsAsync("--relay-addr=a:25", "--relay=b:25")).RelayAddr);
+        Assert.Equal("a:25", (await OptionsAsync("--relay=b:25", "--relay-addr=a:25")).RelayAddr);
+    }
+
     [Theory]
     [InlineData(true, "-debug-receiver")]
     [InlineData(true, "--debug-receiver")]
@@ -176,8 +187,11 @@ public sealed class FailmailCommandTests : IDisposable
     [InlineData("failmail: --max-wait: invalid duration \"5x\" (use Go syntax such as 30s, 5m0s)", "-max-wait", "5x")]
     [InlineData("failmail: --max-wait: invalid duration \"30\" (use Go syntax such as 30s, 5m0s)", "--max-wait=30")]
     [InlineData("failmail: flag provided but not defined: --bogus", "--bogus")]
-    [InlineData("failmail: flag provided but not defined: -relay", "-relay=localhost:25")]
-    [InlineData("failmail: flag provided but not defined: --wait", "--wait=30s")]
+    [InlineData("failmail: flag provided but not defined: --relay-adr (did you mean --relay-addr?)", "--relay-adr=localhost:25")]
+    [InlineData("failmail: flag provided but not defined: -relay-host (did you mean --relay-addr?)", "-relay-host=localhost:25")]
+    [InlineData("failmail: flag provided but not defined: --rleay (did you mean --relay-addr?)", "--rleay=localhost:25")]
+    [InlineData("failmail: flag provided but not defined: --wait-perod (did you mean --wait-period?)", "--wait-perod=30s")]
+    [InlineData("failmail: flag provided but not defined: --fail (did you mean --fail-dir?)", "--fail=/tmp")]
     [InlineData("failmail: flag needs an argument: --max-wait", "--max-wait")]
     [InlineData("failmail: bad flag syntax: ---max-wait=5m", "---max-wait=5m")]
     [InlineData("failmail: bad flag syntax: -=x", "-=x")]

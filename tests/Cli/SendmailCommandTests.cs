@@ -7,6 +7,7 @@ using Failmail.Sendmail;
 
 namespace Failmail.Tests.Cli;
 
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SendmailCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("failmail-sendmail-").FullName;
@@ -101,7 +102,7 @@ public sealed class SendmailCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task ADaemonThatIsDownMeansTempFailAndASpooledMessage()
+    public async Task ADaemonThatIsDownMeansASpooledMessageAndSuccess()
     {
         // A port that was just free: nothing listens, the connection is refused at once.
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -114,13 +115,66 @@ public sealed class SendmailCommandTests : IDisposable
 
         var code = await SendmailClient.RunAsync(options, ["-t", "root"], input, error, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(SysExits.TempFail, code);
-        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith($"sendmail: failmail at 127.0.0.1:{port} is unavailable (", line, StringComparison.Ordinal);
+        // Stored durably is accepted, silently, as Postfix's sendmail does when postdrop queues it.
+        Assert.Equal(SysExits.Ok, code);
+        Assert.Equal("", error.ToString());
         var file = Assert.Single(Directory.GetFiles(Path.Combine(options.SpoolDir, "new")));
+        Assert.Equal(SpoolDirectory.FileMode, File.GetUnixFileMode(file));
+        Assert.Equal(SpoolDirectory.DropMode, File.GetUnixFileMode(Path.Combine(options.SpoolDir, "new")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(options.SpoolDir, "tmp")));
         Assert.True(SpoolFile.TryDecode(await File.ReadAllBytesAsync(file), SpoolLimits.From(options), out var spooled, out _));
         Assert.Equal(["root@host1.example.com"], spooled!.Recipients);
         Assert.Contains("Subject: cron\r\n", Encoding.UTF8.GetString(spooled.Bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ADaemonThatIsDownAndASpoolThatCannotBeWrittenMeanTempFail()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        probe.Dispose();
+        // A file where the spool's directory should be: nothing can be stored there.
+        var notADirectory = Path.Combine(_dir, "spool");
+        await File.WriteAllTextAsync(notADirectory, "");
+        var options = new FailmailOptions { BindAddr = $"127.0.0.1:{port}", SpoolDir = notADirectory, QualifyDomain = "host1.example.com" };
+        var error = new StringWriter();
+        using var input = new MemoryStream("Subject: cron\n\nout\n"u8.ToArray());
+
+        var code = await SendmailClient.RunAsync(options, ["-t", "root"], input, error, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(SysExits.TempFail, code);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"sendmail: failmail at 127.0.0.1:{port} is unavailable (", line, StringComparison.Ordinal);
+        Assert.EndsWith("; the message was NOT sent", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithoutConfigTheSubcommandReadsFailmailConfigOrTheSystemFile()
+    {
+        Assert.Equal("/etc/x.conf", SendmailCommand.DefaultConfig(_ => "/etc/x.conf", _ => true));
+        Assert.Equal(SendmailCommand.SystemConfig, SendmailCommand.DefaultConfig(_ => null, p => p == SendmailCommand.SystemConfig));
+        Assert.Null(SendmailCommand.DefaultConfig(_ => "", _ => false));
+
+        var shared = Path.Combine(_dir, "failmail.conf");
+        File.WriteAllText(shared, "spool_dir = /srv/spool\n");
+        var own = Path.Combine(_dir, "own.conf");
+        File.WriteAllText(own, "spool_dir = /srv/own\n");
+        var command = new FailmailCommand((_, _) => Task.FromResult(0));
+        Assert.True(command.TryParse(["sendmail", "-t"], out var result, out var error), error);
+        Assert.True(command.TryPrepare(result, out var options, out error, defaultConfig: shared), error);
+        Assert.Equal("/srv/spool", options.SpoolDir);
+
+        var explicitConfig = new FailmailCommand((_, _) => Task.FromResult(0));
+        Assert.True(explicitConfig.TryParse(["--config", own, "sendmail", "-t"], out result, out error), error);
+        Assert.True(explicitConfig.TryPrepare(result, out options, out error, defaultConfig: shared), error);
+        Assert.Equal("/srv/own", options.SpoolDir);
+    }
+
+    [Fact]
+    public void TheSpoolDefaultIsAbsoluteAndSharedWithTheDaemon()
+    {
+        Assert.Equal("/var/spool/failmail", new FailmailOptions().SpoolDir);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public sealed class ConfigWriterTests : IDisposable
             relay_password_file = 
             qualify_domain = 
             quarantine_dir = quarantine
-            spool_dir = spool
+            spool_dir = /var/spool/failmail
             aliases = 
             sender_canonical = 
             recipient_canonical = 
@@ -86,7 +86,25 @@ public sealed class ConfigWriterTests : IDisposable
             reply_to = 
             max_digest_size = 2M
             max_digest_groups = 200
+            group_normalize = false
+            digest_json = false
+            merge_digests = false
+            show_hosts = false
+            first_wait = 0s
+            follow_up_interval = 0s
+            page_threshold = 0
+            page_window = 1m0s
+            page_to = 
+            history_size = 1000
+            history_dir = history
+            silences_file = silences.json
+            http_token_file = 
+            http_tls_cert = 
+            http_tls_key = 
             transport_map = 
+            local_domains = 
+            master = false
+            allow_from = 
 
             """;
         Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal), await File.ReadAllTextAsync(path));
@@ -104,7 +122,7 @@ public sealed class ConfigWriterTests : IDisposable
             "-subject-prefix=[x] #1", "-wait-period=0", "-max-wait=1h2m3.004s", "-poll=100ms",
             "-batch-expr={{.Header.Get \"X-Split\"}}", "-group-expr={{.Header.Get \"X-Group\"}}", "-template=t.tmpl",
             "-relay-addr=debug", "-relay-user=ru", "-relay-password=p = w # x", "-fail-dir=f", "-all-dir=all",
-            "-receiver", "-sender", "-bind-http=:8026", "-pidfile=failmail.pid", "-relay-all",
+            "-receiver", "-sender", "-bind-http=127.0.0.1:8026", "-pidfile=failmail.pid", "-relay-all",
             "-max-message-size=0x100000", "-max-command-line=1024", "-max-recipients=5", "-max-connections=7",
             "-command-timeout=1m", "-data-timeout=2m", "-queue-dir=q", "-retry-min=1s", "-retry-max=2h",
             "-queue-lifetime=72h", "-relay-timeout=15s", "-log-json",
@@ -113,7 +131,10 @@ public sealed class ConfigWriterTests : IDisposable
             "-qualify-domain=q.example", "-quarantine-dir=qd", "-spool-dir=sp", "-aliases=al", "-sender-canonical=sc", "-recipient-canonical=rc",
             "-sender-canonical-static=s@example.com", "-recipient-canonical-static=r@example.com", "-canonical-scope=envelope",
             "-masquerade-domains=example.com", "-force-from=f@example.com", "-reply-to=ops@example.com", "-max-digest-size=1500k", "-max-digest-groups=50",
+            "-group-normalize", "-digest-json", "-merge-digests", "-show-hosts", "-first-wait=5s", "-follow-up-interval=10m", "-page-threshold=1000", "-page-window=30s", "-page-to=pager@example.com",
+            "-history-size=50", "-history-dir=h", "-silences-file=s.json", "-http-token-file=token", "-http-tls-cert=hc.pem", "-http-tls-key=hk.pem",
             "-transport-map=/etc/failmail/transport",
+            "-local-domains=web-3,web-3.example", "-allow-from=10.0.0.0/8,192.0.2.7", "-master",
         ];
         var expected = await OptionsAsync(everySettingChanged);
         var path = Path.Combine(_dir, "all.conf");

@@ -102,4 +102,24 @@ public class GoFlagSyntaxTests
     {
         Assert.Equal(expected, Error(args));
     }
+
+    [Fact]
+    public void AnAliasBecomesItsFlagAndSharesLastWins()
+    {
+        var aliases = new Dictionary<string, string> { ["wait"] = "max-wait" };
+        Assert.True(GoFlagSyntax.TryNormalize(["-max-wait=1m", "--wait", "2m", "-ssl"], Flags, aliases, new HashSet<string>(), out var normalized, out var error), error);
+        Assert.Equal(["--max-wait=2m", "--ssl=true"], normalized);
+    }
+
+    [Theory]
+    [InlineData("flag provided but not defined: --max-wiat (did you mean --max-wait?)", "--max-wiat=1m")]
+    [InlineData("flag provided but not defined: -fro (did you mean --from?)", "-fro", "x")]
+    [InlineData("flag provided but not defined: --wai (did you mean --max-wait?)", "--wai=1m")]
+    [InlineData("flag provided but not defined: --completely-unrelated", "--completely-unrelated")]
+    public void AnUnknownFlagNamesTheClosestOne(string expected, params string[] args)
+    {
+        var aliases = new Dictionary<string, string> { ["wait"] = "max-wait" };
+        Assert.False(GoFlagSyntax.TryNormalize(args, Flags, aliases, new HashSet<string>(), out _, out var error));
+        Assert.Equal(expected, error);
+    }
 }

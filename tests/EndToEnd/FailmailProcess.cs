@@ -90,6 +90,12 @@ internal sealed partial class FailmailProcess : IAsyncDisposable
         {
             all.AddRange(["--bind-http", "127.0.0.1:0"]);
         }
+        // The spool's default is the host's /var/spool/failmail, which every test's failmail
+        // would share (and import each other's mail from): each gets its own unless it says.
+        if (!args.Any(a => a.Contains("spool-dir", StringComparison.Ordinal) || a.Contains("config", StringComparison.Ordinal)))
+        {
+            all.AddRange(["--spool-dir", Path.Combine(workDir, "spool")]);
+        }
         all.AddRange(args);
         Directory.CreateDirectory(workDir);
         var process = Start(workDir, listener.Port, ownsDirectory, all.ToArray(), listener);

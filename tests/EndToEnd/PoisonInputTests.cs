@@ -145,7 +145,7 @@ public sealed class PoisonInputTests
 
                 // After a fix (here: the operator corrects the address in the file), resend puts it back.
                 await File.WriteAllTextAsync(quarantined, text.Replace("<\"a\rb\"@y.test>", "<fixed@example.com>", StringComparison.Ordinal));
-                var resend = await FailmailProcess.RunToExitAsync(run, "resend", "quarantine");
+                var resend = await FailmailProcess.RunToExitAsync(run, "--spool-dir", Path.Combine(run, "spool"), "resend", "quarantine");
                 Assert.True(resend.ExitCode == 0, resend.Stderr);
                 Assert.Contains("put 1 quarantined message(s)", resend.Stdout, StringComparison.Ordinal);
                 Assert.Empty(Directory.GetFiles(Path.Combine(run, "quarantine", "new")));

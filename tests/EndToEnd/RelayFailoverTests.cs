@@ -34,7 +34,8 @@ public sealed class RelayFailoverTests
             Assert.Contains("first", digest.Message.TextBody, StringComparison.Ordinal);
             Assert.Contains($"relay smtp://{dead.Address} unavailable: relay connection failed: connection refused; skipped until ", failmail.Stderr, StringComparison.Ordinal);
             Assert.Contains($"trying smtp://{sink.Address}", failmail.Stderr, StringComparison.Ordinal);
-            Assert.Contains($"via smtp://{sink.Address}", failmail.Stderr, StringComparison.Ordinal);
+            // smtp-sink has the digest before failmail has read the relay's 250 and logged it.
+            await failmail.WaitUntilAsync(() => failmail.Stderr.Contains($"via smtp://{sink.Address}", StringComparison.Ordinal), Patience, "the sent line naming the second relay");
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{failmail.HttpPort}") };
             var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)).WaitAsync(Patience);

@@ -5,6 +5,7 @@ namespace Failmail.Tests.EndToEnd;
 // `failmail sendmail` and a `sendmail` link to the AOT binary, as cron runs them, against a
 // running failmail that relays to Postfix's smtp-sink; and the spool while the daemon is down.
 [Trait("Category", "EndToEnd")]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SendmailTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -90,28 +91,57 @@ public sealed class SendmailTests
         }
     }
 
+    // Issue 16: cron runs as any user. With the daemon down, that user's message is stored
+    // in the spool the daemon prepared (exit 0, as Postfix's sendmail); it is the user's own,
+    // 0640 in the daemon's group, and another user can neither list the spool nor read or
+    // delete the message. The daemon's next start imports it.
     [Fact]
-    public async Task WhileTheDaemonIsDownMailIsSpooledAndDeliveredAtItsStart()
+    public async Task WhileTheDaemonIsDownAUsersMailIsSpooledPrivatelyAndDeliveredAtItsStart()
     {
         var dir = TestPaths.NewTempDir();
         try
         {
+            // The users below pass through the test's directory, as they would through /var/spool.
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
             var spool = Path.Combine(dir, "spool");
-            // failmail is not running: nothing answers there.
-            using var downPort = new RefusedPort();
-            var run = await RunAsync(TestPaths.FailmailBinary, dir, "Subject: while down\n\nout\n", null,
-                ["--bind-addr", downPort.Address, "--spool-dir", spool, "--qualify-domain", "host1.example.com", "sendmail", "-t", "root"]);
-            Assert.Equal(75, run.ExitCode);
-            var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.StartsWith($"sendmail: failmail at {downPort.Address} is unavailable (", line, StringComparison.Ordinal);
-            Assert.Contains("message spooled as", line, StringComparison.Ordinal);
-            Assert.Single(Directory.GetFiles(Path.Combine(spool, "new")));
-
+            string[] daemon =
+            [
+                "--bind-http", "", "--spool-dir", spool, "--qualify-domain", "host1.example.com",
+                "--wait-period", "300ms", "--max-wait", "2s", "--poll", "100ms",
+            ];
             await using var sink = await SmtpSink.StartAsync(Path.Combine(dir, "sink"));
-            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"),
-                "--relay-addr", $"127.0.0.1:{sink.Port}", "--bind-http", "", "--spool-dir", spool, "--qualify-domain", "host1.example.com",
-                "--wait-period", "300ms", "--max-wait", "2s", "--poll", "100ms");
+            await using (var first = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"), ["--relay-addr", $"127.0.0.1:{sink.Port}", .. daemon]))
+            {
+                first.Signal(Signals.Term);
+                Assert.Equal(0, await first.WaitForExitAsync(Patience));
+            }
+            Assert.Equal("0 3733", await StatAsync("%u %a", Path.Combine(spool, "new")));
+            Assert.Equal("0 3733", await StatAsync("%u %a", Path.Combine(spool, "tmp")));
+            Assert.Equal("0 711", await StatAsync("%u %a", spool));
 
+            // failmail is not running: nothing answers there. The user's cwd is not writable.
+            using var downPort = new RefusedPort();
+            var run = await RunAsync("runuser", dir, "Subject: while down\n\nout\n", null,
+                ["-u", "nobody", "--", TestPaths.FailmailBinary, "--bind-addr", downPort.Address, "--spool-dir", spool,
+                 "--qualify-domain", "host1.example.com", "sendmail", "-t", "root"]);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Equal("", run.Stderr);
+            var spooled = Assert.Single(Directory.GetFiles(Path.Combine(spool, "new")));
+            Assert.Equal("65534 0 640", await StatAsync("%u %g %a", spooled));
+
+            // Another user: no listing, no reading, no deleting.
+            foreach (var command in new[] { new[] { "ls", Path.Combine(spool, "new") }, ["cat", spooled], ["rm", "-f", spooled] })
+            {
+                var other = await RunAsync("runuser", dir, "", null, ["-u", "daemon", "--", .. command]);
+                Assert.True(other.ExitCode != 0, $"{string.Join(' ', command)} as another user: {other.Stdout}");
+                // rm in a sticky directory: EPERM ("Operation not permitted"); the rest EACCES.
+                Assert.True(other.Stderr.Contains("Permission denied", StringComparison.Ordinal)
+                    || other.Stderr.Contains("Operation not permitted", StringComparison.Ordinal), other.Stderr);
+            }
+            Assert.True(File.Exists(spooled));
+
+            await using var failmail = await FailmailProcess.StartServingAsync(Path.Combine(dir, "run"), ["--relay-addr", $"127.0.0.1:{sink.Port}", .. daemon]);
             await failmail.WaitUntilAsync(() => sink.Messages().Count >= 1, Patience, "the spooled message's digest at smtp-sink");
             var digest = Assert.Single(sink.Messages());
             Assert.Equal(["root@host1.example.com"], digest.Recipients);
@@ -123,6 +153,13 @@ public sealed class SendmailTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    private static async Task<string> StatAsync(string format, string path)
+    {
+        var result = await RunAsync("stat", "/", "", null, ["-c", format, path]);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return result.Stdout.Trim();
     }
 
     [Fact]

@@ -23,7 +23,8 @@ public sealed class HttpRequestParserTests
         var status = Parse(Curl, out var head, out var consumed);
 
         Assert.Equal(HttpParseStatus.Complete, status);
-        Assert.Equal(new HttpRequestHead("GET", "/metrics", KeepAlive: true, HasBody: false), head);
+        Assert.Equal(new HttpRequestHead("GET", "/metrics", KeepAlive: true, HasBody: false) { Host = head.Host }, head);
+        Assert.NotNull(head.Host);
         Assert.Equal(Curl.Length, consumed);
     }
 
@@ -86,6 +87,45 @@ public sealed class HttpRequestParserTests
 
         Assert.Equal(HttpParseStatus.TooLarge, Parse(big, out _, out _));
         Assert.Equal(HttpParseStatus.Incomplete, Parse(big[..(HttpRequestParser.MaxHeadBytes - 1)], out _, out _));
+    }
+
+    // Issue 15: what the API reads from a head.
+    [Fact]
+    public void TheApiFieldsQueryAndBodyLengthAreRead()
+    {
+        var status = Parse("POST /api/v1/silences?limit=5&before=x#frag HTTP/1.1\r\nHost: 127.0.0.1:8025\r\nOrigin: http://127.0.0.1:8025\r\n"
+            + "Authorization: Bearer abc\r\nContent-Length: 11\r\n\r\n{\"a\":\"bcd\"}", out var head, out var consumed);
+
+        Assert.Equal(HttpParseStatus.Complete, status);
+        Assert.Equal("/api/v1/silences", head.Path);
+        Assert.Equal("limit=5&before=x", head.Query);
+        Assert.Equal("127.0.0.1:8025", head.Host);
+        Assert.Equal("http://127.0.0.1:8025", head.Origin);
+        Assert.Equal("Bearer abc", head.Authorization);
+        Assert.Equal(11, head.ContentLength);
+        Assert.True(head.HasBody);
+        Assert.False(head.KeepAlive);
+        Assert.Equal(consumed + 11, Encoding.ASCII.GetByteCount("POST /api/v1/silences?limit=5&before=x#frag HTTP/1.1\r\nHost: 127.0.0.1:8025\r\nOrigin: http://127.0.0.1:8025\r\n"
+            + "Authorization: Bearer abc\r\nContent-Length: 11\r\n\r\n{\"a\":\"bcd\"}"));
+    }
+
+    [Theory]
+    [InlineData("Content-Length: -1\r\n")]
+    [InlineData("Content-Length: 1x\r\n")]
+    [InlineData("Content-Length: \r\n")]
+    [InlineData("Content-Length: 5\r\nContent-Length: 6\r\n")]
+    [InlineData("Content-Length: 1234567890123456\r\n")]
+    public void ABadOrConflictingContentLengthIsInvalid(string field)
+    {
+        Assert.Equal(HttpParseStatus.Invalid, Parse("POST /api/v1/silences HTTP/1.1\r\n" + field + "\r\n", out _, out _));
+    }
+
+    [Fact]
+    public void AChunkedBodyHasNoLengthAndControlBytesInFieldsAreMasked()
+    {
+        Assert.Equal(HttpParseStatus.Complete, Parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nOrigin: h\u00e9\r\n\r\n", out var head, out _));
+        Assert.Equal(-1, head.ContentLength);
+        Assert.Equal("h?", head.Origin);
     }
 
     private static HttpParseStatus Parse(string request, out HttpRequestHead head, out int consumed) =>

@@ -25,7 +25,7 @@ public sealed class HttpStatsServerTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("{\"ActiveBatches\":1,\"ActiveMessages\":2,\"LastReceived\":\"2014-02-28T23:00:05-05:00\"}\n", body);
+        Assert.Equal("{\"ActiveBatches\":1,\"ActiveMessages\":2,\"LastReceived\":\"2014-02-28T23:00:05-05:00\",\"Version\":\"" + FailmailVersion.Text + "\"}\n", body);
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class HttpStatsServerTests
 
         var body = await client.GetStringAsync(Url(server, "/")).WaitAsync(Wait);
 
-        Assert.Equal("{\"ActiveBatches\":0,\"ActiveMessages\":0,\"LastReceived\":\"0001-01-01T00:00:00Z\"}\n", body);
+        Assert.Equal("{\"ActiveBatches\":0,\"ActiveMessages\":0,\"LastReceived\":\"0001-01-01T00:00:00Z\",\"Version\":\"" + FailmailVersion.Text + "\"}\n", body);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class HttpStatsServerTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         var families = PrometheusTextParser.Parse(body);
-        Assert.Equal(13, families.Keys.Count(k => k.StartsWith("failmail_", StringComparison.Ordinal)));
+        Assert.Equal(14, families.Keys.Count(k => k.StartsWith("failmail_", StringComparison.Ordinal)));
         Assert.Equal(["process_cpu_seconds_total", "process_open_fds", "process_resident_memory_bytes", "process_start_time_seconds", "process_virtual_memory_bytes"],
             families.Keys.Where(k => k.StartsWith("process_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Equal(1, families["failmail_messages_received_total"].Samples.Single().Value);

@@ -52,6 +52,9 @@ public sealed class PrometheusWriterTests
             # HELP failmail_quarantined_batches_total Batches whose messages went to the quarantine.
             # TYPE failmail_quarantined_batches_total counter
             failmail_quarantined_batches_total 0
+            # HELP failmail_messages_silenced_total Messages an active silence left out of digests.
+            # TYPE failmail_messages_silenced_total counter
+            failmail_messages_silenced_total 0
             # HELP failmail_pending_messages Messages in the incoming store.
             # TYPE failmail_pending_messages gauge
             failmail_pending_messages 9

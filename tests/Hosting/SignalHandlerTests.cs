@@ -34,6 +34,17 @@ public sealed class SignalHandlerTests
     }
 
     [Fact]
+    public void SigUsr2IsAHandOverOnlyInAWorker()
+    {
+        using var handler = new SignalHandler(NullLogger.Instance, _ => { });
+        Assert.False(handler.Handle(PosixNative.SigUsr2));
+        handler.RegisterHandOver();
+        Assert.True(handler.Handle(PosixNative.SigUsr2));
+        Assert.True(handler.HandOverRequested.IsCompleted);
+        Assert.False(handler.ShutdownToken.IsCancellationRequested);
+    }
+
+    [Fact]
     public void OtherSignalsKeepTheirDefault()
     {
         using var handler = new SignalHandler(NullLogger.Instance, _ => { });

@@ -32,6 +32,22 @@ public class MetaRecordTests
         Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(1_234_567), envelope.Received);
     }
 
+    // issue 13: the EHLO name is stored beside the address; records without it (older ones,
+    // failmail's) read as "", and an envelope without one writes no field.
+    [Fact]
+    public void ClientNameRoundTripsAndIsOptional()
+    {
+        var envelope = new Envelope("a@example.com", ["ops@example.com"], DateTimeOffset.UnixEpoch, "10.0.0.7") { ClientName = "web-3.example.com" };
+        var json = JsonSerializer.SerializeToUtf8Bytes(MetaRecord.FromEnvelope(envelope, 1), MetaJsonContext.Default.MetaRecord);
+        Assert.Contains("\"ClientName\":\"web-3.example.com\"", Encoding.UTF8.GetString(json), StringComparison.Ordinal);
+        var back = JsonSerializer.Deserialize(json, MetaJsonContext.Default.MetaRecord)?.ToEnvelope(() => DateTimeOffset.UnixEpoch);
+        Assert.Equal("web-3.example.com", back?.ClientName);
+        var old = JsonSerializer.Deserialize("""{"EnvelopeFrom":"a@b","EnvelopeTo":["c@d"],"ClientAddress":"::1"}""", MetaJsonContext.Default.MetaRecord);
+        Assert.Equal("", old?.ToEnvelope(() => DateTimeOffset.UnixEpoch)?.ClientName);
+        var none = JsonSerializer.SerializeToUtf8Bytes(MetaRecord.FromEnvelope(envelope with { ClientName = "" }, 1), MetaJsonContext.Default.MetaRecord);
+        Assert.DoesNotContain("ClientName", Encoding.UTF8.GetString(none), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NoRecipientsMeansNoEnvelope()
     {

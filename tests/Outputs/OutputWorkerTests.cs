@@ -166,6 +166,32 @@ public sealed class OutputWorkerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task EachOutcomeIsRecordedInTheHistoryUnderTheOutputsName()
+    {
+        var history = new RecordingHistory();
+        var parsed = OutputTestKit.Target("slack+" + _server.Url());
+        await using var channel = new HttpOutputChannel(parsed, TimeSpan.FromSeconds(10), _time, "hub.test");
+        var worker = new OutputWorker(parsed, new OutputQueue(null), channel, OutputTestKit.Settings(_dir.Combine("failed")), _time, _log.CreateLogger("t")) { History = history };
+        _server.Enqueue(500, "busy");
+        _server.Enqueue(200, "ok");
+        var entry = worker.Enqueue(OutputTestKit.Summary());
+        await worker.StepAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromHours(1));
+        await worker.StepAsync(CancellationToken.None);
+        Assert.Equal(["queued", "posted"], history.Records.Select(r => r.Outcome));
+        Assert.All(history.Records, r => Assert.Equal((worker.Target.Id + "." + entry.Id, worker.Target.Id, "ops@example.com"), (r.Id, r.Target, r.Recipient)));
+        Assert.Contains("500", history.Records[0].Error, StringComparison.Ordinal);
+        Assert.NotEmpty(history.Records[1].Text);
+    }
+
+    private sealed class RecordingHistory : Failmail.Batching.IDigestHistory
+    {
+        public List<Failmail.Batching.DigestRecord> Records { get; } = [];
+
+        public void Record(Failmail.Batching.DigestRecord record) => Records.Add(record);
+    }
+
+    [Fact]
     public async Task PendingPostsForOneRecipientAreMergedWhileTheOutputIsDown()
     {
         var (worker, channel) = Create("webhook+" + _server.Url());

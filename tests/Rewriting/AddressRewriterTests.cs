@@ -35,6 +35,36 @@ public sealed class AddressRewriterTests
         Assert.Equal(["jane@ops.example.com"], second.RewriteRecipients(["root@host1.example.com"]));
     }
 
+    // Issue 16: --local-domains. root@localhost and root@web-3 are root, so they go through
+    // the aliases; an unaliased local name ends up in --qualify-domain.
+    [Fact]
+    public void AddressesInLocalDomainsGoThroughTheAliases()
+    {
+        var rewriter = new AddressRewriter("host1.example.com",
+            AliasTable.Parse("aliases", MapFileReader.ReadLogicalLines("aliases", ["root: ops@example.com"])),
+            CanonicalMap.Parse("s", [], ""), CanonicalMap.Parse("r", [], ""), CanonicalScope.Both, new Masquerade(""), "", "",
+            LocalDomains.Resolve("web-3", "host1.example.com"));
+        Assert.Equal(["ops@example.com"], rewriter.RewriteRecipients(["root@localhost"]));
+        Assert.Equal(["ops@example.com"], rewriter.RewriteRecipients(["root@WEB-3."]));
+        Assert.Equal(["ops@example.com"], rewriter.RewriteRecipients(["root@host1.example.com"]));
+        Assert.Equal(["backup@host1.example.com"], rewriter.RewriteRecipients(["backup@localhost"]));
+        Assert.Equal(["root@web-4"], rewriter.RewriteRecipients(["root@web-4"]));
+        Assert.True(rewriter.IsLocal("cron@web-3"));
+        Assert.False(rewriter.IsLocal("cron@web-3.example.com"));
+    }
+
+    [Fact]
+    public void DefaultLocalDomainsAreLocalhostAndThisHostsNames()
+    {
+        var host = Failmail.FailmailOptions.HostName();
+        var domains = LocalDomains.Resolve("", "q.example");
+        Assert.Contains("localhost", domains);
+        Assert.Contains("q.example", domains);
+        Assert.Contains(host.Split('.')[0], domains);
+        Assert.Contains(HostDomain.Resolve(""), domains);
+        Assert.Throws<ArgumentException>(() => LocalDomains.Resolve("a.example, root@b.example", "q.example"));
+    }
+
     [Fact]
     public void AliasesApplyOnlyToLocalRecipients()
     {

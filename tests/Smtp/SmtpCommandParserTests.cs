@@ -111,6 +111,9 @@ public class SmtpCommandParserTests
     [InlineData("MAIL FROM:<user@3com.com>", "user@3com.com", -1L)]
     [InlineData("MAIL FROM:<root@[127.0.0.1]>", "root@[127.0.0.1]", -1L)]
     [InlineData("MAIL FROM:<jörg@bücher.example> SMTPUTF8", "jörg@bücher.example", -1L)]
+    // Bare local names parse; the session takes them only from loopback clients (issue 16).
+    [InlineData("MAIL FROM:<root>", "root", -1L)]
+    [InlineData("MAIL FROM:<postmaster> SIZE=10", "postmaster", 10L)]
     public void MailFromParsesPathAndParameters(string line, string address, long size)
     {
         var command = ParseLine(line);
@@ -125,7 +128,8 @@ public class SmtpCommandParserTests
     [InlineData("MAIL TO:<a@example.com>", 501)]
     [InlineData("MAIL FROM:<a@example.com", 501)]
     [InlineData("MAIL FROM:<a example.com>", 501)]
-    [InlineData("MAIL FROM:<postmaster>", 501)]
+    [InlineData("MAIL FROM:<\"quoted name\">", 501)]
+    [InlineData("RCPT TO:<\"root\">", 501)]
     [InlineData("MAIL FROM:<a@example.com>x", 501)]
     [InlineData("MAIL FROM:<a@example.com> SIZE=abc", 501)]
     [InlineData("MAIL FROM:<a@example.com> BODY=BINARYMIME", 501)]

@@ -28,6 +28,34 @@ public class SmtpSessionTests
     [Fact]
     public void GreetingNamesTheHost() => Assert.Equal(new SmtpReply(220, "mx ESMTP failmail"), NewSession().Greeting());
 
+    // Issue 16: bare local names (cron's MAIL FROM:<root>) only from this host.
+    [Fact]
+    public void BareNamesAreTakenFromLoopbackClientsOnly()
+    {
+        var local = new SmtpSession(new SmtpSessionSettings("mx", Limits), peer: new SmtpPeer(IsLoopback: true, IsAllowed: false));
+        Assert.Equal(250, Send(local, "MAIL FROM:<root>").Code);
+        Assert.Equal(250, Send(local, "RCPT TO:<root>").Code);
+        Assert.Equal("root", local.From);
+        Assert.Equal(["root"], local.Recipients);
+
+        var remote = NewSession();
+        Assert.Equal(new SmtpReply(504, "5.5.2 <root>: need a fully-qualified address (bare names only from this host)"), Send(remote, "MAIL FROM:<root>"));
+        Assert.Equal(250, Send(remote, "MAIL FROM:<root@b.c>").Code);
+        Assert.Equal(504, Send(remote, "RCPT TO:<root>").Code);
+        Assert.Equal(250, Send(remote, "RCPT TO:<Postmaster>").Code);
+    }
+
+    // Issue 16: with --credentials, a client in --allow-from may send without AUTH.
+    [Fact]
+    public void AnAllowedClientNeedsNoAuthWhileOthersMust()
+    {
+        var settings = new SmtpSessionSettings("mx", Limits, new SmtpCredentials("u", "p"), AllowUnencryptedAuth: true);
+        var allowed = new SmtpSession(settings, peer: new SmtpPeer(IsLoopback: false, IsAllowed: true));
+        Assert.Equal(250, Send(allowed, "MAIL FROM:<a@b.c>").Code);
+        var other = new SmtpSession(settings, peer: new SmtpPeer(IsLoopback: false, IsAllowed: false));
+        Assert.Equal(530, Send(other, "MAIL FROM:<a@b.c>").Code);
+    }
+
     [Fact]
     public void RcptBeforeMailReturns503()
     {

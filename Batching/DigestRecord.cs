@@ -1,0 +1,26 @@
+namespace Failmail.Batching;
+
+// One line of the digest history. Id is the sender's own (the relay's queue entry); Target is
+// "smtp" or an output's name ("" for a silenced message, which went nowhere); Outcome is
+// "queued", "relayed", "failed" or "silenced"; Error says why for the last failure; Text is
+// the digest as sent (or the silenced message), cut to DigestRecord.MaxTextChars.
+internal sealed record DigestRecord(
+    string Id,
+    DateTimeOffset Time,
+    string Recipient,
+    string BatchKey,
+    string Subject,
+    long Size,
+    string Target,
+    string Outcome,
+    string Error,
+    string Text)
+{
+    public const int MaxTextChars = 256 * 1024;
+
+    public static string Cut(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length <= MaxTextChars ? text : string.Concat(text.AsSpan(0, MaxTextChars), "\r\n[… cut at 256 KiB]");
+    }
+}
