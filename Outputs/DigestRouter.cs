@@ -9,8 +9,9 @@ namespace Failmail.Outputs;
 // and canonical rewriting) is looked up, and every target gets its copy. An output's copy is
 // committed to that output's durable queue before SendAsync returns; `smtp` is the relay's own
 // SendAsync (queued durably too). Only then may the batcher remove the digest's messages.
-// When a later target throws, the batcher retries the whole digest: an output that already
-// queued it posts it twice at worst, never zero times.
+// When a target throws (the relay's queue or an output's cannot be written), the batcher
+// retries the whole digest later: the outputs that had already queued it are remembered
+// (bounded, in memory), so a retry queues it only where it is still missing.
 internal sealed class DigestRouter : IDigestSender
 {
     public const string SeverityHeader = "X-Failmail-Severity";
@@ -23,6 +24,12 @@ internal sealed class DigestRouter : IDigestSender
     private readonly IReadOnlyDictionary<string, OutputWorker> _outputs;
     private readonly IMessageStore? _incoming;
     private readonly ILogger _logger;
+
+    // Digests whose hand-off failed part-way: which outputs already hold them. Bounded; a
+    // digest forgotten (or a restart) at worst posts one output's copy twice.
+    private const int MaxPartial = 1024;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, HashSet<string>> _partial = new(StringComparer.Ordinal);
 
     public DigestRouter(TransportMap map, IDigestSender smtp, IReadOnlyDictionary<string, OutputWorker> outputs, IMessageStore? incoming, ILogger logger)
     {
@@ -37,23 +44,58 @@ internal sealed class DigestRouter : IDigestSender
     {
         ArgumentNullException.ThrowIfNull(digest);
         var targets = _map.Lookup(digest.Recipient);
+        var key = PartialKey(digest);
+        HashSet<string>? done;
+        lock (_lock)
+        {
+            _ = _partial.Remove(key, out done);
+        }
         OutputSummary? summary = null;
         var smtp = false;
-        foreach (var target in targets)
+        try
         {
-            if (target.Kind == OutputKind.Smtp)
+            foreach (var target in targets)
             {
-                smtp = true;
-                continue;
+                if (target.Kind == OutputKind.Smtp)
+                {
+                    smtp = true;
+                    continue;
+                }
+                if (done?.Contains(target.Id) == true)
+                {
+                    continue;
+                }
+                summary ??= OutputSummary.From(digest, Severity(digest));
+                _outputs[target.Id].Enqueue(summary);
+                (done ??= new(StringComparer.Ordinal)).Add(target.Id);
             }
-            summary ??= OutputSummary.From(digest, Severity(digest));
-            _outputs[target.Id].Enqueue(summary);
+            if (smtp)
+            {
+                await _smtp.SendAsync(digest, cancellationToken).ConfigureAwait(false);
+            }
         }
-        if (smtp)
+        catch when (done is { Count: > 0 })
         {
-            await _smtp.SendAsync(digest, cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (_partial.Count >= MaxPartial)
+                {
+                    _partial.Clear();
+                }
+                _partial[key] = done;
+            }
+            throw;
         }
     }
+
+    internal int PartialCount
+    {
+        get { lock (_lock) { return _partial.Count; } }
+    }
+
+    // The same digest handed over again: same recipient, batch and messages.
+    private static string PartialKey(Digest digest) =>
+        $"{digest.Recipient}\n{digest.BatchKey}\n{digest.MessageIds.Count}\n{(digest.MessageIds.Count > 0 ? digest.MessageIds[0] : "")}\n{(digest.MessageIds.Count > 0 ? digest.MessageIds[^1] : "")}";
 
     // The most severe X-Failmail-Severity among the digest's newest messages, "" when none.
     // Read from the incoming store, which still holds them until SendAsync returns; a message

@@ -20,6 +20,14 @@ public class DigestRouterTests
         }
     }
 
+    private sealed class FailingOnceSender : IDigestSender
+    {
+        public int Calls { get; private set; }
+
+        public ValueTask SendAsync(Digest digest, CancellationToken cancellationToken) =>
+            ++Calls == 1 ? throw new IOException("outgoing queue: No space left on device") : ValueTask.CompletedTask;
+    }
+
     private sealed class NeverChannel : IOutputChannel
     {
         public Task<OutputResult> DeliverAsync(OutputEntry entry, CancellationToken cancellationToken) => Task.FromResult(OutputResult.Sent());
@@ -86,5 +94,23 @@ public class DigestRouterTests
         var entries = set.Workers[0].Queue.Snapshot();
         Assert.Equal("critical", entries[0].Summary.Severity);
         Assert.Equal("", entries[1].Summary.Severity);
+    }
+
+    [Fact]
+    public async Task ARetryAfterTheRelayFailedDoesNotQueueTheOutputsCopyAgain()
+    {
+        Assert.True(TransportMap.TryParse("* slack+http://127.0.0.1:9/x, smtp", "map", _ => null, out var map, out _));
+        var smtp = new FailingOnceSender();
+        await using var set = OutputSet.Create(OutputTestKit.Settings("/nonexistent", map), smtp, null, new ListLoggerFactory(),
+            new FakeTimeProvider(OutputTestKit.T0), channelFor: _ => new NeverChannel());
+        var digest = Digest("ops@example.com");
+        await Assert.ThrowsAsync<IOException>(() => set.Router.SendAsync(digest, CancellationToken.None).AsTask());
+        Assert.Equal(1, set.Workers[0].Queue.Count);
+        Assert.Equal(1, set.Router.PartialCount);
+        // The batcher hands the same digest over again: the relay gets it, Slack not twice.
+        await set.Router.SendAsync(digest, CancellationToken.None);
+        Assert.Equal(2, smtp.Calls);
+        Assert.Equal(1, set.Workers[0].Queue.Count);
+        Assert.Equal(0, set.Router.PartialCount);
     }
 }
