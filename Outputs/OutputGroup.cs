@@ -1,7 +1,7 @@
 namespace Failmail.Outputs;
 
-// One group of a queued digest, as the outputs render it. Hosts is empty until the batcher
-// reports the hosts a group came from; new fields are added as optional properties so a
+// One group of a queued digest, as the outputs render it. Hosts: the sending hosts the
+// batcher counted, most messages first. New fields are added as optional properties so a
 // queue file written by an older version still reads.
 internal sealed record OutputGroup
 {

@@ -58,6 +58,8 @@ internal sealed record OutputSummary
             Count = g.Count,
             First = g.First,
             Last = g.Last,
+            // The sending hosts, most messages first (the batcher keeps at most 32 per group).
+            Hosts = [.. g.Hosts.Select(h => TextCut.Valid(h.Host))],
         }).ToList();
         var omitted = batch.Groups.Skip(MaxGroups).ToList();
         return new OutputSummary

@@ -99,6 +99,25 @@ public class OutputQueueTests
     }
 
     [Fact]
+    public void TheBatchersHostsReachTheQueuedSummaryMostFirst()
+    {
+        using var dir = new TempDirectory();
+        var group = new Failmail.Batching.DueGroup("disk", "disk full", 9, OutputTestKit.T0, OutputTestKit.T0, "m1")
+        {
+            Hosts = [new Failmail.Batching.HostCount("web-3", 6), new Failmail.Batching.HostCount("web-7", 3)],
+        };
+        var digest = new Failmail.Batching.Digest("", "ops@example.com", new MimeKit.MimeMessage { Subject = "disk full" }, ["m1"])
+        {
+            Summary = new Failmail.Batching.DueBatch("", "ops@example.com", [group], ["m1"], OutputTestKit.T0, OutputTestKit.T0),
+        };
+        var queue = new OutputQueue(dir.Path);
+        queue.Add(OutputSummary.From(digest), OutputTestKit.T0);
+        var read = new OutputQueue(dir.Path).Snapshot()[0].Summary;
+        Assert.Equal(["web-3", "web-7"], read.Groups[0].Hosts);
+        Assert.Equal(["web-3", "web-7"], read.Hosts);
+    }
+
+    [Fact]
     public void ResyncForgetsWhatAnotherProcessDeliveredAndAdoptsWhatItQueued()
     {
         using var dir = new TempDirectory();
