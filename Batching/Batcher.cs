@@ -185,20 +185,22 @@ internal sealed class Batcher
         return due;
     }
 
-    // The open batches for the API (issue 15), at most limit, oldest first: read-only copies.
+    // The open batches for the API (issue 15), the limit soonest due first: read-only copies.
+    // Only the chosen batches are summed up (ToDueBatch sorts a batch's groups).
     public List<OpenBatch> Snapshot(int limit)
     {
+        var chosen = _batches.Values
+            .Select(b => (Batch: b, Due: Deadline(b)))
+            .OrderBy(b => b.Due)
+            .ThenBy(b => b.Batch.Id)
+            .Take(Math.Max(0, limit));
         var result = new List<OpenBatch>(Math.Min(limit, _batches.Count));
-        foreach (var batch in _batches.Values)
+        foreach (var (batch, due) in chosen)
         {
-            if (result.Count >= limit)
-            {
-                break;
-            }
             var groups = batch.ToDueBatch().Groups;
             result.Add(new OpenBatch(batch.Id, batch.BatchKey, batch.Recipient, batch.Count,
                 [.. groups.Select(g => new OpenGroup(g.Key, g.Subject, g.Count))],
-                groups.Min(g => g.First), groups.Max(g => g.Last), Deadline(batch)));
+                groups.Min(g => g.First), groups.Max(g => g.Last), due));
         }
         return result;
     }

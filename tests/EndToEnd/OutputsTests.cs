@@ -201,8 +201,9 @@ public sealed class OutputsTests
                 [.. flags, "--wait-period", "300ms", "--max-wait", "5s", "--poll", "300ms", "--bind-http", ""]);
             await SendAsync(failmail.SmtpPort, "ops@example.com", 3, 1);
             var failedPosts = Path.Combine(failed, "outputs");
-            await failmail.WaitUntilAsync(() => Directory.Exists(failedPosts) && Directory.GetFiles(failedPosts).Length == 1, Patience, "the post in the fail-dir");
-            using (var failure = JsonDocument.Parse(File.ReadAllBytes(Directory.GetFiles(failedPosts)[0])))
+            // "*.json": the fail-dir file is written as a hidden .tmp first, then renamed.
+            await failmail.WaitUntilAsync(() => Directory.Exists(failedPosts) && Directory.GetFiles(failedPosts, "*.json").Length == 1, Patience, "the post in the fail-dir");
+            using (var failure = JsonDocument.Parse(File.ReadAllBytes(Directory.GetFiles(failedPosts, "*.json")[0])))
             {
                 Assert.Equal(404, failure.RootElement.GetProperty("status").GetInt32());
                 Assert.Equal("no_service", failure.RootElement.GetProperty("response").GetString());
