@@ -23,7 +23,9 @@ internal sealed class GroupDocument
     public int Count { get; set; }
 }
 
-internal sealed class DigestDocument
+// One entry of the digest history as /api/v1/digests shows it (Text only for one entry by id).
+// Not Batching/DigestDocument, the JSON part a spoke attaches to its digests.
+internal sealed class HistoryDocument
 {
     public string Id { get; set; } = "";
     public DateTimeOffset Time { get; set; }

@@ -6,8 +6,8 @@ namespace Failmail.Api;
 // Source-generated JSON for /api/v1 (AOT-clean): camelCase, as Alertmanager writes it.
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(List<BatchDocument>))]
-[JsonSerializable(typeof(List<DigestDocument>))]
-[JsonSerializable(typeof(DigestDocument))]
+[JsonSerializable(typeof(List<HistoryDocument>))]
+[JsonSerializable(typeof(HistoryDocument))]
 [JsonSerializable(typeof(List<QueueDocument>))]
 [JsonSerializable(typeof(List<FailedDocument>))]
 [JsonSerializable(typeof(StatusDocument))]

@@ -219,15 +219,15 @@ internal sealed class ApiServer : IHttpApi, IAsyncDisposable
         {
             return Error(400, $"before: no digest {before} in the history");
         }
-        return Ok([.. _history.List(limit, before).Select(e => ToDocument(e, null))], Json.ListDigestDocument);
+        return Ok([.. _history.List(limit, before).Select(e => ToDocument(e, null))], Json.ListHistoryDocument);
     }
 
     private HttpResponse Digest(string id) =>
         _history.Find(id) is { } entry
-            ? Ok(ToDocument(entry, _history.Text(id) ?? ""), Json.DigestDocument)
+            ? Ok(ToDocument(entry, _history.Text(id) ?? ""), Json.HistoryDocument)
             : Error(404, $"no digest {id} in the history");
 
-    private static DigestDocument ToDocument(HistoryEntry e, string? text) => new()
+    private static HistoryDocument ToDocument(HistoryEntry e, string? text) => new()
     {
         Id = e.Id, Time = e.Time, Recipient = e.Recipient, BatchKey = e.BatchKey, Subject = e.Subject, Size = e.Size,
         Target = e.Target, Outcome = e.Outcome, Error = e.Error, Text = text,

@@ -27,12 +27,12 @@ internal static class CtlTables
                     }));
             case "digests" when !ofOne:
                 return Table(["ID", "TIME", "RECIPIENT", "SUBJECT", "SIZE", "TARGET", "OUTCOME"],
-                    JsonSerializer.Deserialize(json, context.ListDigestDocument)?.Select(d => new[]
+                    JsonSerializer.Deserialize(json, context.ListHistoryDocument)?.Select(d => new[]
                     {
                         d.Id, Time(d.Time), d.Recipient, d.Subject, Number(d.Size), d.Target, d.Outcome + (d.Error.Length > 0 ? ": " + d.Error : ""),
                     }));
             case "digests":
-                var digest = JsonSerializer.Deserialize(json, context.DigestDocument);
+                var digest = JsonSerializer.Deserialize(json, context.HistoryDocument);
                 return digest is null ? "" : $"{digest.Outcome} {Time(digest.Time)} to {digest.Recipient} via {digest.Target}\n\n{digest.Text}\n";
             case "queue":
                 return Table(["ID", "RECIPIENTS", "ATTEMPTS", "NEXT RETRY", "LAST ERROR"],
