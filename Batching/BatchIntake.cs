@@ -177,14 +177,24 @@ internal sealed class BatchIntake(
             return false;
         }
         var batchKey = keys.FromMime(mime, message).BatchKey;
-        var first = document.Groups[0];
+        var groups = Silences is { } silences ? silences.Unsilenced(message, document.Groups, batchKey, recipients) : document.Groups;
+        if (groups.Count == 0)
+        {
+            // Every group is silenced: released from the store as if it had been sent.
+            BatchLog.MergeSilenced(logger, message.Id, document.Groups.Count);
+            store.Remove([message.Id]);
+            ledger.Removed([message.Id]);
+            return true;
+        }
+        var first = groups[0];
         var batched = new BatchedMessage(message.Id, batchKey, first.Key, first.Subject, recipients, message.Envelope.Received)
         {
-            Folded = document.Groups,
+            Folded = groups,
         };
         ledger.Expect(message.Id, recipients.Count, message.Envelope.Received, message.Envelope.From);
         batcher.Add(batched, MonotonicTime.ToTimestamp(time, message.Envelope.Received));
-        BatchLog.Merged(logger, message.Id, batchKey, document.Groups.Count, document.Total, recipients.Count);
+        var total = groups.Sum(g => g.Count);
+        BatchLog.Merged(logger, message.Id, batchKey, groups.Count, total, recipients.Count);
         return true;
     }
 

@@ -64,4 +64,7 @@ internal static partial class BatchLog
 
     [LoggerMessage(EventId = 219, Level = LogLevel.Warning, Message = "digest {Id} passed through unmerged: {Problem}")]
     public static partial void MergeRefused(ILogger logger, string id, string problem);
+
+    [LoggerMessage(EventId = 220, Level = LogLevel.Information, Message = "merged digest {Id}: all {Groups} groups silenced; released")]
+    public static partial void MergeSilenced(ILogger logger, string id, int groups);
 }

@@ -57,6 +57,34 @@ internal sealed class SilenceGate(SilenceBook book, TimeProvider time, IDigestHi
         return true;
     }
 
+    // --merge-digests: a spoke's digest is silenced group by group, each group matched as its
+    // own message would be (its subject and group key, the digest's envelope and batch key;
+    // header matchers see no headers). The groups no silence matches; the others are counted.
+    public IReadOnlyList<DigestDocumentGroup> Unsilenced(ReceivedMessage message, IReadOnlyList<DigestDocumentGroup> groups, string batchKey, IReadOnlyList<string> recipients)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(groups);
+        var now = time.GetUtcNow();
+        if (!book.AnyActive(now))
+        {
+            return groups;
+        }
+        var kept = new List<DigestDocumentGroup>(groups.Count);
+        foreach (var group in groups)
+        {
+            var fields = new SilenceFields(group.Subject, message.Envelope.From, recipients, batchKey, group.Key, null);
+            if (book.Match(fields, now) is null)
+            {
+                kept.Add(group);
+            }
+            else
+            {
+                Interlocked.Add(ref _silenced, group.Count);
+            }
+        }
+        return kept;
+    }
+
     private static HeaderList? ReadHeaders(byte[] bytes, int length)
     {
         try

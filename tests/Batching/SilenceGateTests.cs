@@ -89,4 +89,24 @@ public sealed class SilenceGateTests : IAsyncDisposable
         Assert.Equal(1, gate.Silenced);
         Assert.Equal(2, _kit.Sender.Sent.Count);
     }
+
+    [Fact]
+    public void ASpokesDigestIsSilencedGroupByGroupAndTheSilencedInstancesAreCounted()
+    {
+        var book = new SilenceBook("", _kit.Time);
+        Assert.NotNull(book.Put(Silence("subject", "disk.*", regex: true, TimeSpan.FromHours(2)), out _, out _));
+        var gate = new SilenceGate(book, _kit.Time);
+        var message = new Failmail.Maildir.ReceivedMessage("d1", new Failmail.Maildir.Envelope("failmail@spoke.test", ["ops@example.com"], T0, "127.0.0.1"), 100);
+        DigestDocumentGroup[] groups =
+        [
+            new("disk <num>% full", "disk 91% full", 30, T0, T0, [], 0, []),
+            new("load high", "load high", 4, T0, T0, [], 0, []),
+        ];
+        var kept = gate.Unsilenced(message, groups, "", ["ops@example.com"]);
+        Assert.Equal(["load high"], kept.Select(g => g.Key));
+        Assert.Equal(30, gate.Silenced);
+        // Without an active silence the groups pass as they are.
+        _kit.Time.Advance(TimeSpan.FromHours(3));
+        Assert.Same(groups, gate.Unsilenced(message, groups, "", ["ops@example.com"]));
+    }
 }
