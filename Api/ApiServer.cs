@@ -7,6 +7,7 @@ using Failmail.History;
 using Failmail.Hosting;
 using Failmail.Relay;
 using Failmail.Silences;
+using static Failmail.Api.ApiResponses;
 
 namespace Failmail.Api;
 
@@ -20,12 +21,6 @@ internal sealed class ApiServer : IHttpApi, IAsyncDisposable
     public const int DefaultLimit = 100;
     // The batcher answers between its steps; a step writing a large wave may take a while.
     private static readonly TimeSpan BatcherWait = TimeSpan.FromSeconds(10);
-
-    private static readonly ApiJsonContext Json = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    });
 
     private readonly ApiSettings _settings;
     private readonly IFailmailStats _stats;
@@ -95,7 +90,7 @@ internal sealed class ApiServer : IHttpApi, IAsyncDisposable
             // The console's files hold no data: they load without a token (a browser cannot
             // send one when it opens a page); the page then asks for it and every /api/ call
             // carries it.
-            return Ui(request);
+            return ConsolePage.Answer(request);
         }
         if (ApiAccess.Check(request, _settings) is { } refused)
         {
@@ -314,76 +309,4 @@ internal sealed class ApiServer : IHttpApi, IAsyncDisposable
 
     private HttpResponse ExpireSilence(string id) =>
         _silences.Expire(id) ? Ok(new OkDocument { Id = id }, Json.OkDocument) : Error(404, $"no silence {id}");
-
-    private static HttpResponse Ui(HttpRequest request)
-    {
-        var path = request.Head.Path;
-        if (request.Head.Method != "GET")
-        {
-            return Error(405, "the console is read with GET");
-        }
-        if (path == "/ui")
-        {
-            return new HttpResponse(308, "text/plain", []) { Headers = [new("Location", "/ui/")] };
-        }
-        var name = path == "/ui/" ? "index.html" : path["/ui/".Length..];
-        if (ConsoleAssets.Find(name) is not { } file)
-        {
-            return Error(404, "no such file");
-        }
-        return new HttpResponse(200, file.Type, file.Bytes)
-        {
-            // The page runs only its own script and talks only to this server.
-            Headers =
-            [
-                new("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"),
-                new("X-Content-Type-Options", "nosniff"),
-                new("Referrer-Policy", "no-referrer"),
-            ],
-        };
-    }
-
-    private static bool TryLimit(HttpRequest request, out int limit, out HttpResponse bad)
-    {
-        limit = DefaultLimit;
-        bad = null!;
-        if (Query(request, "limit") is not { } text)
-        {
-            return true;
-        }
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxLimit)
-        {
-            bad = Error(400, $"limit must be a number from 1 to {MaxLimit}");
-            return false;
-        }
-        return true;
-    }
-
-    private static string? Query(HttpRequest request, string name)
-    {
-        if (request.Head.Query is not { } query)
-        {
-            return null;
-        }
-        foreach (var pair in query.Split('&'))
-        {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = eq < 0 ? pair : pair[..eq];
-            if (key == name)
-            {
-                return Uri.UnescapeDataString((eq < 0 ? "" : pair[(eq + 1)..]).Replace('+', ' '));
-            }
-        }
-        return null;
-    }
-
-    private static HttpResponse Ok<T>(T value, JsonTypeInfo<T> type) => new(200, "application/json", Serialize(value, type));
-
-    private static byte[] Serialize<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(value, type);
-
-    public static HttpResponse Error(int status, string message) =>
-        new(status, "application/json", JsonSerializer.SerializeToUtf8Bytes(new ErrorDocument { Error = message }, Json.ErrorDocument))
-        {
-            Headers = status == 405 ? [new("Allow", "GET, POST, DELETE")] : [],
-        };
 }

@@ -21,7 +21,7 @@ internal sealed class EventStream(TimeProvider time, Func<byte[]> status, Func<s
         if (Interlocked.Increment(ref _open) > MaxStreams)
         {
             Interlocked.Decrement(ref _open);
-            return ApiServer.Error(503, $"too many event streams (at most {MaxStreams})");
+            return ApiResponses.Error(503, $"too many event streams (at most {MaxStreams})");
         }
         return new HttpResponse(200, "text/event-stream", []) { Stream = RunAsync };
     }
