@@ -18,9 +18,17 @@ internal sealed record DigestRecord(
 {
     public const int MaxTextChars = 256 * 1024;
 
+    // The text as UTF-8 bytes, for a sender that has the digest serialised (the relay), used
+    // instead of Text when not empty: no string of a large digest per record (such strings
+    // are large-object garbage the GC keeps). Cut at MaxTextChars bytes. Valid only while
+    // Record runs: the sender reuses its buffer.
+    public ReadOnlyMemory<byte> TextBytes { get; init; }
+
     public static string Cut(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Length <= MaxTextChars ? text : string.Concat(text.AsSpan(0, MaxTextChars), "\r\n[… cut at 256 KiB]");
+        return text.Length <= MaxTextChars ? text : string.Concat(text.AsSpan(0, MaxTextChars), CutMarker);
     }
+
+    public const string CutMarker = "\r\n[… cut at 256 KiB]";
 }

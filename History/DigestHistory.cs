@@ -81,7 +81,7 @@ internal sealed class DigestHistory : IDigestHistory
             entry.Target = record.Target;
             entry.Outcome = record.Outcome;
             entry.Error = record.Error;
-            Write(entry, record.Text.Length > 0 ? DigestRecord.Cut(record.Text) : null);
+            Write(entry, record.Text.Length > 0 ? DigestRecord.Cut(record.Text) : null, record.TextBytes);
             while (_entries.Count > _size)
             {
                 var oldest = _entries.First!.Value; // Count > size >= 1
@@ -150,11 +150,18 @@ internal sealed class DigestHistory : IDigestHistory
 
     private string FilePath(string file, string extension) => Path.Combine(_dir, file + extension);
 
-    private void Write(HistoryEntry entry, string? text)
+    // bytes: the text as UTF-8 (DigestRecord.TextBytes), written as it is instead of text.
+    private void Write(HistoryEntry entry, string? text, ReadOnlyMemory<byte> bytes)
     {
+        var cut = bytes.Length > DigestRecord.MaxTextChars;
+        bytes = cut ? bytes[..DigestRecord.MaxTextChars] : bytes;
         if (_dir.Length == 0)
         {
-            if (text is not null)
+            if (!bytes.IsEmpty)
+            {
+                _texts[entry.Seq] = Encoding.UTF8.GetString(bytes.Span) + (cut ? DigestRecord.CutMarker : "");
+            }
+            else if (text is not null)
             {
                 _texts[entry.Seq] = text;
             }
@@ -162,7 +169,16 @@ internal sealed class DigestHistory : IDigestHistory
         }
         try
         {
-            if (text is not null)
+            if (!bytes.IsEmpty)
+            {
+                using var file = new FileStream(FilePath(entry.File, ".txt"), FileMode.Create, FileAccess.Write, FileShare.Read, 1);
+                file.Write(bytes.Span);
+                if (cut)
+                {
+                    file.Write(Encoding.UTF8.GetBytes(DigestRecord.CutMarker));
+                }
+            }
+            else if (text is not null)
             {
                 File.WriteAllText(FilePath(entry.File, ".txt"), text, Encoding.UTF8);
             }

@@ -48,6 +48,9 @@ internal sealed class RelayDelivery
     // Where each attempt's outcome is recorded for the API (issue 15); null: nowhere.
     public IDigestHistory? History { get; set; }
 
+    // The history's text of the digest being recorded (Record); made on first use.
+    private CappedBuffer? _historyText;
+
     public bool Connected { get; private set; }
 
     // A TimeProvider timestamp: when the relay last answered.
@@ -225,11 +228,15 @@ internal sealed class RelayDelivery
         }
         try
         {
-            using var text = new MemoryStream();
+            // One buffer for every record, kept at most MaxTextChars: a digest of megabytes
+            // made a new buffer and string of its size per record before.
+            var text = _historyText ??= new CappedBuffer(DigestRecord.MaxTextChars + 1);
+            text.Reset();
             message.WriteTo(text);
-            var length = (int)Math.Min(text.Length, DigestRecord.MaxTextChars);
-            history.Record(new DigestRecord(entry.Id, _time.GetUtcNow(), entry.Recipients, "", message.Subject ?? "", text.Length, "smtp", outcome, error,
-                System.Text.Encoding.UTF8.GetString(text.GetBuffer(), 0, length)));
+            history.Record(new DigestRecord(entry.Id, _time.GetUtcNow(), entry.Recipients, "", message.Subject ?? "", text.Length, "smtp", outcome, error, "")
+            {
+                TextBytes = text.Kept,
+            });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -59,4 +59,22 @@ public sealed class DigestHistoryTests : IDisposable
         Assert.Equal(["d3", "d2"], history.List(2, "d4").Select(e => e.Id));
         Assert.Empty(history.List(2, "d1"));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TextGivenAsBytesIsKeptAsItIsAndCutPastTheLimit(bool onDisk)
+    {
+        var history = new DigestHistory(onDisk ? _dir : "", 10);
+        var small = "Subject: disk full\r\n\r\nbody\r\n"u8.ToArray();
+        history.Record(new DigestRecord("b1", T0, "ops@example.com", "", "disk full", small.Length, "smtp", "relayed", "", "") { TextBytes = small });
+        Assert.Equal("Subject: disk full\r\n\r\nbody\r\n", history.Text("b1"));
+
+        var large = new byte[DigestRecord.MaxTextChars + 10];
+        large.AsSpan().Fill((byte)'x');
+        history.Record(new DigestRecord("b2", T0, "ops@example.com", "", "big", large.Length, "smtp", "relayed", "", "") { TextBytes = large });
+        var text = history.Text("b2");
+        Assert.NotNull(text);
+        Assert.Equal(new string('x', DigestRecord.MaxTextChars) + DigestRecord.CutMarker, text);
+    }
 }
