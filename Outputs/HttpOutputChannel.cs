@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 
 namespace Failmail.Outputs;
 
@@ -107,6 +108,8 @@ internal sealed class HttpOutputChannel : IOutputChannel
             var reason = $"HTTP {status} {response.ReasonPhrase}: {OneLine(text)}".TrimEnd(' ', ':');
             if (status is 408 or 429 || status >= 500)
             {
+                // Discord's 429 also says it in its body: {"retry_after": 1.5, ...}.
+                wait ??= status == 429 ? RetryAfterInBody(text) : null;
                 return OutputResult.Retry(reason, wait) with { Status = status, Response = text };
             }
             return new OutputResult(OutputOutcome.Permanent, reason)
@@ -138,6 +141,38 @@ internal sealed class HttpOutputChannel : IOutputChannel
             wait = reset;
         }
         return wait is { } w ? TimeSpan.FromTicks(Math.Clamp(w.Ticks, 0, TimeSpan.FromHours(1).Ticks)) : null;
+    }
+
+    // The top-level "retry_after" (seconds, fractional) of a JSON body, as Discord sends it
+    // with a 429; null when the body is not JSON or has none. Capped at an hour.
+    internal static TimeSpan? RetryAfterInBody(string body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(body), new JsonReaderOptions { MaxDepth = 8 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isRetryAfter = reader.ValueTextEquals("retry_after"u8);
+                if (!reader.Read())
+                {
+                    return null;
+                }
+                if (isRetryAfter && reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var seconds) && seconds is >= 0 and < 86400)
+                {
+                    return TimeSpan.FromSeconds(Math.Min(seconds, TimeSpan.FromHours(1).TotalSeconds));
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the backoff alone decides.
+        }
+        return null;
     }
 
     // Discord: X-RateLimit-Remaining 0 means the next post must wait for the bucket's reset.

@@ -87,6 +87,28 @@ public sealed class OutputWorkerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ADiscord429WithItsWaitOnlyInTheBodyWaitsThatLong()
+    {
+        var (worker, channel) = Create("discord+" + _server.Url("/api/webhooks/1/T"));
+        await using var owned = channel;
+        _server.Enqueue(429, """{"message": "You are being rate limited.", "retry_after": 42.5, "global": false}""");
+        worker.Enqueue(OutputTestKit.Summary());
+        await worker.StepAsync(CancellationToken.None);
+        Assert.Equal(TimeSpan.FromSeconds(42.5), await worker.StepAsync(CancellationToken.None));
+        Assert.Equal(1, worker.Queue.Count);
+    }
+
+    [Theory]
+    [InlineData("not json", null)]
+    [InlineData("[1, 2]", null)]
+    [InlineData("{\"retry_after\": \"soon\"}", null)]
+    [InlineData("{\"retry_after\": -1}", null)]
+    [InlineData("{\"a\": {\"retry_after\": 9}, \"retry_after\": 3}", 3.0)]
+    [InlineData("{\"retry_after\": 7200}", 3600.0)]
+    public void TheBodysRetryAfterIsReadOnlyAtTheTopLevelAndBounded(string body, double? seconds) =>
+        Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, HttpOutputChannel.RetryAfterInBody(body));
+
+    [Fact]
     public async Task A500BacksOffLikeTheRelayAndKeepsThePost()
     {
         var (worker, channel) = Create("pagerduty+" + _server.Url("/v2/enqueue") + "?routing_key=K");
