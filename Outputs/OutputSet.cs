@@ -38,6 +38,7 @@ internal sealed class OutputSet : IAsyncDisposable
             OutputsLog.MapWarning(logger, warning);
         }
         var workers = new List<OutputWorker>();
+        var pacer = new OutputPacer();
         var channels = new List<IOutputChannel>();
         var host = Environment.MachineName;
         try
@@ -51,7 +52,7 @@ internal sealed class OutputSet : IAsyncDisposable
                 };
                 channels.Add(channel);
                 var queue = new OutputQueue(settings.QueueRoot is null ? null : Path.Combine(settings.QueueRoot, target.Id), recover);
-                workers.Add(new OutputWorker(target, queue, channel, settings, time, logger) { History = history });
+                workers.Add(new OutputWorker(target, queue, channel, settings, time, logger) { History = history, Pacer = pacer });
             }
         }
         catch

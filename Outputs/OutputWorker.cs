@@ -61,6 +61,10 @@ internal sealed class OutputWorker
     // followed from its headers, Teams is kept at one a second.
     internal TimeSpan MinInterval { get; init; }
 
+    // Shared by the workers of one OutputSet: targets posting as the same sender (RateKey)
+    // keep MinInterval between them together, not each on its own.
+    public OutputPacer? Pacer { get; init; }
+
     public static TimeSpan DefaultInterval(OutputKind kind) => kind switch
     {
         OutputKind.Slack or OutputKind.Twilio or OutputKind.Teams => TimeSpan.FromSeconds(1),
@@ -201,6 +205,11 @@ internal sealed class OutputWorker
         if (pending.Count == 0)
         {
             return null;
+        }
+        if (Pacer is { } pacer && MinInterval > TimeSpan.Zero
+            && !pacer.TryTake(OutputPacer.RateKey(_target), now, MonotonicTime.ToTicks(_time, MinInterval), out var turn))
+        {
+            return _time.GetElapsedTime(now, now + turn);
         }
         var entry = MergePending(pending);
         OutputResult result;

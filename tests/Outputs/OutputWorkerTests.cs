@@ -109,6 +109,33 @@ public sealed class OutputWorkerTests : IAsyncDisposable
         Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, HttpOutputChannel.RetryAfterInBody(body));
 
     [Fact]
+    public async Task TwoTwilioTargetsSendingFromOneNumberShareItsOneTextASecond()
+    {
+        var pacer = new OutputPacer();
+        OutputWorker Twilio(string to)
+        {
+            var target = OutputTestKit.Target($"twilio+http://AC1:tok@{_server.Url()["http://".Length..]}/Messages.json?from=%2B15550001&to={to}");
+            var channel = new HttpOutputChannel(target, TimeSpan.FromSeconds(10), _time, "hub.test");
+            return new OutputWorker(target, new OutputQueue(null), channel, OutputTestKit.Settings(_dir.Combine("failed")), _time, _log.CreateLogger("t")) { Pacer = pacer };
+        }
+        var first = Twilio("%2B15550002");
+        var second = Twilio("%2B15550003");
+        Assert.Equal(OutputPacer.RateKey(first.Target), OutputPacer.RateKey(second.Target));
+        _server.Enqueue(201, "{}");
+        _server.Enqueue(201, "{}");
+        first.Enqueue(OutputTestKit.Summary());
+        second.Enqueue(OutputTestKit.Summary());
+
+        await first.StepAsync(CancellationToken.None);
+        Assert.Equal(TimeSpan.FromSeconds(1), await second.StepAsync(CancellationToken.None));
+        Assert.Single(_server.Requests);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await second.StepAsync(CancellationToken.None);
+        Assert.Equal(2, _server.Requests.Count);
+        Assert.Equal(0, second.Queue.Count);
+    }
+
+    [Fact]
     public async Task A500BacksOffLikeTheRelayAndKeepsThePost()
     {
         var (worker, channel) = Create("pagerduty+" + _server.Url("/v2/enqueue") + "?routing_key=K");
