@@ -5,6 +5,7 @@ using Failmail.Maildir;
 using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Rewriting;
+using Failmail.Silences;
 using Failmail.Smtp;
 using Microsoft.Extensions.Logging;
 using MimeKit;
@@ -118,10 +119,35 @@ internal static class MessageCheck
         await output.WriteLineAsync($"  batch key: \"{messageKeys.BatchKey}\" (--batch-expr {options.BatchExpr})").ConfigureAwait(false);
         await output.WriteLineAsync($"  group key: \"{messageKeys.GroupKey}\" (--group-expr {options.GroupExpr})").ConfigureAwait(false);
         await output.WriteLineAsync($"  subject in the digest: {messageKeys.Subject}").ConfigureAwait(false);
+        await WriteSilenceAsync(options, stored, storedMime, messageKeys, output).ConfigureAwait(false);
         var digestRecipients = stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal);
         await output.WriteLineAsync($"  digests: one per recipient: {string.Join(", ", digestRecipients)}; sent after {GoDuration.Format(batch.WaitPeriod)} without a message for the batch, at most {GoDuration.Format(batch.MaxWait)} after its first").ConfigureAwait(false);
         await WriteTargetsAsync(options, output, digestRecipients).ConfigureAwait(false);
         return [];
+    }
+
+    // The active silence that would take the message (as the batcher asks, after the keys),
+    // from the daemon's --silences-file.
+    private static async Task WriteSilenceAsync(FailmailOptions options, ReceivedMessage stored, MimeMessage mime, MessageKeys keys, TextWriter output)
+    {
+        SilenceBook book;
+        try
+        {
+            book = SilenceBook.Open(options.SilencesFile, TimeProvider.System);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await output.WriteLineAsync($"  silences: cannot read them: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        var recipients = stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
+        var fields = new SilenceFields(keys.Subject, stored.Envelope.From, recipients, keys.BatchKey, keys.GroupKey,
+            name => mime.Headers[name] is { } value ? HeaderText.Cut(value) : null);
+        var now = TimeProvider.System.GetUtcNow();
+        var line = book.Match(fields, now) is { } silence
+            ? $"  silenced by {silence.Id} until {silence.EndsAt:yyyy-MM-dd HH:mm:ss} UTC ({silence.CreatedBy}: {silence.Comment}): left out of every digest"
+            : $"  silences: none of the {book.All.Count(s => s.IsActive(now))} active ones matches";
+        await output.WriteLineAsync(line).ConfigureAwait(false);
     }
 
     private static async Task WriteTargetsAsync(FailmailOptions options, TextWriter output, IEnumerable<string> recipients)

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
+using Failmail.Api;
 using Failmail.Batching;
 using Failmail.Outputs;
 using Failmail.Relay;
 using Failmail.Rewriting;
+using Failmail.Silences;
 using Failmail.Sendmail;
 using Failmail.Smtp;
 
@@ -61,6 +63,14 @@ internal static class SettingsCheck
         report.Try("template", () => BatchSettings.From(options));
         report.Try("", () => DigestLimits.From(options));
         report.Try("spool-dir", () => SpoolSettings.From(options));
+        // The API's settings (token file, HTTPS certificate) and the silences as the daemon
+        // loads them.
+        if (ApiSettings.Problems(options).Count == 0)
+        {
+            // (Problems themselves came through OptionsValidator above.)
+            report.Try("", () => ApiSettings.From(options).Certificate?.Dispose());
+        }
+        report.Try("silences-file", () => SilenceBook.Open(options.SilencesFile, time));
         // Every line of the transport map at once, with its file:line (the daemon's start
         // stops at the same problems). Read with this environment, as the daemon's would be.
         if (options.TransportMap.Length > 0)

@@ -126,6 +126,39 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ASampleMessageNamesTheSilenceThatWouldTakeIt()
+    {
+        var silences = Path.Combine(_dir.Path, "silences.json");
+        var book = Failmail.Silences.SilenceBook.Open(silences, TimeProvider.System);
+        var put = book.Put(new Failmail.Silences.SilenceDocument
+        {
+            Matchers = [new Failmail.Silences.MatcherDocument { Name = "subject", Value = "disk.*", IsRegex = true }],
+            EndsAt = DateTimeOffset.UtcNow.AddHours(2),
+            CreatedBy = "ops",
+            Comment = "db maintenance",
+        }, out var problem, out _);
+        Assert.True(put is not null, problem);
+        var silenced = WriteFile(_dir.Path, "disk.eml", "From: app@example.com\r\nTo: ops@example.com\r\nSubject: disk full on web-3\r\n\r\nbody\r\n");
+        var other = WriteFile(_dir.Path, "load.eml", "From: app@example.com\r\nTo: ops@example.com\r\nSubject: load high\r\n\r\nbody\r\n");
+
+        var outcome = await InvokeAsync("--silences-file", silences, "--relay-addr", "debug", "check", silenced);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Matches(@"\n  silenced by \S+ until .+ UTC \(ops: db maintenance\): left out of every digest\n", outcome.Output.ReplaceLineEndings("\n"));
+
+        outcome = await InvokeAsync("--silences-file", silences, "--relay-addr", "debug", "check", other);
+        Assert.Contains("  silences: none of the 1 active ones matches\n", outcome.Output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABrokenSilencesFileIsAProblem()
+    {
+        var silences = WriteFile(_dir.Path, "silences.json", "{ not json");
+        var outcome = await InvokeAsync("--silences-file", silences, "--relay-addr", "debug", "check");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains(outcome.ErrorLines, l => l.StartsWith($"failmail: --silences-file {silences}: not a silences file", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ASampleMessageWhoseRecipientWouldBeRefusedIsAProblem()
     {
         var message = WriteFile(_dir.Path, "m.eml", "From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n\r\nbody\r\n");
