@@ -361,11 +361,16 @@ internal sealed class Batcher
         public const int MaxHosts = 32;
         public const int MaxExamples = 3;
 
+        // The hosts past MaxHosts are still counted, distinct, as hashes up to this many ("297
+        // more hosts" for a hub's 300 spokes): 4 bytes and a slot each, only for such groups.
+        public const int MaxOtherHosts = 10_000;
+
         // One host (the usual case) needs no dictionary.
         private string? _host;
         private int _hostCount;
         private Dictionary<string, int>? _hosts;
         private int _otherHostMessages;
+        private HashSet<int>? _otherHosts;
         private List<string>? _examples;
 
         public string Key { get; } = key;
@@ -457,6 +462,11 @@ internal sealed class Batcher
             else
             {
                 _otherHostMessages = (int)Math.Min(int.MaxValue, (long)_otherHostMessages + count);
+                _otherHosts ??= [];
+                if (_otherHosts.Count < MaxOtherHosts)
+                {
+                    _otherHosts.Add(StringComparer.Ordinal.GetHashCode(host));
+                }
             }
         }
 
@@ -469,6 +479,7 @@ internal sealed class Batcher
             {
                 Hosts = hosts,
                 OtherHostMessages = _otherHostMessages,
+                OtherHosts = _otherHosts?.Count ?? 0,
                 Examples = _examples ?? (IReadOnlyList<string>)[],
                 Folded = Folded,
             };

@@ -307,6 +307,7 @@ internal sealed class DigestBuilder
         ["hosts"] = g.Hosts.Select(h => (object)new Hash { ["name"] = h.Host, ["count"] = h.Count }).ToList(),
         ["hosts_text"] = GroupNotes.Hosts(g),
         ["other_host_messages"] = g.OtherHostMessages,
+        ["other_hosts"] = g.OtherHosts,
         ["examples"] = g.Examples.Select(e => (object)e).ToList(),
         ["examples_text"] = GroupNotes.Examples(g),
     };

@@ -36,6 +36,10 @@ internal sealed record DueGroup(
     public IReadOnlyList<HostCount> Hosts { get; init; } = [];
     public int OtherHostMessages { get; init; }
 
+    // How many distinct hosts those were, as far as they were named (a spoke's digest names at
+    // most 32 per group); counted up to Batcher's MaxOtherHosts.
+    public int OtherHosts { get; init; }
+
     // --group-normalize: a few of the values the placeholders stood for, each the words that
     // held them ("91%/web-17"); Subject is then the normalised subject.
     public IReadOnlyList<string> Examples { get; init; } = [];

@@ -23,17 +23,23 @@ internal static class GroupNotes
             }
             sb.Append(CultureInfo.InvariantCulture, $"{OneLine(group.Hosts[i].Host)} ({group.Hosts[i].Count})");
         }
-        var more = Math.Max(0, group.Hosts.Count - shown);
-        if (more > 0 || group.OtherHostMessages > 0)
+        // The listed ones not shown, and the distinct others past the list.
+        var more = Math.Max(0, group.Hosts.Count - shown) + group.OtherHosts;
+        // Messages from hosts nobody named (a spoke's own others) cannot be counted as hosts.
+        var unnamed = group.OtherHosts == 0 ? group.OtherHostMessages : 0;
+        if (more > 0 || unnamed > 0)
         {
             if (sb.Length > 0)
             {
                 sb.Append(", ");
             }
-            sb.Append(CultureInfo.InvariantCulture, $"{more} more {(more == 1 ? "host" : "hosts")}");
-            if (group.OtherHostMessages > 0)
+            if (more > 0)
             {
-                sb.Append(CultureInfo.InvariantCulture, $" and others ({DigestBuilder.Plural(group.OtherHostMessages, "message")})");
+                sb.Append(CultureInfo.InvariantCulture, $"{more} more {(more == 1 ? "host" : "hosts")}");
+            }
+            if (unnamed > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"{(more > 0 ? " and others" : "others")} ({DigestBuilder.Plural(unnamed, "message")})");
             }
         }
         return sb.ToString();

@@ -41,4 +41,30 @@ public class BatcherMergeTests
         Assert.False(group.Folded); // the last message is a plain one: its body is shown
         Assert.Equal([new HostCount("web-1", 9), new HostCount("hub", 1)], group.Hosts);
     }
+
+    [Fact]
+    public void AHubFoldingThreeHundredSpokesCountsThreeHundredHosts()
+    {
+        var batcher = new Batcher(waitPeriod: 5, maxWait: 100);
+        for (var i = 0; i < 300; i++)
+        {
+            batcher.Add(SpokeDigest($"d{i}", Group("disk full", 30, 0, 1, new DigestDocumentHost($"web-{i}", 30))), 0);
+        }
+        var group = Assert.Single(Assert.Single(batcher.Tick(6)).Groups);
+        Assert.Equal(9_000, group.Count);
+        Assert.Equal(32, group.Hosts.Count);
+        Assert.Equal(268, group.OtherHosts);
+        Assert.EndsWith(", 297 more hosts", GroupNotes.Hosts(group), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MessagesFromHostsASpokeDidNotNameAreCountedAsMessagesNotHosts()
+    {
+        var batcher = new Batcher(waitPeriod: 5, maxWait: 100);
+        var unnamed = new DigestDocumentGroup("disk full", "disk full", 50, T0, T0, [new DigestDocumentHost("web-1", 20)], 30, []);
+        batcher.Add(SpokeDigest("d1", unnamed), 0);
+        var group = Assert.Single(Assert.Single(batcher.Tick(6)).Groups);
+        Assert.Equal(0, group.OtherHosts);
+        Assert.Equal("web-1 (20), others (30 messages)", GroupNotes.Hosts(group));
+    }
 }

@@ -44,7 +44,8 @@ public class DigestNotesTests
     public void HostsPastTheTrackedOnesAreSummed()
     {
         var group = Disk() with { Hosts = [new HostCount("web-3", 5)], OtherHostMessages = 40 };
-        Assert.Equal("web-3 (5), 0 more hosts and others (40 messages)", GroupNotes.Hosts(group));
+        Assert.Equal("web-3 (5), others (40 messages)", GroupNotes.Hosts(group));
+        Assert.Equal("web-3 (5), 12 more hosts", GroupNotes.Hosts(group with { OtherHosts = 12 }));
         Assert.Equal("web-3 (120), web-7 (94)", GroupNotes.Hosts(Disk() with { Hosts = [new HostCount("web-3", 120), new HostCount("web-7", 94)] }));
     }
 
