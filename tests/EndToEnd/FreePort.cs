@@ -87,4 +87,52 @@ internal static class FreePort
         }
         return false;
     }
+
+    // Starts a server that binds its own ports (smtp-sink, ngircd) on ports free a moment ago,
+    // and returns it once it listens on every one of them. A port another process took first
+    // means the server exits (or never listens there): it is stopped and started again on
+    // other ports, at most `attempts` times. fixedPorts: the ports to use instead (a restart on
+    // the same port); the last attempt's stderr is in the exception.
+    public static async Task<(Process Process, int[] Ports)> StartOwnListenerAsync(string name, int portCount, Func<int[], ProcessStartInfo> info,
+        int[]? fixedPorts = null, int attempts = 5)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var stderr = "";
+        for (var attempt = 0; attempt < attempts; attempt++)
+        {
+            var ports = fixedPorts ?? Enumerable.Range(0, portCount).Select(_ => Next()).ToArray();
+            var process = ChildProcesses.Start(info(ports));
+            try
+            {
+                var listening = true;
+                foreach (var port in ports)
+                {
+                    listening = listening && await WaitForOwnListenerAsync(process, port, TimeSpan.FromSeconds(10));
+                }
+                if (listening)
+                {
+                    return (process, ports);
+                }
+                if (!process.HasExited)
+                {
+                    // Listening on some ports only (one was taken): stop it and try again.
+                    process.Kill();
+                    await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                }
+                stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                process.Dispose();
+            }
+            catch
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                    process.WaitForExit(10_000);
+                }
+                process.Dispose();
+                throw;
+            }
+        }
+        throw new InvalidOperationException($"{name} did not start listening in {attempts} attempts; last stderr:\n{stderr}");
+    }
 }

@@ -32,32 +32,21 @@ internal sealed class Ngircd : IAsyncDisposable
     public static async Task<Ngircd> StartAsync(string directory, X509Certificate2? tls = null)
     {
         Directory.CreateDirectory(directory);
-        var stderr = "";
-        for (var attempt = 0; attempt < 5; attempt++)
+        (string Cert, string Key)? ssl = tls is null ? null : WriteCertificate(directory, tls);
+        var config = Path.Combine(directory, "ngircd.conf");
+        var motd = Path.Combine(directory, "motd");
+        File.WriteAllText(motd, "failmail test server\n");
+        var (process, ports) = await FreePort.StartOwnListenerAsync("ngircd", tls is null ? 1 : 2, ports =>
         {
-            var port = FreePort.Next();
-            var tlsPort = tls is null ? 0 : FreePort.Next();
-            var ssl = "";
-            if (tls is not null)
-            {
-                var certFile = Path.Combine(directory, "cert.pem");
-                var keyFile = Path.Combine(directory, "key.pem");
-                File.WriteAllText(certFile, tls.ExportCertificatePem() + "\n");
-                using var key = tls.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the certificate has no ECDSA key");
-                File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem() + "\n");
-                ssl = $"[SSL]\nCertFile = {certFile}\nKeyFile = {keyFile}\nPorts = {tlsPort}\n";
-            }
-            var config = Path.Combine(directory, "ngircd.conf");
-            var motd = Path.Combine(directory, "motd");
-            File.WriteAllText(motd, "failmail test server\n");
             // Started as root, ngircd runs as nobody; it needs no file it cannot read then.
+            var sslSection = ssl is null ? "" : $"[SSL]\nCertFile = {ssl.Value.Cert}\nKeyFile = {ssl.Value.Key}\nPorts = {ports[1]}\n";
             File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $"""
                 [Global]
                 Name = irc.failmail.test
                 Info = failmail test server
                 AdminInfo1 = failmail tests
                 Listen = 127.0.0.1
-                Ports = {port}
+                Ports = {ports[0]}
                 MotdFile = {motd}
                 [Limits]
                 PingTimeout = 120
@@ -70,31 +59,28 @@ internal sealed class Ngircd : IAsyncDisposable
                 PAM = no
                 Ident = no
                 DNS = no
-                {ssl}
+                {sslSection}
                 """));
             var info = new ProcessStartInfo(Binary) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var arg in new[] { "--nodaemon", "--config", config })
             {
                 info.ArgumentList.Add(arg);
             }
-            var process = ChildProcesses.Start(info);
-            // Drain its log so a full pipe never blocks it.
-            _ = process.StandardOutput.ReadToEndAsync();
-            if (await FreePort.WaitForOwnListenerAsync(process, port, TimeSpan.FromSeconds(10))
-                && (tls is null || await FreePort.WaitForOwnListenerAsync(process, tlsPort, TimeSpan.FromSeconds(10))))
-            {
-                return new Ngircd(process, port, tlsPort);
-            }
-            if (!process.HasExited)
-            {
-                // Only the TLS port was taken: ngircd goes on without it, so stop it and try again.
-                process.Kill();
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-            stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            process.Dispose();
-        }
-        throw new InvalidOperationException("ngircd did not start listening in 5 attempts; last stderr:\n" + stderr);
+            return info;
+        });
+        // Drain its log so a full pipe never blocks it.
+        _ = process.StandardOutput.ReadToEndAsync();
+        return new Ngircd(process, ports[0], tls is null ? 0 : ports[1]);
+    }
+
+    private static (string Cert, string Key) WriteCertificate(string directory, X509Certificate2 tls)
+    {
+        var certFile = Path.Combine(directory, "cert.pem");
+        var keyFile = Path.Combine(directory, "key.pem");
+        File.WriteAllText(certFile, tls.ExportCertificatePem() + "\n");
+        using var key = tls.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the certificate has no ECDSA key");
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem() + "\n");
+        return (certFile, keyFile);
     }
 
     public async ValueTask DisposeAsync()

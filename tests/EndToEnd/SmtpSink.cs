@@ -33,12 +33,8 @@ internal sealed class SmtpSink : IAsyncDisposable, IDisposable
     public static async Task<SmtpSink> StartAsync(string dumpDir, int port = 0, params string[] extraArgs)
     {
         Directory.CreateDirectory(dumpDir);
-        const int Attempts = 5;
-        var chosen = port;
-        var stderr = "";
-        for (var attempt = 0; attempt < Attempts; attempt++)
+        var (process, ports) = await FreePort.StartOwnListenerAsync("smtp-sink", 1, ports =>
         {
-            port = chosen != 0 ? chosen : FreePort.Next();
             var info = new ProcessStartInfo(TestPaths.SmtpSink)
             {
                 UseShellExecute = false,
@@ -54,42 +50,11 @@ internal sealed class SmtpSink : IAsyncDisposable, IDisposable
             {
                 info.ArgumentList.Add(arg);
             }
-            info.ArgumentList.Add($"127.0.0.1:{port}");
+            info.ArgumentList.Add($"127.0.0.1:{ports[0]}");
             info.ArgumentList.Add("256");
-            var process = ChildProcesses.Start(info);
-            try
-            {
-                if (await FreePort.WaitForOwnListenerAsync(process, port, TimeSpan.FromSeconds(10)))
-                {
-                    return new SmtpSink(process, port, dumpDir);
-                }
-            }
-            catch
-            {
-                KillAndDispose(process);
-                throw;
-            }
-            // Exited: the port was taken between FreePort.Next and smtp-sink's bind.
-            stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            process.Dispose();
-        }
-        throw new InvalidOperationException($"smtp-sink did not start listening in {Attempts} attempts; last stderr:\n{stderr}");
-    }
-
-    private static void KillAndDispose(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                process.WaitForExit(10_000);
-            }
-        }
-        finally
-        {
-            process.Dispose();
-        }
+            return info;
+        }, port != 0 ? [port] : null);
+        return new SmtpSink(process, ports[0], dumpDir);
     }
 
     // The raw dumps, oldest first: smtp-sink's envelope headers, then the message with LF ends.
