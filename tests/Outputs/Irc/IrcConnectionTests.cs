@@ -191,6 +191,29 @@ public class IrcConnectionTests
     }
 
     [Fact]
+    public async Task AHostileServersOverlongLinesAndPingTokensDoNotBreakTheLink()
+    {
+        var post = new TaskCompletionSource<List<string>>();
+        var pong = new TaskCompletionSource<string>();
+        await using var server = new ScriptedIrcServer(async s =>
+        {
+            await s.ExpectAsync("USER ");
+            // 20,000 bytes without a line end, then a PING whose token is far over a line.
+            await s.SendAsync(new string('x', 20_000) + " junk", "PING :" + new string('t', 5_000), ":s 001 bot :Welcome", ":s 422 bot :No MOTD");
+            pong.SetResult(await s.ExpectAsync("PONG"));
+            await s.ExpectAsync("JOIN ");
+            await s.SendAsync(":s 366 bot #ops :End");
+            post.SetResult(await s.ReadPostAsync());
+            await s.ReadAsync();
+        });
+        await using var connection = Connect(server.Port);
+        await connection.SendAsync(["still posted"], CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal(["PRIVMSG #ops :still posted"], await post.Task.WaitAsync(Timeout));
+        var answer = await pong.Task.WaitAsync(Timeout);
+        Assert.True(Encoding.UTF8.GetByteCount(answer) + 2 <= IrcText.MaxLine, $"{answer.Length} bytes");
+    }
+
+    [Fact]
     public async Task ASilentServerTimesOut()
     {
         await using var server = new ScriptedIrcServer(async s =>
