@@ -98,6 +98,8 @@ internal static class MessageCheck
         }
 
         var batch = BatchSettings.From(options);
+        // The digests' recipients, as the batcher makes them: one batch per normalised address.
+        var digestRecipients = stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
         var keys = new MessageKeyEvaluator(batch.BatchExpr, batch.GroupExpr, logger, batch.GroupNormalize);
         if (!keys.TryFromHead(storedBytes, stored, out var messageKeys))
         {
@@ -105,13 +107,13 @@ internal static class MessageCheck
             {
                 var folded = keys.FromMime(storedMime, stored);
                 await output.WriteLineAsync($"  a spoke's digest (--merge-digests): its {document.Groups.Count} groups ({document.Total} messages) are folded into batch key \"{folded.BatchKey}\" by group key").ConfigureAwait(false);
-                await WriteTargetsAsync(options, output, stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal)).ConfigureAwait(false);
+                await WriteTargetsAsync(options, output, digestRecipients).ConfigureAwait(false);
                 return [];
             }
             if (DigestBuilder.IsDigest(storedMime))
             {
                 await output.WriteLineAsync("  a failmail digest: passed through to each recipient as it is, not batched").ConfigureAwait(false);
-                await WriteTargetsAsync(options, output, stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal)).ConfigureAwait(false);
+                await WriteTargetsAsync(options, output, digestRecipients).ConfigureAwait(false);
                 return [];
             }
             messageKeys = keys.FromMime(storedMime, stored);
@@ -119,8 +121,7 @@ internal static class MessageCheck
         await output.WriteLineAsync($"  batch key: \"{messageKeys.BatchKey}\" (--batch-expr {options.BatchExpr})").ConfigureAwait(false);
         await output.WriteLineAsync($"  group key: \"{messageKeys.GroupKey}\" (--group-expr {options.GroupExpr})").ConfigureAwait(false);
         await output.WriteLineAsync($"  subject in the digest: {messageKeys.Subject}").ConfigureAwait(false);
-        await WriteSilenceAsync(options, stored, storedMime, messageKeys, output).ConfigureAwait(false);
-        var digestRecipients = stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal);
+        await WriteSilenceAsync(options, stored, storedMime, messageKeys, digestRecipients, output).ConfigureAwait(false);
         await output.WriteLineAsync($"  digests: one per recipient: {string.Join(", ", digestRecipients)}; sent after {GoDuration.Format(batch.WaitPeriod)} without a message for the batch, at most {GoDuration.Format(batch.MaxWait)} after its first").ConfigureAwait(false);
         await WriteTargetsAsync(options, output, digestRecipients).ConfigureAwait(false);
         return [];
@@ -128,7 +129,7 @@ internal static class MessageCheck
 
     // The active silence that would take the message (as the batcher asks, after the keys),
     // from the daemon's --silences-file.
-    private static async Task WriteSilenceAsync(FailmailOptions options, ReceivedMessage stored, MimeMessage mime, MessageKeys keys, TextWriter output)
+    private static async Task WriteSilenceAsync(FailmailOptions options, ReceivedMessage stored, MimeMessage mime, MessageKeys keys, IReadOnlyList<string> recipients, TextWriter output)
     {
         SilenceBook book;
         try
@@ -140,7 +141,6 @@ internal static class MessageCheck
             await output.WriteLineAsync($"  silences: cannot read them: {e.Message}").ConfigureAwait(false);
             return;
         }
-        var recipients = stored.Envelope.Recipients.Select(RecipientAddress.Normalize).Distinct(StringComparer.Ordinal).ToList();
         var fields = new SilenceFields(keys.Subject, stored.Envelope.From, recipients, keys.BatchKey, keys.GroupKey,
             name => mime.Headers[name] is { } value ? HeaderText.Cut(value) : null);
         var now = TimeProvider.System.GetUtcNow();

@@ -20,13 +20,12 @@ internal sealed class OutputWorker
     private readonly ILogger _logger;
     private readonly BusyClock _busy;
     private readonly Dictionary<string, int> _faults = new(StringComparer.Ordinal);
+    // The sender whose rate this target shares (OutputPacer), fixed by the target.
+    private readonly string _rateKey;
     // Set by Enqueue (any thread), replaced by the worker before it looks at the queue.
     private volatile TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _skipDrain;
     private int _failures;
-
-    // The API's digest history (issue 15): each post's outcome, as the relay records a mail's.
-    public IDigestHistory? History { get; init; }
     private long _readyAt;
     private long _nextPoll;
 
@@ -46,9 +45,13 @@ internal sealed class OutputWorker
         _busy = new BusyClock(time);
         _readyAt = time.GetTimestamp();
         MinInterval = DefaultInterval(target.Kind);
+        _rateKey = OutputPacer.RateKey(target);
     }
 
     public OutputTarget Target => _target;
+
+    // The API's digest history (issue 15): each post's outcome, as the relay records a mail's.
+    public IDigestHistory? History { get; init; }
 
     public OutputQueue Queue { get; }
 
@@ -207,7 +210,7 @@ internal sealed class OutputWorker
             return null;
         }
         if (Pacer is { } pacer && MinInterval > TimeSpan.Zero
-            && !pacer.TryTake(OutputPacer.RateKey(_target), now, MonotonicTime.ToTicks(_time, MinInterval), out var turn))
+            && !pacer.TryTake(_rateKey, now, MonotonicTime.ToTicks(_time, MinInterval), out var turn))
         {
             return _time.GetElapsedTime(now, now + turn);
         }
